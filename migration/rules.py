@@ -1,0 +1,94 @@
+"""The Compute Gallery's rules that can be checked before anything is created.
+
+Each check returns an error message in the service's words, or ``None`` when the value is valid,
+so that request validation can collect every problem in one answer.
+"""
+
+from __future__ import annotations
+
+import re
+
+MAX_VERSION_PART = 2**31 - 1
+MIN_REPLICAS = 1
+MAX_REPLICAS = 100
+DEPLOYMENTS_PER_REPLICA = 20
+STORAGE_ACCOUNT_TYPES = ("Standard_LRS", "Standard_ZRS", "Premium_LRS", "PremiumV2_LRS")
+
+_GALLERY_NAME = re.compile(r"^[A-Za-z0-9_.]{1,80}$")
+_DEFINITION_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9_.-]{0,78}[A-Za-z0-9_])?$")
+_IDENTIFIER_PART = re.compile(r"^[A-Za-z0-9._-]+$")
+_VERSION = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
+_REGION = re.compile(r"^[a-z][a-z0-9]{1,40}$")
+IDENTIFIER_LIMITS = {"publisher": 128, "offer": 64, "sku": 64}
+
+
+def gallery_name_error(name: str) -> str | None:
+    if _GALLERY_NAME.match(name):
+        return None
+    return (
+        f"Gallery name '{name}' is invalid: use up to 80 letters, digits, underscores and "
+        "periods (no dashes)."
+    )
+
+
+def definition_name_error(name: str) -> str | None:
+    if _DEFINITION_NAME.match(name):
+        return None
+    return (
+        f"Gallery image name '{name}' is invalid: use up to 80 letters, digits, underscores, "
+        "dashes and periods, starting with a letter or digit and not ending with a period or dash."
+    )
+
+
+def identifier_part_error(part: str, value: str) -> str | None:
+    limit = IDENTIFIER_LIMITS[part]
+    if not value:
+        return f"The {part} must not be empty."
+    if len(value) > limit:
+        return f"The {part} '{value}' is longer than {limit} characters."
+    if not _IDENTIFIER_PART.match(value) or value.endswith("."):
+        return (
+            f"The {part} '{value}' is invalid: use letters, digits, dashes, underscores and "
+            "periods, not ending with a period."
+        )
+    return None
+
+
+def parse_version(name: str) -> tuple[int, int, int] | None:
+    """``Major.Minor.Patch`` as three 32-bit integers, or ``None`` if it is not one."""
+    match = _VERSION.match(name)
+    if not match:
+        return None
+    parts = (int(match[1]), int(match[2]), int(match[3]))
+    if any(part > MAX_VERSION_PART for part in parts):
+        return None
+    return parts
+
+
+def version_name_error(name: str) -> str | None:
+    if parse_version(name) is not None:
+        return None
+    return (
+        f"Gallery image version name '{name}' is invalid: it must be Major.Minor.Patch, "
+        f"each a whole number from 0 to {MAX_VERSION_PART}."
+    )
+
+
+def format_version(parts: tuple[int, int, int]) -> str:
+    return ".".join(str(part) for part in parts)
+
+
+def normalize_region(name: str) -> str:
+    """ARM answers with display names ("West US 2") but takes short names ("westus2")."""
+    return "".join(name.split()).lower()
+
+
+def region_name_error(name: str) -> str | None:
+    if _REGION.match(normalize_region(name)):
+        return None
+    return f"'{name}' is not an Azure region name (expected a name like 'westus2')."
+
+
+def replicas_for_deployments(deployments: int) -> int:
+    """One replica serves about 20 simultaneous VM deployments (Azure's guidance)."""
+    return max(MIN_REPLICAS, -(-deployments // DEPLOYMENTS_PER_REPLICA))
