@@ -1,0 +1,94 @@
+"""Plain data that crosses activity boundaries (as camelCase JSON) and fills plans and results."""
+
+from __future__ import annotations
+
+from typing import Any, Self
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+
+class Data(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
+
+    def to_json(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", by_alias=True)
+
+    @classmethod
+    def from_json(cls, value: Any) -> Self:
+        return cls.model_validate(value)
+
+
+class ImageFacts(Data):
+    """What a managed image's GET says, reduced to what the migration decides on."""
+
+    id: str
+    exists: bool = True
+    name: str = ""
+    location: str = ""
+    provisioning_state: str = ""
+    os_type: str = ""
+    os_state: str = ""
+    hyper_v_generation: str = "V1"
+    os_disk_gb: int = 0
+    data_disks_gb: list[int] = Field(default_factory=list)
+    tags: dict[str, str] = Field(default_factory=dict)
+    fingerprint: str = ""
+
+
+class Identifier(Data):
+    publisher: str
+    offer: str
+    sku: str
+
+    def key(self) -> tuple[str, str, str]:
+        return (self.publisher.lower(), self.offer.lower(), self.sku.lower())
+
+    def __str__(self) -> str:
+        return f"{self.publisher}/{self.offer}/{self.sku}"
+
+
+class DefinitionFacts(Data):
+    name: str
+    os_type: str
+    os_state: str
+    hyper_v_generation: str = "V1"
+    identifier: Identifier
+    provisioning_state: str = ""
+    security_type: str | None = None
+
+
+class GalleryFacts(Data):
+    id: str
+    exists: bool = True
+    location: str = ""
+    definitions: list[DefinitionFacts] = Field(default_factory=list)
+
+    def definition(self, name: str) -> DefinitionFacts | None:
+        return next((d for d in self.definitions if d.name.lower() == name.lower()), None)
+
+
+class RegionTarget(Data):
+    name: str
+    replicas: int
+    storage_account_type: str | None = None
+
+
+class RegionStatus(Data):
+    name: str
+    state: str
+    progress: int = 0
+    details: str = ""
+
+
+class VersionFacts(Data):
+    """An existing image version: enough to tell whose it is and how far replication got."""
+
+    definition: str
+    name: str
+    exists: bool = True
+    source: str = ""
+    provisioning_state: str = ""
+    target_regions: list[RegionTarget] = Field(default_factory=list)
+    regions: list[RegionStatus] = Field(default_factory=list)
+    tags: dict[str, str] = Field(default_factory=dict)
