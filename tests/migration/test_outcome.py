@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+from azure.core.exceptions import ServiceRequestError
+
+from migration.errors import ArmError, Throttled
+from migration.outcome import TRANSIENT_WAIT, Outcome, capture
+
+
+def raising(error: Exception) -> object:
+    def action() -> object:
+        raise error
+
+    return action
+
+
+def test_value() -> None:
+    assert capture(lambda: {"a": 1}) == {
+        "ok": True,
+        "value": {"a": 1},
+        "error": None,
+        "retryAfter": None,
+    }
+
+
+def test_arm_errors_say_whether_to_wait() -> None:
+    throttled = Outcome.from_json(
+        capture(
+            raising(Throttled("slow down", status=429, code="TooManyRequests", retry_after=120))
+        )
+    )
+    assert (throttled.ok, throttled.code, throttled.retry_after) == (False, "TooManyRequests", 120)
+    server = Outcome.from_json(capture(raising(ArmError("boom", status=503))))
+    assert server.retry_after == TRANSIENT_WAIT
+    final = Outcome.from_json(capture(raising(ArmError("no", status=409, code="Conflict"))))
+    assert (final.retry_after, final.message) == (None, "no")
+
+
+def test_transport_failures_are_transient() -> None:
+    outcome = Outcome.from_json(capture(raising(ServiceRequestError("connection refused"))))
+    assert outcome.code == "Transient"
+    assert outcome.retry_after == TRANSIENT_WAIT
