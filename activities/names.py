@@ -1,0 +1,10 @@
+"""Activity names: the activities register them and the orchestrators call them."""
+
+INSPECT_IMAGE = "inspect_image"
+DELETE_SOURCE = "delete_source"
+INSPECT_GALLERY = "inspect_gallery"
+LIST_VERSIONS = "list_versions"
+ENSURE_DEFINITION = "ensure_definition"
+START_VERSION = "start_version"
+GET_VERSION = "get_version"
+RELEASE_CLAIMS = "release_claims"

@@ -1,0 +1,31 @@
+"""Image versions: start one (never waiting for replication) and read its replication status."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import azure.durable_functions as df
+
+from activities import names
+from migration import gallery
+from migration.outcome import capture
+from migration.plan import ImagePlan
+
+bp = df.Blueprint()
+
+
+@bp.activity_trigger(input_name="payload", activity=names.START_VERSION)
+def start_version(payload: dict[str, Any]) -> dict[str, Any]:
+    image = ImagePlan.from_json(payload["image"])
+    return capture(
+        lambda: gallery.start_version(payload["gallery"], image, payload["migrationId"]).to_json()
+    )
+
+
+@bp.activity_trigger(input_name="payload", activity=names.GET_VERSION)
+def get_version(payload: dict[str, Any]) -> dict[str, Any]:
+    return capture(
+        lambda: gallery.get_version(
+            payload["gallery"], payload["definition"], payload["version"]
+        ).to_json()
+    )
