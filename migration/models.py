@@ -63,6 +63,8 @@ class GalleryFacts(Data):
     exists: bool = True
     location: str = ""
     definitions: list[DefinitionFacts] = Field(default_factory=list)
+    # Why the gallery could not be read, when it could not.
+    error: str | None = None
 
     def definition(self, name: str) -> DefinitionFacts | None:
         return next((d for d in self.definitions if d.name.lower() == name.lower()), None)

@@ -84,6 +84,30 @@ def definition_name(spec: ImageSpec, image: ImageFacts) -> str:
     return spec.definition.name or definition_name_for(image.name or parse_image_id(image.id).name)
 
 
+def existing_targets(
+    request: MigrationRequest, images: Mapping[str, ImageFacts], gallery: GalleryFacts
+) -> list[str]:
+    """The existing definitions the images go to: their versions must be read before planning."""
+    wanted = {
+        definition_name(spec, images[spec.source.lower()]).lower()
+        for spec in request.images
+        if spec.source.lower() in images
+    }
+    return sorted(d.name for d in gallery.definitions if d.name.lower() in wanted)
+
+
+def sources_of(
+    request: MigrationRequest, images: Mapping[str, ImageFacts], definition: str
+) -> list[str]:
+    """The sources (lower case) that go to ``definition``."""
+    return [
+        spec.source.lower()
+        for spec in request.images
+        if spec.source.lower() in images
+        and definition_name(spec, images[spec.source.lower()]).lower() == definition.lower()
+    ]
+
+
 def build_plan(
     request: MigrationRequest,
     images: Mapping[str, ImageFacts],
@@ -93,15 +117,21 @@ def build_plan(
     max_data_disk_gb: int,
     default_publisher: str | None = None,
     skip_migrated: bool = False,
+    unreadable: Mapping[str, str] | None = None,
 ) -> Plan:
     """Plan every image of ``request``.
 
     ``images`` maps each source id (lower case) to its facts; ``versions`` maps each existing
-    target definition's name (lower case) to its versions. With ``skip_migrated``, an image that
-    already feeds a version is left alone (Event Grid's repeated events) instead of adopted.
+    target definition's name (lower case) to its versions; ``unreadable`` maps a source id (lower
+    case) to why its facts, or its definition's versions, could not be read. With
+    ``skip_migrated``, an image that already feeds a version is left alone (Event Grid's repeated
+    events) instead of adopted.
     """
+    unreadable = unreadable or {}
     plan = Plan(gallery=gallery.id)
-    if not gallery.exists:
+    if gallery.error:
+        plan.problems.append(f"Could not read gallery {gallery.id}: {gallery.error}")
+    elif not gallery.exists:
         plan.problems.append(f"Gallery {gallery.id} was not found.")
     planned: dict[str, DefinitionPlan] = {}
     identifiers = {d.identifier.key(): d.name for d in gallery.definitions}
@@ -119,6 +149,9 @@ def build_plan(
             exclude_from_latest=request.exclude_from_latest,
         )
         plan.images.append(image)
+        if (reason := unreadable.get(spec.source.lower())) is not None:
+            image.problems.append(reason)
+            continue
         image.problems.extend(_source_problems(facts, max_data_disk_gb))
         if image.problems or not gallery.exists:
             continue

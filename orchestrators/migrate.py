@@ -16,7 +16,7 @@ import azure.durable_functions as df
 from activities import names
 from migration.jobs import APPROVAL_EVENT, ORCHESTRATOR, MigrationInput, watcher_id
 from migration.models import GalleryFacts, ImageFacts, VersionFacts
-from migration.plan import ImagePlan, Plan, build_plan, definition_name
+from migration.plan import ImagePlan, Plan, build_plan, existing_targets, sources_of
 from migration.progress import (
     ApprovalDecision,
     ApprovalState,
@@ -27,7 +27,7 @@ from migration.progress import (
     Phase,
 )
 from migration.request import DeleteSource, MigrationRequest
-from orchestrators.calls import call_all, call_one
+from orchestrators.calls import call_all
 from orchestrators.replication import WatchedVersion, WatchInput, WatchResult
 
 bp = df.Blueprint()
@@ -70,6 +70,7 @@ class MigrationRun:
             images=[ImageState(source=image.source) for image in self.request.images],
         )
         self.plans: list[ImagePlan] = []
+        self.gallery = GalleryFacts(id=self.request.gallery)
 
     @property
     def now(self) -> datetime:
@@ -118,20 +119,15 @@ class MigrationRun:
             else:
                 unreadable[source.lower()] = f"could not read the image: {outcome.message}"
         gallery_outcome = outcomes[-1]
-        if not gallery_outcome.ok:
-            self.state.problems.append(f"could not read the gallery: {gallery_outcome.message}")
-            gallery = GalleryFacts(id=self.request.gallery, exists=False)
-        else:
+        if gallery_outcome.ok:
             gallery = GalleryFacts.from_json(gallery_outcome.value)
+        else:
+            gallery = GalleryFacts(
+                id=self.request.gallery, exists=False, error=gallery_outcome.message
+            )
+        self.gallery = gallery
 
-        wanted = sorted(
-            {
-                definition_name(spec, facts[spec.source.lower()]).lower()
-                for spec in self.request.images
-                if spec.source.lower() in facts
-            }
-        )
-        existing = [d.name for d in gallery.definitions if d.name.lower() in wanted]
+        existing = existing_targets(self.request, facts, gallery)
         listed = yield from call_all(
             self.context,
             [(names.LIST_VERSIONS, {"gallery": gallery.id, "definition": d}) for d in existing],
@@ -141,24 +137,18 @@ class MigrationRun:
             if outcome.ok:
                 versions[name.lower()] = [VersionFacts.from_json(v) for v in outcome.value]
             else:
-                for spec in self.request.images:
-                    found = facts.get(spec.source.lower())
-                    if found and definition_name(spec, found).lower() == name.lower():
-                        unreadable[spec.source.lower()] = (
-                            f"could not list the versions of {name}: {outcome.message}"
-                        )
+                for key in sources_of(self.request, facts, name):
+                    unreadable[key] = f"could not list the versions of {name}: {outcome.message}"
         plan = build_plan(
             self.request,
-            {k: v for k, v in facts.items() if k not in unreadable},
+            facts,
             gallery,
             versions,
             max_data_disk_gb=self.job.options.max_data_disk_gb,
             default_publisher=self.job.options.default_publisher,
             skip_migrated=self.job.options.skip_migrated,
+            unreadable=unreadable,
         )
-        for image in plan.images:
-            if (reason := unreadable.get(image.source.lower())) is not None:
-                image.problems = [reason]
         return plan
 
     def apply_plan(self, plan: Plan) -> None:
@@ -187,13 +177,14 @@ class MigrationRun:
         definitions = plan.definitions_to_create
         if not definitions:
             return
-        gallery = yield from self.gallery_location()
+        # Definitions live in the gallery's region (a version may live elsewhere).
+        location = self.gallery.location
         outcomes = yield from call_all(
             self.context,
             [
                 (
                     names.ENSURE_DEFINITION,
-                    {"gallery": plan.gallery, "definition": d.to_json(), "location": gallery},
+                    {"gallery": plan.gallery, "definition": d.to_json(), "location": location},
                 )
                 for d in definitions
             ],
@@ -207,14 +198,6 @@ class MigrationRun:
             name = image.definition.name.lower() if image.definition else ""
             if name in failed:
                 state.fail(f"definition {name}: {failed[name]}", self.now)
-
-    def gallery_location(self) -> Generator[Any, Any, str]:
-        outcome = yield from call_one(self.context, names.INSPECT_GALLERY, self.request.gallery)
-        if outcome.ok:
-            return str(GalleryFacts.from_json(outcome.value).location)
-        # Fall back to the first source's region: a definition may live in another region
-        # than its gallery.
-        return next((p.location for p in self.plans if p.location), "")
 
     def start_versions(self) -> Steps:
         ready = self.live(ImagePhase.CREATING_DEFINITION)

@@ -1,13 +1,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from migration import arm_json
 from migration.models import Identifier, RegionTarget
 from migration.plan import DefinitionPlan, ImagePlan
 from tests.migration.factories import image_id
 
-IMAGE_JSON = {
+IMAGE_JSON: dict[str, Any] = {
     "id": image_id("myImage"),
     "name": "myImage",
     "type": "Microsoft.Compute/images",

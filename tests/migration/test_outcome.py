@@ -1,12 +1,14 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from azure.core.exceptions import ServiceRequestError
 
 from migration.errors import ArmError, Throttled
 from migration.outcome import TRANSIENT_WAIT, Outcome, capture
 
 
-def raising(error: Exception) -> object:
+def raising(error: Exception) -> Callable[[], object]:
     def action() -> object:
         raise error
 

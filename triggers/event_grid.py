@@ -1,0 +1,84 @@
+"""The Event Grid starter: migrate a managed image when Azure says one was written.
+
+Delivery is at least once and a tag change fires the same event, so an event starts a migration
+only for an opted-in image that is not already migrated or being migrated; any other event is
+ignored with a log line, and nothing is started.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+
+import azure.durable_functions as df
+import azure.functions as func
+
+from migration import gallery
+from migration.inspection import inspect_and_plan
+from migration.policy import EventGridPolicy, written_image
+from migration.request import RequestInvalid
+from migration.settings import Settings, SettingsError
+from triggers import claims, starting
+
+bp = df.Blueprint()
+log = logging.getLogger(__name__)
+
+
+@bp.function_name("on_image_written")
+@bp.event_grid_trigger(arg_name="event")
+@bp.durable_client_input(client_name="client")
+async def on_image_written(
+    event: func.EventGridEvent, client: df.DurableOrchestrationClient
+) -> None:
+    image_id, why = written_image(event.event_type, event.subject, event.get_json())
+    if image_id is None:
+        log.info("event %s ignored: %s", event.id, why)
+        return
+    try:
+        settings = Settings.from_env()
+        policy = EventGridPolicy.from_env(os.environ)
+        if policy is None:
+            log.info("event %s ignored: EVENTGRID_GALLERY_ID is not set", event.id)
+            return
+        request = policy.request_for(image_id)
+    except (SettingsError, RequestInvalid) as error:
+        log.error("event %s ignored: the Event Grid policy is not valid: %s", event.id, error)
+        return
+    if outside := starting.out_of_scope(request, settings):
+        log.info("event %s ignored: %s", event.id, "; ".join(e.message for e in outside))
+        return
+    # ARM reads block: keep them off the event loop. A failure here raises, so Event Grid
+    # delivers the event again later.
+    image = await asyncio.to_thread(gallery.get_image, image_id)
+    if not image.exists:
+        log.info("event %s ignored: image %s no longer exists", event.id, image_id)
+        return
+    if not policy.opted_in(image):
+        log.info("event %s ignored: %s lacks tag %s", event.id, image_id, policy.opt_in_tag)
+        return
+    plan = await asyncio.to_thread(
+        inspect_and_plan,
+        request,
+        max_data_disk_gb=settings.max_data_disk_gb,
+        default_publisher=settings.default_publisher,
+        skip_migrated=True,
+    )
+    planned = plan.images[0]
+    if planned.skipped:
+        log.info("event %s ignored: %s is already migrated", event.id, image_id)
+        return
+    if reasons := plan.problems + planned.problems:
+        log.warning(
+            "event %s ignored: %s cannot be migrated: %s", event.id, image_id, "; ".join(reasons)
+        )
+        return
+    outcome = await starting.start(
+        client, request, settings, trigger="eventGrid", skip_migrated=True
+    )
+    if isinstance(outcome, claims.Conflict):
+        log.info(
+            "event %s ignored: %s is being migrated by %s", event.id, image_id, outcome.migration_id
+        )
+        return
+    log.info("event %s started migration %s of %s", event.id, outcome.migration_id, image_id)

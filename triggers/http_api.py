@@ -1,0 +1,244 @@
+"""The HTTP API: start, plan, status, list, approve and reject migrations."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Annotated
+
+import azure.durable_functions as df
+import azure.functions as func
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+
+from migration.errors import ArmError
+from migration.inspection import inspect_and_plan
+from migration.jobs import APPROVAL_EVENT, ORCHESTRATOR, watcher_id
+from migration.progress import ApprovalDecision, Phase
+from migration.request import (
+    FieldError,
+    MigrationRequest,
+    RequestInvalid,
+    field_errors,
+    parse_request,
+)
+from migration.settings import Settings, SettingsError
+from triggers import claims, problems, starting
+from triggers.views import migration_state, migration_view, summary_view
+
+bp = df.Blueprint()
+log = logging.getLogger(__name__)
+
+MAX_LIST = 200
+
+
+def _api_base(req: func.HttpRequest) -> str:
+    """``https://host/api`` from this request's URL, for links back into this API."""
+    url = str(req.url)
+    marker = url.find("/migrations")
+    return url[:marker] if marker >= 0 else url.rstrip("/")
+
+
+def _links(req: func.HttpRequest, migration_id: str) -> dict[str, str]:
+    base = f"{_api_base(req)}/migrations/{migration_id}"
+    return {"statusUri": base, "approveUri": f"{base}/approve", "rejectUri": f"{base}/reject"}
+
+
+def _settings() -> Settings:
+    return Settings.from_env()
+
+
+def _parse(req: func.HttpRequest, settings: Settings) -> MigrationRequest:
+    return parse_request(
+        req.get_body(),
+        now=datetime.now(UTC),
+        max_images=settings.max_images_per_request,
+        max_approval_timeout=settings.max_approval_timeout,
+    )
+
+
+@bp.route(route="migrations", methods=["POST"])
+@bp.durable_client_input(client_name="client")
+async def start_migration(
+    req: func.HttpRequest, client: df.DurableOrchestrationClient
+) -> func.HttpResponse:
+    try:
+        settings = _settings()
+        request = _parse(req, settings)
+    except SettingsError as error:
+        return problems.misconfigured(str(error))
+    except RequestInvalid as error:
+        return problems.invalid(error.errors)
+    if outside := starting.out_of_scope(request, settings):
+        return problems.forbidden(outside)
+    outcome = await starting.start(client, request, settings, trigger="http")
+    if isinstance(outcome, claims.Conflict):
+        return _source_busy(req, outcome)
+    links = _links(req, outcome.migration_id)
+    body = client.get_client_response_links(req, outcome.migration_id)
+    body.update({"migrationId": outcome.migration_id, **links})
+    log.info("started migration %s of %d image(s)", outcome.migration_id, len(request.images))
+    return problems.json_response(body, 202, {"Location": links["statusUri"], "Retry-After": "10"})
+
+
+def _source_busy(req: func.HttpRequest, conflict: claims.Conflict) -> func.HttpResponse:
+    holder = conflict.migration_id
+    return problems.conflict(
+        f"Managed image {conflict.source} is being migrated by migration {holder}; "
+        "wait for it to finish.",
+        source=conflict.source,
+        migrationId=holder,
+        statusUri=_links(req, holder)["statusUri"] if holder else None,
+    )
+
+
+@bp.route(route="migrations/plan", methods=["POST"])
+# Sync on purpose: it waits on ARM reads, and the worker runs sync functions on its thread pool.
+def plan_migration(req: func.HttpRequest) -> func.HttpResponse:
+    """A dry run: what would be created and what is in the way. Reads only; changes nothing."""
+    try:
+        settings = _settings()
+        request = _parse(req, settings)
+    except SettingsError as error:
+        return problems.misconfigured(str(error))
+    except RequestInvalid as error:
+        return problems.invalid(error.errors)
+    if outside := starting.out_of_scope(request, settings):
+        return problems.forbidden(outside)
+    try:
+        plan = inspect_and_plan(
+            request,
+            max_data_disk_gb=settings.max_data_disk_gb,
+            default_publisher=settings.default_publisher,
+        )
+    except ArmError as error:
+        return problems.problem(
+            502, "arm-error", "Azure Resource Manager refused a read", error.message
+        )
+    body = plan.to_json()
+    body["definitionsToCreate"] = [d.to_json() for d in plan.definitions_to_create]
+    body["valid"] = not plan.problems and all(not i.problems for i in plan.images)
+    return problems.json_response(body)
+
+
+@bp.route(route="migrations/{id}", methods=["GET"])
+@bp.durable_client_input(client_name="client")
+async def get_migration(
+    req: func.HttpRequest, client: df.DurableOrchestrationClient
+) -> func.HttpResponse:
+    migration_id = req.route_params.get("id", "")
+    status = await _migration(client, migration_id)
+    if status is None:
+        return problems.not_found(migration_id)
+    watcher = None
+    if migration_state(status).get("phase") == Phase.REPLICATING:
+        watcher = await client.get_status(watcher_id(migration_id))
+    return problems.json_response(migration_view(status, watcher, _links(req, migration_id)))
+
+
+@bp.route(route="migrations", methods=["GET"])
+@bp.durable_client_input(client_name="client")
+async def list_migrations(
+    req: func.HttpRequest, client: df.DurableOrchestrationClient
+) -> func.HttpResponse:
+    wanted, top, errors = _list_query(req)
+    if errors:
+        return problems.invalid(errors, "The query is not valid")
+    found = await client.get_status_by(
+        instance_id_prefix=starting.MIGRATION_PREFIX, runtime_status=wanted or None
+    )
+    mine = [s for s in found if s.name == ORCHESTRATOR]
+    mine.sort(key=lambda s: s.created_time or datetime.min.replace(tzinfo=UTC), reverse=True)
+    items = [summary_view(s, _links(req, str(s.instance_id))) for s in mine[:top]]
+    return problems.json_response({"migrations": items, "count": len(items)})
+
+
+def _list_query(
+    req: func.HttpRequest,
+) -> tuple[list[df.OrchestrationRuntimeStatus], int, list[FieldError]]:
+    errors = []
+    wanted: list[df.OrchestrationRuntimeStatus] = []
+    for name in filter(None, (req.params.get("runtimeStatus") or "").split(",")):
+        try:
+            wanted.append(df.OrchestrationRuntimeStatus(name.strip()))
+        except ValueError:
+            errors.append(FieldError(field="runtimeStatus", message=f"unknown status '{name}'"))
+    top = 50
+    raw = req.params.get("top")
+    if raw is not None:
+        if raw.isdigit() and 1 <= int(raw) <= MAX_LIST:
+            top = int(raw)
+        else:
+            errors.append(FieldError(field="top", message=f"a number from 1 to {MAX_LIST}"))
+    return wanted, top, errors
+
+
+class DecisionBody(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    by: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    reason: Annotated[str, StringConstraints(max_length=2000)] | None = Field(default=None)
+
+
+@bp.route(route="migrations/{id}/approve", methods=["POST"])
+@bp.durable_client_input(client_name="client")
+async def approve_migration(
+    req: func.HttpRequest, client: df.DurableOrchestrationClient
+) -> func.HttpResponse:
+    return await _decide(req, client, approved=True)
+
+
+@bp.route(route="migrations/{id}/reject", methods=["POST"])
+@bp.durable_client_input(client_name="client")
+async def reject_migration(
+    req: func.HttpRequest, client: df.DurableOrchestrationClient
+) -> func.HttpResponse:
+    return await _decide(req, client, approved=False)
+
+
+async def _decide(
+    req: func.HttpRequest, client: df.DurableOrchestrationClient, *, approved: bool
+) -> func.HttpResponse:
+    migration_id = req.route_params.get("id", "")
+    try:
+        body = DecisionBody.model_validate_json(req.get_body() or b"{}")
+    except ValidationError as error:
+        return problems.invalid(field_errors(error))
+    status = await _migration(client, migration_id)
+    if status is None:
+        return problems.not_found(migration_id)
+    if status.runtime_status not in claims.ACTIVE:
+        return problems.conflict(
+            f"Migration {migration_id} has ended ({status.runtime_status.value}); "
+            "there is nothing to decide."
+        )
+    state = migration_state(status)
+    if state.get("deleteSource") not in (None, "afterApproval"):
+        return problems.conflict(
+            f"Migration {migration_id} needs no approval: deleteSource is {state['deleteSource']}."
+        )
+    earlier = (state.get("approval") or {}).get("decision")
+    if earlier:
+        return problems.conflict(f"Migration {migration_id} was already {earlier}.")
+    decision = ApprovalDecision(approved=approved, by=body.by, reason=body.reason)
+    await client.raise_event(migration_id, APPROVAL_EVENT, decision.to_json())
+    log.info("migration %s %s by %s", migration_id, "approved" if approved else "rejected", body.by)
+    answer = {
+        "migrationId": migration_id,
+        "decision": "approved" if approved else "rejected",
+        "by": body.by,
+        "reason": body.reason,
+        "statusUri": _links(req, migration_id)["statusUri"],
+    }
+    if state.get("phase") != Phase.AWAITING_APPROVAL:
+        answer["note"] = "recorded; it takes effect once replication has completed"
+    return problems.json_response(answer, 202)
+
+
+async def _migration(
+    client: df.DurableOrchestrationClient, migration_id: str
+) -> df.DurableOrchestrationStatus | None:
+    if not migration_id.startswith(starting.MIGRATION_PREFIX) or ":" in migration_id:
+        return None
+    status = await client.get_status(migration_id)
+    if not status or status.name != ORCHESTRATOR:
+        return None
+    return status

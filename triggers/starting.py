@@ -1,0 +1,71 @@
+"""Starting a migration, shared by the HTTP API and the Event Grid starter."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+import azure.durable_functions as df
+
+from migration.ids import parse_gallery_id, parse_image_id
+from migration.jobs import ORCHESTRATOR, MigrationInput, Options, claim_id
+from migration.request import FieldError, MigrationRequest
+from migration.settings import Settings
+from triggers import claims
+
+MIGRATION_PREFIX = "mig-"
+
+
+@dataclass(frozen=True)
+class Started:
+    migration_id: str
+
+
+def out_of_scope(request: MigrationRequest, settings: Settings) -> list[FieldError]:
+    """Each resource of ``request`` that lies outside the allowed scopes, as a field error."""
+    found = []
+    scopes = ", ".join(str(s) for s in settings.allowed_scopes)
+    if not settings.in_scope(parse_gallery_id(request.gallery)):
+        found.append(FieldError(field="gallery", message=f"not inside any of: {scopes}"))
+    for index, image in enumerate(request.images):
+        if not settings.in_scope(parse_image_id(image.source)):
+            found.append(
+                FieldError(field=f"images[{index}].source", message=f"not inside any of: {scopes}")
+            )
+    return found
+
+
+def new_migration_id() -> str:
+    return f"{MIGRATION_PREFIX}{uuid.uuid4().hex}"
+
+
+async def start(
+    client: df.DurableOrchestrationClient,
+    request: MigrationRequest,
+    settings: Settings,
+    *,
+    trigger: str,
+    skip_migrated: bool = False,
+) -> Started | claims.Conflict:
+    """Claim every source, then start the orchestration; on any failure, claim nothing."""
+    migration_id = new_migration_id()
+    sources = [image.source for image in request.images]
+    conflict = await claims.acquire(client, migration_id, sources)
+    if conflict is not None:
+        return conflict
+    options = Options.from_settings(settings, request).model_copy(
+        update={"skip_migrated": skip_migrated}
+    )
+    job = MigrationInput(
+        migration_id=migration_id,
+        request=request.to_json(),
+        options=options,
+        trigger=trigger,
+        claims=[claim_id(source) for source in sources],
+    )
+    try:
+        await client.start_new(ORCHESTRATOR, migration_id, job.to_json())
+    except BaseException:
+        await claims.release(client, migration_id, job.claims)
+        raise
+    return Started(migration_id)
