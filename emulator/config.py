@@ -38,7 +38,7 @@ class ReplicationModel(_Model):
     """
 
     base_seconds: float = Field(default=600.0, ge=0)
-    seconds_per_gb: float = Field(default=40.0, ge=0)
+    seconds_per_gb: float = Field(default=20.0, ge=0)
     per_extra_replica: float = Field(default=0.1, ge=0)
     source_region_factor: float = Field(default=0.6, gt=0)
     cross_geography_factor: float = Field(default=1.5, gt=0)

@@ -173,10 +173,14 @@ class RegionReplication:
     def progress(self, now: datetime) -> int:
         if self.state == "Completed":
             return 100
-        elapsed = (min(now, self.due) - self.start).total_seconds()
         if self.duration <= 0:
             return 0
-        return max(0, min(99, math.floor(100 * elapsed / self.duration)))
+        if self.state == "Failed" and self.fail_after is not None:
+            elapsed = self.fail_after
+        else:
+            elapsed = (min(now, self.due) - self.start).total_seconds()
+        # Timestamps carry microseconds: without the epsilon 40 % can show as 39.
+        return max(0, min(99, math.floor(100 * elapsed / self.duration + 1e-6)))
 
     def render_target(self) -> dict[str, Any]:
         target: dict[str, Any] = {

@@ -10,8 +10,11 @@ tests can call azure-mgmt-compute directly while the test advances the clock.
 
 from __future__ import annotations
 
+import json
 import threading
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -97,6 +100,56 @@ class RunningEmulator:
 
     def advance(self, seconds: float) -> None:
         self.emulator.advance(seconds)
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+        token: str | None = "emulator",
+    ) -> RawResponse:
+        """One plain HTTP request (``path`` may carry a query), bypassing the SDK."""
+        return raw_request(method, self.base_url + path, body, headers, token)
+
+
+@dataclass
+class RawResponse:
+    status: int
+    headers: dict[str, str]
+    body: Any
+
+    def header(self, name: str) -> str | None:
+        for key, value in self.headers.items():
+            if key.lower() == name.lower():
+                return value
+        return None
+
+
+def raw_request(
+    method: str,
+    url: str,
+    body: Any = None,
+    headers: dict[str, str] | None = None,
+    token: str | None = "emulator",
+) -> RawResponse:
+    """Send one request with the standard library; JSON in, JSON (or ``None``) out."""
+    data = (
+        None if body is None else (body if isinstance(body, bytes) else json.dumps(body).encode())
+    )
+    request = urllib.request.Request(url, data=data, method=method)
+    if data is not None:
+        request.add_header("Content-Type", "application/json")
+    if token is not None:
+        request.add_header("Authorization", f"Bearer {token}")
+    for name, value in (headers or {}).items():
+        request.add_header(name, value)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            status, raw_headers, payload = response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as error:
+        status, raw_headers, payload = error.code, dict(error.headers), error.read()
+    return RawResponse(status, raw_headers, json.loads(payload) if payload.strip() else None)
 
 
 @contextmanager
