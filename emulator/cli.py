@@ -1,0 +1,118 @@
+"""``python -m emulator``: serve the emulator until interrupted.
+
+Prints ``emulator listening on http://HOST:PORT`` once the socket accepts connections; tools that
+start the emulator wait for that line (``--port 0`` picks a free port and the line names it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+
+from emulator.config import EmulatorConfig, FailingRegion, FaultConfig, ThrottleConfig
+from emulator.seeding import SeedData
+from emulator.server import Emulator
+from simclock import clock_for_scale
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m emulator", description="Serve the ARM compute API subset on loopback."
+    )
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8480, help="0 picks a free port")
+    parser.add_argument("--seed", metavar="FILE", help="galleries and images to start with (JSON)")
+    parser.add_argument(
+        "--time-scale",
+        type=float,
+        default=None,
+        help="simulated seconds per wall second: 1 real (default), 60 an hour a minute, "
+        "0 virtual (advance with POST /_emulator/advance)",
+    )
+    parser.add_argument("--config", metavar="FILE", help="an EmulatorConfig as JSON")
+    parser.add_argument(
+        "--faults", metavar="FILE", help="a FaultConfig as JSON (replaces the config's)"
+    )
+    parser.add_argument("--random-seed", type=int, help="seed for replication jitter and faults")
+    parser.add_argument("--page-size", type=int, help="items per page in list responses")
+    parser.add_argument("--throttle", action="store_true", help="turn on Azure's throttling limits")
+    parser.add_argument("--error-rate", type=float, help="probability of a random 500/503")
+    parser.add_argument("--latency", type=float, help="simulated seconds added to every request")
+    parser.add_argument(
+        "--fail-region",
+        action="append",
+        default=[],
+        metavar="REGION",
+        help="a region whose replication fails half-way (repeatable)",
+    )
+    parser.add_argument(
+        "--cache-lag", type=int, metavar="N", help="a just-created child answers 404 N times"
+    )
+    parser.add_argument("--event-grid-webhook", metavar="URL")
+    parser.add_argument("--eventgrid-schema", choices=("EventGrid", "CloudEvents"))
+    parser.add_argument("--log-level", default="WARNING")
+    return parser.parse_args(argv)
+
+
+def build_config(args: argparse.Namespace) -> EmulatorConfig:
+    config = EmulatorConfig.from_file(args.config) if args.config else EmulatorConfig()
+    faults = FaultConfig.from_file(args.faults) if args.faults else config.faults
+    fault_updates: dict[str, object] = {}
+    if args.random_seed is not None:
+        fault_updates["seed"] = args.random_seed
+    if args.error_rate is not None:
+        fault_updates["error_rate"] = args.error_rate
+    if args.latency is not None:
+        fault_updates["latency_seconds"] = args.latency
+    if args.cache_lag is not None:
+        fault_updates["cache_lag_requests"] = args.cache_lag
+    if args.fail_region:
+        fault_updates["failing_regions"] = {
+            **faults.failing_regions,
+            **{region: FailingRegion() for region in args.fail_region},
+        }
+    if args.throttle:
+        fault_updates["throttle"] = ThrottleConfig.model_validate(
+            {**faults.throttle.model_dump(), "enabled": True}
+        )
+    faults = FaultConfig.model_validate({**faults.model_dump(), **fault_updates})
+    updates: dict[str, object] = {"faults": faults}
+    if args.random_seed is not None:
+        updates["seed"] = args.random_seed
+    if args.page_size is not None:
+        updates["page_size"] = args.page_size
+    if args.event_grid_webhook is not None:
+        updates["event_grid_webhook"] = args.event_grid_webhook
+    if args.eventgrid_schema is not None:
+        updates["eventgrid_schema"] = args.eventgrid_schema
+    return EmulatorConfig.model_validate({**config.model_dump(), **updates})
+
+
+async def serve(emulator: Emulator, host: str, port: int) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    async with emulator.serve(host, port) as base_url:
+        print(f"emulator listening on {base_url}", flush=True)
+        await stop.wait()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr)
+    try:
+        config = build_config(args)
+        seed = SeedData.from_file(args.seed) if args.seed else None
+    except (OSError, ValueError) as exc:
+        print(f"emulator: {exc}", file=sys.stderr)
+        return 2
+    emulator = Emulator(clock_for_scale(args.time_scale), config)
+    if seed is not None:
+        emulator.seed(seed)
+    asyncio.run(serve(emulator, args.host, args.port))
+    return 0

@@ -1,0 +1,97 @@
+"""ARM's error envelope and the errors the emulator answers with.
+
+Every error leaves as ``{"error": {"code", "message", "target"?, "details"?}}``, the shape
+azure-core's ``ARMErrorFormat`` reads into ``HttpResponseError.error``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+
+class ArmError(Exception):
+    """An error response: HTTP status, ARM code and message."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        *,
+        target: str | None = None,
+        details: list[dict[str, Any]] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(f"{status} {code}: {message}")
+        self.status = status
+        self.code = code
+        self.message = message
+        self.target = target
+        self.details = details
+        self.headers = dict(headers or {})
+
+    def body(self) -> dict[str, Any]:
+        error: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.target is not None:
+            error["target"] = self.target
+        if self.details is not None:
+            error["details"] = self.details
+        return {"error": error}
+
+    def as_operation_error(self) -> dict[str, str]:
+        """The ``error`` member of a Failed async-operation status."""
+        return {"code": self.code, "message": self.message}
+
+
+def invalid_parameter(message: str, target: str | None = None) -> ArmError:
+    return ArmError(400, "InvalidParameter", message, target=target)
+
+
+def resource_not_found(type_path: str, name_path: str, resource_group: str) -> ArmError:
+    """ARM's 404 for a missing resource, e.g. type ``galleries/images``, name ``g/d``."""
+    return ArmError(
+        404,
+        "ResourceNotFound",
+        f"The Resource 'Microsoft.Compute/{type_path}/{name_path}' under resource group "
+        f"'{resource_group}' was not found. For more details please go to "
+        "https://aka.ms/ARMResourceNotFoundFix",
+    )
+
+
+def parent_not_found(parent_path: str) -> ArmError:
+    return ArmError(
+        404,
+        "ParentResourceNotFound",
+        "Can not perform requested operation on nested resource. "
+        f"Parent resource '{parent_path}' not found.",
+    )
+
+
+def invalid_request_content(reason: str) -> ArmError:
+    return ArmError(
+        400,
+        "InvalidRequestContent",
+        f"The request content was invalid and could not be deserialized: '{reason}'.",
+    )
+
+
+def required_missing(path: str) -> ArmError:
+    return invalid_parameter(f"Required parameter '{path}' is missing (null).", target=path)
+
+
+def out_of_range(value: object, path: str, low: int, high: int) -> ArmError:
+    return invalid_parameter(
+        f"The value {value} of parameter '{path}' is out of range. "
+        f"The value must be between {low} and {high}, inclusive.",
+        target=path,
+    )
+
+
+def property_change_not_allowed(path: str) -> ArmError:
+    return ArmError(
+        409,
+        "PropertyChangeNotAllowed",
+        f"Changing property '{path}' is not allowed.",
+        target=path,
+    )

@@ -1,0 +1,203 @@
+"""The one place the app builds its ``ComputeManagementClient``.
+
+Settings are read from the environment when a client is asked for (app settings in Azure,
+``local.settings.json`` under a local host):
+
+- ``ARM_ENDPOINT`` set (e.g. ``http://127.0.0.1:8480``): an ARM emulator. Plain HTTP is allowed on
+  loopback only, and requests carry a static bearer token (``ARM_TOKEN``, default ``emulator``).
+- otherwise: Azure Resource Manager with ``DefaultAzureCredential``; ``AZURE_CLIENT_ID`` selects a
+  user-assigned managed identity.
+
+Nothing else in the app knows which of the two it talks to.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from azure.core.credentials import AccessToken, TokenCredential
+from azure.core.pipeline import PipelineRequest, PipelineResponse
+from azure.core.pipeline.policies import RetryPolicy, SansIOHTTPPolicy
+from azure.mgmt.compute import ComputeManagementClient
+
+ENDPOINT_SETTING = "ARM_ENDPOINT"
+TOKEN_SETTING = "ARM_TOKEN"
+CLIENT_ID_SETTING = "AZURE_CLIENT_ID"
+AZURE_ENDPOINT = "https://management.azure.com"
+
+_lock = threading.Lock()
+_clients: dict[tuple[str, ...], ComputeManagementClient] = {}
+
+
+class ServiceRetryPolicy(RetryPolicy[Any, Any]):
+    """azure-core's retry policy, with two changes for activities.
+
+    - ``retry-after-ms`` / ``x-ms-retry-after-ms`` win over ``Retry-After`` when both are present:
+      they are the more precise figure (azure-core 1.41 reads ``Retry-After`` first).
+    - A response that asks for a longer wait than ``max_retry_after`` is not retried here: ARM's
+      throttling cool-downs run to minutes (120 s and 1200 s have been seen), and an activity must
+      not sleep through them. The error reaches the caller, whose orchestration can wait on a
+      durable timer instead.
+    """
+
+    def __init__(self, *, max_retry_after: float, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.max_retry_after = max_retry_after
+
+    def get_retry_after(self, response: PipelineResponse[Any, Any]) -> float | None:
+        headers = response.http_response.headers
+        for name in ("retry-after-ms", "x-ms-retry-after-ms"):
+            value = headers.get(name)
+            if value:
+                try:
+                    return max(0.0, float(value) / 1000)
+                except ValueError:
+                    break
+        return super().get_retry_after(response)
+
+    def is_retry(self, settings: dict[str, Any], response: PipelineResponse[Any, Any]) -> bool:
+        if response.http_response.status_code >= 400:
+            wait = self.get_retry_after(response)
+            if wait is not None and wait > self.max_retry_after:
+                return False
+        return bool(super().is_retry(settings, response))
+
+
+class StaticTokenCredential:
+    """A ``TokenCredential`` for the emulator, which accepts any bearer token."""
+
+    def __init__(self, token: str) -> None:
+        self._token = token
+
+    def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
+        return AccessToken(self._token, int(time.time()) + 3600)
+
+
+class StaticBearerPolicy(SansIOHTTPPolicy[Any, Any]):
+    """Adds ``Authorization: Bearer <token>``.
+
+    azure-core's ``BearerTokenCredentialPolicy`` refuses plain ``http://`` URLs, so the emulator's
+    pipeline uses this in its place.
+    """
+
+    def __init__(self, token: str) -> None:
+        self._token = token
+
+    def on_request(self, request: PipelineRequest[Any]) -> None:
+        request.http_request.headers["Authorization"] = f"Bearer {self._token}"
+
+
+@dataclass(frozen=True)
+class _Settings:
+    endpoint: str | None
+    token: str
+    client_id: str | None
+
+
+def _settings() -> _Settings:
+    endpoint = os.environ.get(ENDPOINT_SETTING, "").strip().rstrip("/") or None
+    client_id = os.environ.get(CLIENT_ID_SETTING, "").strip() or None
+    token = os.environ.get(TOKEN_SETTING, "").strip() or "emulator"
+    return _Settings(endpoint, token, client_id)
+
+
+def _check_emulator_endpoint(endpoint: str) -> None:
+    parts = urlsplit(endpoint)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"{ENDPOINT_SETTING} is not an http(s) URL: {endpoint!r}")
+    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+        raise ValueError(
+            f"{ENDPOINT_SETTING} uses plain http on a non-loopback host ({parts.hostname}); "
+            "only a local emulator may be reached without TLS"
+        )
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _emulator_client(subscription_id: str, settings: _Settings) -> ComputeManagementClient:
+    assert settings.endpoint is not None
+    _check_emulator_endpoint(settings.endpoint)
+    # The emulator answers at once, so nothing should wait in wall time: poll LROs without delay,
+    # back off briefly on 5xx, and follow its retry-after-ms, which is already in wall time.
+    return ComputeManagementClient(
+        credential=StaticTokenCredential(settings.token),
+        subscription_id=subscription_id,
+        base_url=settings.endpoint,
+        authentication_policy=StaticBearerPolicy(settings.token),
+        retry_policy=ServiceRetryPolicy(
+            max_retry_after=5.0,
+            retry_total=4,
+            retry_backoff_factor=0.05,
+            retry_backoff_max=1,
+        ),
+        polling_interval=0,
+    )
+
+
+def _azure_client(subscription_id: str, settings: _Settings) -> ComputeManagementClient:
+    from azure.identity import DefaultAzureCredential
+
+    credential: TokenCredential = DefaultAzureCredential(
+        managed_identity_client_id=settings.client_id
+    )
+    # An activity has a bounded life (Flex Consumption recycles workers; the orchestration owns
+    # the long waits), so the SDK may retry briefly but never sleep for long: at most 4 retries,
+    # backoff 0.8 s doubling to 10 s, Retry-After honoured up to 20 s, and the whole call, retries
+    # included, capped at 90 s. Longer throttling cool-downs surface as HttpResponseError (429)
+    # for the orchestration to wait out on a durable timer. LROs that do wait (definitions,
+    # deletes) poll every 5 s, unless the service's Retry-After says otherwise; version PUTs must
+    # not be waited on at all (their operation ends only when replication does).
+    return ComputeManagementClient(
+        credential=credential,
+        subscription_id=subscription_id,
+        retry_policy=ServiceRetryPolicy(
+            max_retry_after=20.0,
+            retry_total=4,
+            retry_backoff_factor=0.8,
+            retry_backoff_max=10,
+            timeout=90,
+        ),
+        polling_interval=5,
+    )
+
+
+def compute_client(subscription_id: str) -> ComputeManagementClient:
+    """The client for ``subscription_id``, cached per subscription and endpoint settings."""
+    settings = _settings()
+    cache_key = (
+        subscription_id.lower(),
+        settings.endpoint or AZURE_ENDPOINT,
+        settings.token if settings.endpoint else "",
+        settings.client_id or "",
+    )
+    with _lock:
+        client = _clients.get(cache_key)
+        if client is None:
+            if settings.endpoint is not None:
+                client = _emulator_client(subscription_id, settings)
+            else:
+                client = _azure_client(subscription_id, settings)
+            _clients[cache_key] = client
+        return client
+
+
+def clear_client_cache() -> None:
+    """Forget cached clients (tests change settings between cases)."""
+    with _lock:
+        clients = list(_clients.values())
+        _clients.clear()
+    for client in clients:
+        client.close()
