@@ -36,8 +36,9 @@ class Throttled(ArmError):
 
 
 DEFAULT_THROTTLE_WAIT = 60.0
-# The headers azure-core reads, in its order, with the unit of each in seconds.
-_RETRY_HEADERS = (("retry-after-ms", 0.001), ("x-ms-retry-after-ms", 0.001), ("retry-after", 1.0))
+# Retry-After first: it is ARM's own figure, in the service's seconds, which is what a durable
+# timer waits in (an emulator on a scaled clock sends retry-after-ms in wall time).
+_RETRY_HEADERS = (("retry-after", 1.0), ("retry-after-ms", 0.001), ("x-ms-retry-after-ms", 0.001))
 
 
 @contextlib.contextmanager

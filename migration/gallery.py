@@ -10,7 +10,8 @@ import hashlib
 import json
 from typing import Any
 
-from azure.core.exceptions import ResourceNotFoundError
+from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
+from azure.mgmt.compute import models
 
 from migration import arm_json
 from migration.arm_client import compute_client
@@ -98,9 +99,21 @@ def ensure_definition(gallery_id: str, plan: DefinitionPlan, location: str) -> s
             gallery.resource_group,
             gallery.name,
             plan.name,
-            arm_json.definition_body(plan, location),
+            models.GalleryImage(arm_json.definition_body(plan, location)),
         )
-        created = poller.result()
+        try:
+            created = poller.result()
+        except HttpResponseError as error:
+            if error.status_code != 404:
+                raise
+            # The poller's final GET can miss a definition ARM has only just created; the next
+            # attempt finds it and checks it like any existing one.
+            raise ArmError(
+                f"{action}: created, but not visible yet",
+                status=404,
+                code="ResourceNotFound",
+                retry_after=CACHE_LAG_WAIT,
+            ) from error
     state = arm_json.definition_facts(created.as_dict()).provisioning_state
     if state and state.lower() != "succeeded":
         raise ArmError(f"{action}: it ended in state {state}", code="DefinitionNotSucceeded")
@@ -161,7 +174,7 @@ def start_version(gallery_id: str, image: ImagePlan, migration_id: str) -> Versi
                 gallery.name,
                 definition,
                 version,
-                arm_json.version_body(image, migration_id),
+                models.GalleryImageVersion(arm_json.version_body(image, migration_id)),
                 polling=False,
             )
         except ResourceNotFoundError as error:

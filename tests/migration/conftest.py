@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from emulator.testing import (  # noqa: F401  (fixtures)
+    RunningEmulator,
+    emulator,
+    emulator_config,
+    virtual_clock,
+)
+from migration.arm_client import clear_client_cache
+
+
+@pytest.fixture
+def arm(
+    emulator: RunningEmulator,  # noqa: F811  (the fixture imported above)
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[RunningEmulator]:
+    """The emulator, with the app's settings pointing migration.arm_client at it."""
+    monkeypatch.setenv("ARM_ENDPOINT", emulator.base_url)
+    clear_client_cache()
+    yield emulator
+    clear_client_cache()

@@ -1,0 +1,185 @@
+"""The ARM operations of a migration, against the emulator through azure-mgmt-compute."""
+
+from __future__ import annotations
+
+import pytest
+
+from emulator import EmulatorConfig, FaultConfig
+from emulator.testing import SUBSCRIPTION, RunningEmulator
+from migration import gallery
+from migration.errors import ArmError
+from migration.inspection import inspect_and_plan
+from migration.models import Identifier, RegionTarget
+from migration.plan import DefinitionPlan, ImagePlan
+from migration.request import parse_request
+from migration.safety import replication_complete
+
+RG = f"/subscriptions/{SUBSCRIPTION}/resourceGroups"
+GALLERY = f"{RG}/gallery-rg/providers/Microsoft.Compute/galleries/gal"
+WEB = f"{RG}/images-rg/providers/Microsoft.Compute/images/web"
+OTHER = f"{RG}/images-rg/providers/Microsoft.Compute/images/other"
+
+
+def seed(arm: RunningEmulator) -> None:
+    arm.emulator.seed_gallery(GALLERY, location="eastus")
+    arm.emulator.seed_image(WEB, location="eastus", os_type="Linux", hyper_v_generation="V2")
+    arm.emulator.seed_image(OTHER, location="eastus", os_type="Linux", hyper_v_generation="V2")
+
+
+def definition(name: str = "web", **overrides: object) -> DefinitionPlan:
+    values: dict[str, object] = {
+        "name": name,
+        "create": True,
+        "os_type": "Linux",
+        "hyper_v_generation": "V2",
+        "identifier": Identifier(publisher="images-rg", offer=name, sku="linux-v2"),
+    }
+    values.update(overrides)
+    return DefinitionPlan.model_validate(values)
+
+
+def image_plan(source: str = WEB, version: str = "1.0.0") -> ImagePlan:
+    return ImagePlan(
+        source=source,
+        location="eastus",
+        definition=definition(),
+        version=version,
+        target_regions=[
+            RegionTarget(name="eastus", replicas=1),
+            RegionTarget(name="westus2", replicas=2),
+        ],
+    )
+
+
+def test_reads_images_and_galleries(arm: RunningEmulator) -> None:
+    seed(arm)
+    facts = gallery.get_image(WEB.upper().replace("SUBSCRIPTIONS", "subscriptions"))
+    assert (facts.exists, facts.name, facts.os_type, facts.hyper_v_generation) == (
+        True,
+        "web",
+        "Linux",
+        "V2",
+    )
+    assert facts.fingerprint
+    assert not gallery.get_image(WEB + "-missing").exists
+    found = gallery.get_gallery(GALLERY)
+    assert (found.exists, found.location, found.definitions) == (True, "eastus", [])
+    assert not gallery.get_gallery(GALLERY + "x").exists
+
+
+def test_definition_is_created_once_then_reused(arm: RunningEmulator) -> None:
+    seed(arm)
+    assert gallery.ensure_definition(GALLERY, definition(), "eastus") == "created"
+    assert gallery.ensure_definition(GALLERY, definition(), "eastus") == "reused"
+    assert arm.emulator.counters.get("gallery_images.create_or_update") == 1
+
+
+def test_incompatible_definition_is_left_unchanged(arm: RunningEmulator) -> None:
+    seed(arm)
+    gallery.ensure_definition(GALLERY, definition(), "eastus")
+    with pytest.raises(ArmError, match="left unchanged") as caught:
+        gallery.ensure_definition(GALLERY, definition(hyper_v_generation="V1"), "eastus")
+    assert caught.value.code == "DefinitionIncompatible"
+    assert arm.emulator.counters.get("gallery_images.create_or_update") == 1
+
+
+def test_version_is_started_not_waited_for_and_not_made_twice(arm: RunningEmulator) -> None:
+    seed(arm)
+    gallery.ensure_definition(GALLERY, definition(), "eastus")
+    started = gallery.start_version(GALLERY, image_plan(), "mig-1")
+    assert started.provisioning_state == "Creating"
+    again = gallery.start_version(GALLERY, image_plan(), "mig-1")  # the activity ran twice
+    assert again.source.lower() == WEB.lower()
+    assert arm.emulator.counters.get("gallery_image_versions.create_or_update") == 1
+    version = gallery.get_version(GALLERY, "web", "1.0.0")
+    assert version.tags["galleryMigrator.migrationId"] == "mig-1"
+    assert replication_complete(version, WEB) is not None
+    arm.advance(6 * 3600)
+    done = gallery.get_version(GALLERY, "web", "1.0.0")
+    assert replication_complete(done, WEB) is None
+    assert {r.name for r in done.regions} == {"eastus", "westus2"}
+
+
+def test_version_taken_by_another_source(arm: RunningEmulator) -> None:
+    seed(arm)
+    gallery.ensure_definition(GALLERY, definition(), "eastus")
+    gallery.start_version(GALLERY, image_plan(OTHER), "mig-1")
+    with pytest.raises(ArmError, match="already exists from") as caught:
+        gallery.start_version(GALLERY, image_plan(WEB), "mig-2")
+    assert caught.value.code == "VersionTaken"
+
+
+def test_missing_definition_asks_to_come_back(arm: RunningEmulator) -> None:
+    seed(arm)
+    with pytest.raises(ArmError) as caught:
+        gallery.start_version(GALLERY, image_plan(), "mig-1")
+    assert caught.value.code == "ParentResourceNotFound"
+    assert caught.value.retry_after == gallery.CACHE_LAG_WAIT
+
+
+@pytest.mark.parametrize(
+    "emulator_config", [EmulatorConfig(faults=FaultConfig(cache_lag_requests=2))]
+)
+def test_cache_lag_on_a_new_definition_asks_to_come_back(arm: RunningEmulator) -> None:
+    seed(arm)
+    with pytest.raises(ArmError) as caught:  # the poller's final GET misses it
+        gallery.ensure_definition(GALLERY, definition(), "eastus")
+    assert caught.value.retry_after == gallery.CACHE_LAG_WAIT
+    with pytest.raises(ArmError) as caught:  # and so does the version's PUT, once
+        gallery.start_version(GALLERY, image_plan(), "mig-1")
+    assert caught.value.retry_after == gallery.CACHE_LAG_WAIT
+    assert gallery.ensure_definition(GALLERY, definition(), "eastus") == "reused"
+    assert gallery.start_version(GALLERY, image_plan(), "mig-1").provisioning_state == "Creating"
+
+
+def test_delete_refuses_until_replication_completes(arm: RunningEmulator) -> None:
+    seed(arm)
+    gallery.ensure_definition(GALLERY, definition(), "eastus")
+    gallery.start_version(GALLERY, image_plan(), "mig-1")
+    fingerprint = gallery.get_image(WEB).fingerprint
+    with pytest.raises(ArmError, match="not Succeeded") as caught:
+        gallery.delete_source(WEB, GALLERY, "web", "1.0.0", fingerprint)
+    assert caught.value.code == "NotSafeToDelete"
+    assert gallery.get_image(WEB).exists
+    arm.advance(6 * 3600)
+    assert gallery.delete_source(WEB, GALLERY, "web", "1.0.0", fingerprint) == "deleting"
+    assert not gallery.get_image(WEB).exists
+    assert gallery.delete_source(WEB, GALLERY, "web", "1.0.0", fingerprint) == "gone"
+    kinds = [e.kind for e in arm.emulator.events if e.resource_id.lower() == WEB.lower()]
+    assert "source_deleted_while_replicating" not in kinds
+
+
+def test_delete_refuses_a_version_of_another_image(arm: RunningEmulator) -> None:
+    seed(arm)
+    gallery.ensure_definition(GALLERY, definition(), "eastus")
+    gallery.start_version(GALLERY, image_plan(OTHER), "mig-1")
+    arm.advance(6 * 3600)
+    with pytest.raises(ArmError, match="comes from"):
+        gallery.delete_source(WEB, GALLERY, "web", "1.0.0", None)
+    assert gallery.get_image(WEB).exists
+
+
+def test_delete_refuses_an_image_rewritten_since_inspection(arm: RunningEmulator) -> None:
+    seed(arm)
+    gallery.ensure_definition(GALLERY, definition(), "eastus")
+    gallery.start_version(GALLERY, image_plan(), "mig-1")
+    arm.advance(6 * 3600)
+    with pytest.raises(ArmError, match="re-written") as caught:
+        gallery.delete_source(WEB, GALLERY, "web", "1.0.0", "fingerprint-of-older-disks")
+    assert caught.value.code == "SourceChanged"
+    assert gallery.get_image(WEB).exists
+
+
+def test_inspect_and_plan_reads_everything_a_plan_needs(arm: RunningEmulator) -> None:
+    seed(arm)
+    gallery.ensure_definition(GALLERY, definition(), "eastus")
+    gallery.start_version(GALLERY, image_plan(OTHER), "mig-1")
+    request = parse_request(
+        {"gallery": GALLERY, "images": [{"source": WEB}, {"source": WEB + "-missing"}]}
+    )
+    plan = inspect_and_plan(request, max_data_disk_gb=1024)
+    assert plan.images[0].version == "1.0.1"  # 1.0.0 is other's
+    assert plan.images[0].definition is not None
+    assert not plan.images[0].definition.create
+    assert "was not found" in plan.images[1].problems[0]
+    assert arm.emulator.counters.get("gallery_image_versions.create_or_update") == 1
