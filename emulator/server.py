@@ -6,6 +6,7 @@ import asyncio
 import threading
 from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
+from datetime import datetime
 from typing import Any
 
 from aiohttp import web
@@ -97,6 +98,11 @@ class Emulator:
     def settle(self) -> None:
         """Apply every state change that is due by the clock's now."""
         self.service.settle(self.clock.now())
+
+    def next_due(self) -> datetime | None:
+        """When the next state change is due: the instant a host driving a virtual clock may
+        advance to without skipping anything the emulator would do."""
+        return self.service.next_due()
 
     def advance(self, seconds: float) -> None:
         """Move a virtual clock forward and apply what became due."""

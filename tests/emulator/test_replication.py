@@ -126,9 +126,9 @@ def test_next_due_tells_a_host_when_to_wake(
 ) -> None:
     seed_world(emulator.emulator)
     create_definition(arm)
-    assert emulator.emulator.service.next_due() is None
+    assert emulator.emulator.next_due() is None
     start_version(arm)
-    due = emulator.emulator.service.next_due()
+    due = emulator.emulator.next_due()
     assert due is not None
     assert due > virtual_clock.now()
     virtual_clock.advance_to(due)

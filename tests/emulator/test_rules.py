@@ -12,7 +12,7 @@ from azure.core.exceptions import HttpResponseError, ResourceExistsError, Resour
 from azure.mgmt.compute import ComputeManagementClient
 from azure.mgmt.compute import models as m
 
-from emulator import EmulatorConfig
+from emulator import EmulatorConfig, Timings
 from emulator.testing import RunningEmulator
 from tests.emulator.helpers import (
     DEFINITION,
@@ -555,3 +555,78 @@ def test_deleting_a_replicating_source_is_recorded(
     flagged = [e for e in emulator.emulator.events if e.kind == "source_deleted_while_replicating"]
     assert flagged
     assert flagged[0].detail == {"versions": [get_version(world).id]}
+
+
+# Locations and managed images -------------------------------------------------------------------
+
+
+def test_a_resource_cannot_move_to_another_location(world: ComputeManagementClient) -> None:
+    with pytest.raises(ResourceExistsError) as caught:
+        create_definition(world, location="westeurope")
+    assert error_code(caught.value) == "InvalidResourceLocation"
+    assert "already exists in location 'eastus'" in str(caught.value)
+    with pytest.raises(ResourceExistsError):
+        world.galleries.begin_create_or_update(RG, GALLERY, m.Gallery(location="northeurope"))
+
+
+def test_gallery_tags_update(emulator: RunningEmulator, world: ComputeManagementClient) -> None:
+    updated = world.galleries.begin_create_or_update(
+        RG, GALLERY, m.Gallery(location="eastus", tags={"owner": "images"})
+    ).result()
+    assert updated.tags == {"owner": "images"}
+    assert updated.provisioning_state == "Succeeded"
+
+
+def image_put(client: ComputeManagementClient, name: str, body: dict[str, Any]) -> Any:
+    return client.images.begin_create_or_update(RG, name, raw(body)).result()
+
+
+def test_managed_image_put_rules(world: ComputeManagementClient) -> None:
+    disk = {"osType": "Linux", "osState": "Generalized", "diskSizeGB": 30}
+    with pytest.raises(HttpResponseError) as caught:
+        image_put(world, "noos", {"location": "eastus", "properties": {"storageProfile": {}}})
+    assert "Required parameter 'properties.storageProfile.osDisk' is missing" in str(caught.value)
+    luns = [{"lun": 0, "diskSizeGB": 8}, {"lun": 0, "diskSizeGB": 8}]
+    body = {
+        "location": "eastus",
+        "properties": {"storageProfile": {"osDisk": disk, "dataDisks": luns}},
+    }
+    with pytest.raises(HttpResponseError) as caught:
+        image_put(world, "luns", body)
+    assert "Duplicated lun numbers" in str(caught.value)
+    with pytest.raises(HttpResponseError) as caught:
+        image_put(
+            world,
+            "bad-",
+            {"location": "eastus", "properties": {"storageProfile": {"osDisk": disk}}},
+        )
+    assert error_code(caught.value) == "InvalidParameter"
+    made = image_put(
+        world, "fresh", {"location": "eastus", "properties": {"storageProfile": {"osDisk": disk}}}
+    )
+    assert made.provisioning_state == "Succeeded"
+    assert made.hyper_v_generation is None, "an image without the property stays without it"
+    bigger = {**disk, "diskSizeGB": 64}
+    with pytest.raises(ResourceExistsError) as caught:
+        image_put(
+            world,
+            "fresh",
+            {"location": "eastus", "properties": {"storageProfile": {"osDisk": bigger}}},
+        )
+    assert error_code(caught.value) == "PropertyChangeNotAllowed"
+
+
+@pytest.mark.parametrize(
+    "emulator_config", [EmulatorConfig(timings=Timings(version_update_seconds=60))]
+)
+def test_metadata_update_of_a_version(
+    emulator: RunningEmulator, world: ComputeManagementClient
+) -> None:
+    start_version(world)
+    emulator.advance(24 * 3600)
+    start_version(world, body=version(tags={"release": "stable"}))
+    updating = get_version(world)
+    assert updating.provisioning_state == "Updating"
+    assert updating.tags == {"release": "stable"}
+    emulator.advance(60)
+    assert get_version(world).provisioning_state == "Succeeded"
