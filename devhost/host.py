@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import datetime
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from aiohttp import web
@@ -74,6 +75,7 @@ class DevHost:
         self._http: HttpTriggers | None = None
         self._invoker: Invoker | None = None
         self._stack: AsyncExitStack | None = None
+        self._module: ModuleType | None = None
         self._origin = ""
         self.base_url: str | None = None
 
@@ -116,6 +118,7 @@ class DevHost:
         stack.push_async_callback(sdk_session.reset)
         loaded = app_loader.load_app(self.app_dir)
         stack.callback(app_loader.release_app, loaded)
+        self._module = loaded.module
         self._config = read_host_config(self.app_dir, settings)
         self._functions = {}
         for function in loaded.functions:
@@ -179,6 +182,13 @@ class DevHost:
         if self._config is None:
             raise RuntimeError("the host is not running")
         return self._config
+
+    @property
+    def app_module(self) -> ModuleType:
+        """The app's imported ``function_app`` module (e.g. to inspect its state in tests)."""
+        if self._module is None:
+            raise RuntimeError("the host is not running")
+        return self._module
 
     @property
     def functions(self) -> Mapping[str, FunctionMetadata]:
