@@ -586,8 +586,12 @@ class Engine:
             elif kind == EventType.EXECUTION_TERMINATED:
                 batch.append(message)
             elif kind == EventType.EXECUTION_RESUMED:
-                suspended = False
+                # What waited during the suspension is processed right after the resume.
                 batch.append(message)
+                if suspended:
+                    batch.extend(keep)
+                    keep = []
+                suspended = False
             elif suspended:
                 keep.append(message)
             elif kind == EventType.EXECUTION_SUSPENDED:

@@ -139,7 +139,9 @@ async def test_sub_orchestrations(patterns: RunningHost) -> None:
     named, unnamed, failure = final["output"]
     assert named == {"greeting": "Hello Ada!", "parent": instance_id}
     assert unnamed == {"greeting": "Hello Grace!", "parent": instance_id}
-    assert failure == "child failed: Orchestrator function 'failing' failed: the orchestrator gave up"
+    assert (
+        failure == "child failed: Orchestrator function 'failing' failed: the orchestrator gave up"
+    )
     code, child = await status(patterns, f"{instance_id}-child")
     assert (code, child["runtimeStatus"], child["name"]) == (200, "Completed", "child")
     # A sub-orchestration without an id gets "<parent execution id>:<sequence number>".

@@ -201,8 +201,9 @@ def child(context: df.DurableOrchestrationContext):
 @app.orchestration_trigger(context_name="context")
 def retrying(context: df.DurableOrchestrationContext):
     settings = context.get_input()
-    options = df.RetryOptions(first_retry_interval_in_milliseconds=30_000,
-                              max_number_of_attempts=settings["attempts"])
+    options = df.RetryOptions(
+        first_retry_interval_in_milliseconds=30_000, max_number_of_attempts=settings["attempts"]
+    )
     return (yield context.call_activity_with_retry("flaky", options, settings))
 
 
@@ -268,6 +269,12 @@ EVENTS: list[dict] = []
 async def on_image_written(event: func.EventGridEvent, client) -> None:
     if event.subject.endswith("/fail"):
         raise RuntimeError("cannot handle this event")
-    EVENTS.append({"id": event.id, "subject": event.subject, "type": event.event_type,
-                   "data": event.get_json()})
+    EVENTS.append(
+        {
+            "id": event.id,
+            "subject": event.subject,
+            "type": event.event_type,
+            "data": event.get_json(),
+        }
+    )
     await client.start_new("chain", f"event-{event.id}")
