@@ -34,8 +34,6 @@ _CONSTRAINTS = {
     "float": r"-?\d+(?:\.\d+)?",
 }
 
-_PARAMETER = re.compile(r"\{([^{}]+)\}")
-
 
 @dataclass
 class CompiledRoute:
@@ -67,16 +65,53 @@ def _parameter_regex(spec: str, defaults: dict[str, str]) -> tuple[str, str, boo
     spec = spec.rstrip("?")
     name, _, constraint_text = spec.partition(":")
     regex = ".*" if catch_all else "[^/]+"
+    if constraint_text.startswith("regex("):
+        # A regex may itself contain colons: it is the rest of the parameter.
+        regex = constraint_text[len("regex(") : constraint_text.rindex(")")].strip("^$")
+        constraint_text = ""
     for constraint in filter(None, constraint_text.split(":")):
-        base, _, argument = constraint.partition("(")
+        base = constraint.partition("(")[0]
         if base in _CONSTRAINTS:
             regex = _CONSTRAINTS[base]
-        elif base == "regex" and argument:
-            regex = argument[:-1].strip("^$")
     if default is not None:
         defaults[name] = default
         optional = True
     return name, f"(?P<{name}>{regex})", optional, catch_all
+
+
+def _split_segment(segment: str) -> list[tuple[bool, str]]:
+    """Split a segment into (is_parameter, text) parts; ``{{`` and ``}}`` escape braces."""
+    parts: list[tuple[bool, str]] = []
+    literal = ""
+    index = 0
+    while index < len(segment):
+        if segment.startswith("{{", index) or segment.startswith("}}", index):
+            literal += segment[index]
+            index += 2
+            continue
+        if segment[index] != "{":
+            literal += segment[index]
+            index += 1
+            continue
+        spec = ""
+        index += 1
+        while index < len(segment) and not (
+            segment[index] == "}" and not segment.startswith("}}", index)
+        ):
+            if segment.startswith("{{", index) or segment.startswith("}}", index):
+                spec += segment[index]
+                index += 2
+            else:
+                spec += segment[index]
+                index += 1
+        if literal:
+            parts.append((False, literal))
+            literal = ""
+        parts.append((True, spec))
+        index += 1
+    if literal:
+        parts.append((False, literal))
+    return parts
 
 
 def compile_route(template: str) -> CompiledRoute:
@@ -88,10 +123,10 @@ def compile_route(template: str) -> CompiledRoute:
     catch_all = False
     for index, segment in enumerate(segments):
         separator = "/" if index else ""
-        whole = _PARAMETER.fullmatch(segment)
-        if whole:
+        parts = _split_segment(segment)
+        if len(parts) == 1 and parts[0][0]:
             parameters += 1
-            _name, group, optional, is_catch_all = _parameter_regex(whole.group(1), defaults)
+            _name, group, optional, is_catch_all = _parameter_regex(parts[0][1], defaults)
             catch_all = catch_all or is_catch_all
             if optional or is_catch_all:
                 regex += f"(?:{separator}{group})?" if separator else f"(?:{group})?"
@@ -99,15 +134,13 @@ def compile_route(template: str) -> CompiledRoute:
                 regex += separator + group
             continue
         piece = ""
-        position = 0
-        for found in _PARAMETER.finditer(segment):
-            piece += re.escape(segment[position : found.start()])
-            parameters += 1
-            _name, group, _optional, _catch = _parameter_regex(found.group(1), defaults)
-            piece += group
-            position = found.end()
-        piece += re.escape(segment[position:])
-        if position == 0:
+        for is_parameter, text in parts:
+            if is_parameter:
+                parameters += 1
+                piece += _parameter_regex(text, defaults)[1]
+            else:
+                piece += re.escape(text)
+        if not any(is_parameter for is_parameter, _ in parts):
             literal_segments += 1
         regex += separator + piece
     return CompiledRoute(

@@ -273,7 +273,8 @@ async def on_image_written(event: func.EventGridEvent, client) -> None:
         {
             "id": event.id,
             "subject": event.subject,
-            "type": event.event_type,
+            # Event Grid schema events have event_type; CloudEvents (same converter) have type.
+            "type": getattr(event, "event_type", None) or getattr(event, "type", None),
             "data": event.get_json(),
         }
     )
