@@ -245,7 +245,7 @@ async def test_list_filter_and_continuation(patterns: RunningHost) -> None:
     pages: list[list[str]] = []
     token = None
     while True:
-        headers = {"x-ms-continuation-token": token} if token else {}
+        headers: dict[str, str] = {"x-ms-continuation-token": token} if token else {}
         url = patterns.url(f"{API}/instances/?top=2&instanceIdPrefix=batch-&showInput=false")
         async with patterns.http.get(url, headers=headers) as response:
             assert response.status == 200
