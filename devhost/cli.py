@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import signal
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -53,22 +55,42 @@ async def run(args: argparse.Namespace) -> int:
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     async with host.serve(args.host, args.port) as base_url:
-        print(f"devhost listening on {base_url}", flush=True)
-        print(f"state: {state}  clock: {clock!r}  hub: {host.hub_name}", flush=True)
-        print("\nFunctions:\n", flush=True)
-        for line in host.describe_functions():
-            print(f"\t{line}\n", flush=True)
+        lines = [
+            f"devhost listening on {base_url}",
+            f"state: {state}  clock: {clock!r}  hub: {host.hub_name}",
+            "",
+            "Functions:",
+            "",
+        ]
+        for function in host.describe_functions():
+            lines += [f"\t{function}", ""]
+        _say(lines)
         await stop.wait()
     return 0
+
+
+def _say(lines: list[str]) -> None:
+    # One write under the logging lock: function logs from worker threads may be printing too.
+    text = "\n".join(lines) + "\n"
+    with logs.output_lock():
+        sys.stdout.write(text)
+        sys.stdout.flush()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     logs.configure_console(logging.INFO)
     try:
-        return asyncio.run(run(args))
+        code = asyncio.run(run(args))
     except KeyboardInterrupt:
-        return 130
+        code = 130
+    if threading.active_count() > 1:
+        # A function still running in a worker thread would hold the process open; its work is
+        # not lost (the store re-runs unfinished activities), so leave at once.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -218,6 +218,7 @@ class Engine:
         self._activity_event = asyncio.Event()
         self._timers_changed = asyncio.Event()
         self._changed = asyncio.Event()
+        self._version = 0
         self._tasks: list[asyncio.Task[None]] = []
         self._inflight: set[asyncio.Task[None]] = set()
         self._closed = False
@@ -302,7 +303,13 @@ class Engine:
     # -- idleness -----------------------------------------------------------------------------
 
     def _notify(self) -> None:
+        self._version += 1
         self._changed.set()
+
+    @property
+    def version(self) -> int:
+        """A counter that moves whenever the engine's state changes."""
+        return self._version
 
     def poke(self) -> None:
         """Wake whoever waits for a change (e.g. after an outside setting changed)."""
@@ -337,9 +344,12 @@ class Engine:
             if not self.is_idle():
                 await self._changed.wait()
 
-    async def wait_for_change(self) -> None:
-        self._changed.clear()
-        await self._changed.wait()
+    async def wait_for_change(self, since: int | None = None) -> None:
+        """Wait until the state changes after ``since`` (a :attr:`version`; default: now)."""
+        seen = self._version if since is None else since
+        while self._version == seen:
+            self._changed.clear()
+            await self._changed.wait()
 
     # -- queries ------------------------------------------------------------------------------
 
@@ -962,6 +972,9 @@ class Engine:
             if instance.parent is not None:
                 notify = self._notify_parent(instance, status, output, details, now)
         self._after_commit(instance, new_events)
+        # A finished instance's history is read again only for showHistory: free it.
+        instance.history = None
+        instance.history_json = None
         self._timers = [t for t in self._timers if t.instance_id != instance.instance_id]
         heapq.heapify(self._timers)
         self._timers_changed.set()

@@ -250,10 +250,11 @@ class DevHost:
         """Advance timer by timer until ``predicate()`` holds (it may be sync or async)."""
         for _ in range(max_timers + 1):
             await self.engine.run_until_idle()
+            seen = self.engine.version
             if await _holds(predicate):
                 return
             if not self.clock.is_virtual:
-                await self.engine.wait_for_change()
+                await self.engine.wait_for_change(seen)
                 continue
             if not await self.advance_to_next_timer():
                 await self.engine.run_until_idle()
@@ -275,15 +276,16 @@ class DevHost:
             if engine is None:
                 return
             await engine.run_until_idle()
+            seen = engine.version
             clock = self.clock
             if not (self._auto_advance and isinstance(clock, VirtualClock)):
-                await engine.wait_for_change()
+                await engine.wait_for_change(seen)
                 continue
             candidates: list[datetime] = [
                 t for t in (engine.next_timer(), clock.next_wakeup()) if t is not None
             ]
             if not candidates:
-                await engine.wait_for_change()
+                await engine.wait_for_change(seen)
                 continue
             clock.advance_to(min(candidates))
             await asyncio.sleep(0)

@@ -72,9 +72,23 @@ def current_scope() -> Scope | None:
 
 
 def console_handler(stream: TextIO | None = None) -> logging.Handler:
-    handler = logging.StreamHandler(stream or sys.stdout)
+    handler = _ConsoleHandler(stream or sys.stdout)
     handler.setFormatter(logging.Formatter("[%(asctime)s] %(levelname)s %(df_prefix)s%(message)s"))
     return handler
+
+
+def output_lock() -> threading.RLock:
+    """The lock the console handler writes under, for other output to the same stream."""
+    return _console_lock
+
+
+_console_lock = threading.RLock()
+
+
+class _ConsoleHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    def emit(self, record: logging.LogRecord) -> None:
+        with _console_lock:
+            super().emit(record)
 
 
 def configure_console(level: int = logging.INFO) -> None:

@@ -14,7 +14,7 @@ import aiohttp
 
 from tests.devhost.conftest import APPS
 
-READY = re.compile(r"devhost listening on (http://\S+)")
+READY = re.compile(r"devhost listening on (http://[0-9.]+:[0-9]+)")
 
 
 class HostProcess:
