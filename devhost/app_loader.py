@@ -27,6 +27,8 @@ APP_MODULE = "function_app"
 
 # Loads touch process-wide state (sys.modules, sys.path, os.environ): one at a time.
 _LOAD_LOCK = threading.Lock()
+# Hosts alive per app directory: its sys.path entry and modules go when the last one stops.
+_LIVE: dict[Path, int] = {}
 
 
 class AppLoadError(Exception):
@@ -84,12 +86,18 @@ def load_app(app_dir: Path) -> LoadedApp:
         # get_functions() validates (unique names, one trigger each) and may be called only once
         # per app object: it records the names it has seen.
         functions = app.get_functions()
+        _LIVE[root] = _LIVE.get(root, 0) + 1
     return LoadedApp(app_dir=root, module=module, app=app, functions=functions)
 
 
 def release_app(loaded: LoadedApp) -> None:
     """Undo what a load put into the process (the module cache entries and the sys.path entry)."""
     with _LOAD_LOCK:
+        remaining = _LIVE.get(loaded.app_dir, 1) - 1
+        if remaining > 0:
+            _LIVE[loaded.app_dir] = remaining
+            return
+        _LIVE.pop(loaded.app_dir, None)
         if sys.modules.get(APP_MODULE) is loaded.module:
             _forget_app_modules(loaded.app_dir)
         if str(loaded.app_dir) in sys.path:

@@ -969,6 +969,8 @@ class Engine:
         with self._store.transaction():
             self._persist_episode(instance, consumed, new_events, now)
             self._store.delete_timers_for(instance.instance_id)
+            # Messages that arrived meanwhile are for a finished instance: dropped, as on Azure.
+            self._store.delete_messages(m.id for m in instance.inbox)
             if instance.parent is not None:
                 notify = self._notify_parent(instance, status, output, details, now)
         self._after_commit(instance, new_events)

@@ -192,6 +192,7 @@ class ManagementApi:
     async def _wait_terminal(self, instance_id: str, wall_seconds: float) -> Instance | None:
         deadline = time.monotonic() + wall_seconds
         while True:
+            seen = self._engine.version
             instance = self._engine.instance(instance_id)
             if instance is not None and instance.status in TERMINAL_STATUSES:
                 return instance
@@ -199,7 +200,7 @@ class ManagementApi:
             if remaining <= 0:
                 return None
             try:
-                await asyncio.wait_for(self._engine.wait_for_change(), timeout=remaining)
+                await asyncio.wait_for(self._engine.wait_for_change(seen), timeout=remaining)
             except TimeoutError:
                 return None
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -14,7 +15,7 @@ from devhost import DevHost
 from devhost.app_loader import AppLoadError
 from devhost.testing import DEFAULT_START, running_host
 from simclock import ScaledClock, VirtualClock
-from tests.devhost.conftest import APPS, start, status
+from tests.devhost.conftest import APPS, SAMPLES, start, status
 
 
 async def test_two_hosts_of_one_app_in_one_process_are_independent() -> None:
@@ -26,6 +27,24 @@ async def test_two_hosts_of_one_app_in_one_process_are_independent() -> None:
         final = await two.wait_for_status((await start(two, "fan_out", 3))["statusQueryGetUri"])
         assert final["output"] == 6
         assert one.host.app_module.CALLS == {"hello": 3}
+
+
+async def test_blueprint_app_loads_afresh_each_time() -> None:
+    # The blueprint lives in a sibling module: a second load must build it again, not register
+    # the first load's functions twice.
+    for _ in range(2):
+        async with running_host(SAMPLES / "blueprint") as running:
+            assert sorted(running.host.functions) == [
+                "HttpTrigger",
+                "my_orchestrator",
+                "say_hello",
+                "start_orchestrator",
+            ]
+            async with running.http.post(running.url("api/startOrchestrator")) as response:
+                started = await response.json()
+            final = await running.wait_for_status(started["statusQueryGetUri"])
+            assert final["runtimeStatus"] == "Completed"
+    assert "durable_blueprints" not in sys.modules
 
 
 async def test_settings_are_in_the_environment_only_while_the_host_runs() -> None:
@@ -83,8 +102,11 @@ async def test_auto_advance_jumps_to_timers_by_itself() -> None:
             return bool(body["runtimeStatus"] == "Completed")
 
         # run_until would advance timers itself; here the host does it on its own.
-        while not await finished():
-            await running.host.engine.wait_for_change()
+        while True:
+            seen = running.host.engine.version
+            if await finished():
+                break
+            await running.host.engine.wait_for_change(seen)
         assert clock.now() >= DEFAULT_START.replace(hour=2)
 
 
