@@ -1,0 +1,97 @@
+"""``python -m devhost --app-dir DIR [--port 7071] [--state FILE] [--time-scale N]``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+from devhost import logs
+from devhost.config import read_host_config, read_local_settings
+from devhost.host import DevHost, default_state_path
+from simclock import clock_for_scale
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m devhost",
+        description="Run an Azure Functions v2 Python app with Durable Functions locally.",
+    )
+    parser.add_argument("--app-dir", type=Path, required=True, help="folder of function_app.py")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument("--port", type=int, default=7071)
+    parser.add_argument(
+        "--state",
+        type=Path,
+        default=None,
+        help="SQLite file for durable state (default: APP_DIR/.local/devhost/<hub>.sqlite)",
+    )
+    parser.add_argument(
+        "--time-scale",
+        type=float,
+        default=None,
+        help="1 (default): real time; N: N times faster (3600: an hour a second); "
+        "0: virtual time that jumps to the next timer whenever the host is idle",
+    )
+    return parser.parse_args(argv)
+
+
+async def run(args: argparse.Namespace) -> int:
+    app_dir = args.app_dir.resolve()
+    settings = read_local_settings(app_dir)
+    hub = read_host_config(app_dir, settings).hub_name
+    state = args.state or default_state_path(app_dir, hub)
+    clock = clock_for_scale(args.time_scale)
+    host = DevHost(app_dir, clock=clock, state_path=state)
+    host.auto_advance = clock.is_virtual
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    async with host.serve(args.host, args.port) as base_url:
+        lines = [
+            f"devhost listening on {base_url}",
+            f"state: {state}  clock: {clock!r}  hub: {host.hub_name}",
+            "",
+            "Functions:",
+            "",
+        ]
+        for function in host.describe_functions():
+            lines += [f"\t{function}", ""]
+        _say(lines)
+        await stop.wait()
+    return 0
+
+
+def _say(lines: list[str]) -> None:
+    # One write under the logging lock: function logs from worker threads may be printing too.
+    text = "\n".join(lines) + "\n"
+    with logs.output_lock():
+        sys.stdout.write(text)
+        sys.stdout.flush()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    logs.configure_console(logging.INFO)
+    try:
+        code = asyncio.run(run(args))
+    except KeyboardInterrupt:
+        code = 130
+    if threading.active_count() > 1:
+        # A function still running in a worker thread would hold the process open; its work is
+        # not lost (the store re-runs unfinished activities), so leave at once.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

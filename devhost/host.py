@@ -1,0 +1,311 @@
+"""DevHost: the in-process API over the loader, engine and HTTP server."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import AsyncExitStack, asynccontextmanager
+from datetime import datetime
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from aiohttp import web
+
+from devhost import app_loader, logs, sdk_session
+from devhost.bindings import (
+    ACTIVITY_TRIGGER,
+    EVENT_GRID_TRIGGER,
+    HTTP_TRIGGER,
+    ORCHESTRATION_TRIGGER,
+    FunctionMetadata,
+    index_function,
+)
+from devhost.client_binding import client_binding
+from devhost.config import HostConfig, read_host_config, read_local_settings
+from devhost.engine import Engine, InstanceStats
+from devhost.eventgrid import EventGridWebhook
+from devhost.history import JsonDict
+from devhost.http_triggers import HttpTriggers, describe_methods
+from devhost.invoker import Invoker
+from devhost.management_api import ManagementApi
+from devhost.server import build_application
+from devhost.status import status_payload
+from devhost.store import Store
+from simclock import Clock, RealClock, VirtualClock
+
+log = logging.getLogger("devhost")
+
+SUPPORTED_TRIGGERS = {HTTP_TRIGGER, ORCHESTRATION_TRIGGER, ACTIVITY_TRIGGER, EVENT_GRID_TRIGGER}
+
+Predicate = Callable[[], bool | Awaitable[bool]]
+
+
+def default_state_path(app_dir: Path, hub: str) -> Path:
+    return app_dir / ".local" / "devhost" / f"{hub}.sqlite"
+
+
+class DevHost:
+    """Runs one v2 Functions app (``DIR/function_app.py``) with the Durable extension's behaviour.
+
+    ``state_path=None`` keeps durable state in memory for the life of the host.
+    """
+
+    def __init__(
+        self,
+        app_dir: Path,
+        *,
+        clock: Clock | None = None,
+        state_path: Path | None = None,
+        settings: Mapping[str, str] | None = None,
+        function_overrides: Mapping[str, Callable[..., Any]] | None = None,
+    ) -> None:
+        self.app_dir = Path(app_dir).resolve()
+        self.clock = clock or RealClock()
+        self.state_path = state_path
+        self._extra_settings = dict(settings or {})
+        self._overrides = dict(function_overrides or {})
+        self._auto_advance = False
+        self._engine: Engine | None = None
+        self._functions: dict[str, FunctionMetadata] = {}
+        self._config: HostConfig | None = None
+        self._http: HttpTriggers | None = None
+        self._invoker: Invoker | None = None
+        self._stack: AsyncExitStack | None = None
+        self._module: ModuleType | None = None
+        self._origin = ""
+        self.base_url: str | None = None
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    @asynccontextmanager
+    async def serve(self, host: str = "127.0.0.1", port: int = 0) -> AsyncIterator[str]:
+        """Load the app, start the engine and listen on a real socket; yield the base URL."""
+        async with AsyncExitStack() as stack:
+            await self._start(stack)
+            assert self._engine is not None
+            assert self._http is not None
+            assert self._invoker is not None
+            application = build_application(
+                engine=self._engine,
+                management=ManagementApi(self._engine, self.hub_name, self.clock),
+                http=self._http,
+                eventgrid=EventGridWebhook(self._functions, self._invoker, self._binding),
+            )
+            runner = web.AppRunner(application, access_log=None, handle_signals=False)
+            await runner.setup()
+            stack.push_async_callback(runner.cleanup)
+            site = web.TCPSite(runner, host, port)
+            await site.start()
+            bound = runner.addresses[0][1] if runner.addresses else port
+            self.base_url = f"http://{host}:{bound}"
+            self._origin = self.base_url
+            yield self.base_url
+
+    async def _start(self, stack: AsyncExitStack) -> None:
+        if self._stack is not None:
+            raise RuntimeError("this DevHost is already running")
+        self._stack = stack
+        stack.callback(self._forget_stack)
+        logs.install_record_factory()
+        settings = {**read_local_settings(self.app_dir), **self._extra_settings}
+        # Settings are in the environment before the app is imported, and until the host stops.
+        stack.enter_context(app_loader.applied_settings(settings))
+        await sdk_session.reset()
+        stack.push_async_callback(sdk_session.reset)
+        loaded = app_loader.load_app(self.app_dir)
+        stack.callback(app_loader.release_app, loaded)
+        self._module = loaded.module
+        self._config = read_host_config(self.app_dir, settings)
+        self._functions = {}
+        for function in loaded.functions:
+            metadata = index_function(function)
+            if metadata.trigger_type not in SUPPORTED_TRIGGERS:
+                log.warning(
+                    "function %s has a %s trigger, which devhost does not run",
+                    metadata.name,
+                    metadata.trigger_type,
+                )
+                continue
+            self._functions[metadata.name] = metadata
+        executor = ThreadPoolExecutor(
+            max_workers=max(4, self._config.max_concurrent_activities),
+            thread_name_prefix="devhost-worker",
+        )
+        stack.callback(executor.shutdown, wait=False, cancel_futures=True)
+        invoker = Invoker(executor, self._overrides, str(self.app_dir))
+        invoker.validate_overrides(self._functions)
+        self._invoker = invoker
+        path = self.state_path
+        store = Store(path)
+        stack.callback(store.close)
+        engine = Engine(
+            functions=self._functions,
+            invoker=invoker,
+            store=store,
+            clock=self.clock,
+            config=self._config,
+        )
+        engine.recover()
+        engine.start()
+        self._engine = engine
+        stack.push_async_callback(engine.stop)
+        self._http = HttpTriggers(
+            self._functions, invoker, self._config.route_prefix, self._binding
+        )
+        advancer = asyncio.create_task(self._auto_advance_loop(), name="devhost-auto-advance")
+
+        async def stop_advancer() -> None:
+            advancer.cancel()
+            await asyncio.gather(advancer, return_exceptions=True)
+
+        stack.push_async_callback(stop_advancer)
+
+    def _forget_stack(self) -> None:
+        self._stack = None
+        self._engine = None
+
+    def _binding(self, origin: str) -> str:
+        return client_binding(origin or self._origin, self.hub_name)
+
+    # -- facts about the app -------------------------------------------------------------------
+
+    @property
+    def hub_name(self) -> str:
+        return self._config.hub_name if self._config else ""
+
+    @property
+    def config(self) -> HostConfig:
+        if self._config is None:
+            raise RuntimeError("the host is not running")
+        return self._config
+
+    @property
+    def app_module(self) -> ModuleType:
+        """The app's imported ``function_app`` module (e.g. to inspect its state in tests)."""
+        if self._module is None:
+            raise RuntimeError("the host is not running")
+        return self._module
+
+    @property
+    def functions(self) -> Mapping[str, FunctionMetadata]:
+        return self._functions
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            raise RuntimeError("the host is not running: use `async with host.serve()`")
+        return self._engine
+
+    def describe_functions(self) -> list[str]:
+        """The function list `func start` prints."""
+        lines = []
+        assert self._http is not None
+        routes = {route.function.name: route for route in self._http.routes}
+        for name in sorted(self._functions, key=str.lower):
+            function = self._functions[name]
+            route = routes.get(name)
+            if route is not None:
+                url = self._http.url_for(self.base_url or "", route)
+                lines.append(f"{name}: [{describe_methods(function)}] {url}")
+            else:
+                lines.append(f"{name}: {function.trigger_type}")
+        return lines
+
+    def client_binding(self) -> str:
+        """The JSON a ``durable_client_input`` parameter receives."""
+        return self._binding(self._origin)
+
+    # -- running the engine --------------------------------------------------------------------
+
+    @property
+    def auto_advance(self) -> bool:
+        return self._auto_advance
+
+    @auto_advance.setter
+    def auto_advance(self, value: bool) -> None:
+        self._auto_advance = value
+        if self._engine is not None:
+            self._engine.poke()
+
+    async def run_until_idle(self) -> None:
+        """Run everything runnable now (episodes, activities, due timers); the clock stays put."""
+        await self.engine.run_until_idle()
+
+    async def advance_to_next_timer(self) -> bool:
+        """Virtual clock: move to the earliest durable timer, fire it and run until idle."""
+        clock = self._virtual_clock()
+        await self.engine.run_until_idle()
+        upcoming = self.engine.next_timer()
+        if upcoming is None:
+            return False
+        clock.advance_to(upcoming)
+        await self.engine.run_until_idle()
+        return True
+
+    async def run_until(self, predicate: Predicate, max_timers: int = 1000) -> None:
+        """Advance timer by timer until ``predicate()`` holds (it may be sync or async)."""
+        for _ in range(max_timers + 1):
+            await self.engine.run_until_idle()
+            seen = self.engine.version
+            if await _holds(predicate):
+                return
+            if not self.clock.is_virtual:
+                await self.engine.wait_for_change(seen)
+                continue
+            if not await self.advance_to_next_timer():
+                await self.engine.run_until_idle()
+                if await _holds(predicate):
+                    return
+                raise RuntimeError(
+                    "run_until: no durable timer is pending and the predicate is false"
+                )
+        raise RuntimeError(f"run_until: predicate still false after {max_timers} timers")
+
+    def _virtual_clock(self) -> VirtualClock:
+        if not isinstance(self.clock, VirtualClock):
+            raise RuntimeError("only a VirtualClock can be advanced")
+        return self.clock
+
+    async def _auto_advance_loop(self) -> None:
+        while True:
+            engine = self._engine
+            if engine is None:
+                return
+            await engine.run_until_idle()
+            seen = engine.version
+            clock = self.clock
+            if not (self._auto_advance and isinstance(clock, VirtualClock)):
+                await engine.wait_for_change(seen)
+                continue
+            candidates: list[datetime] = [
+                t for t in (engine.next_timer(), clock.next_wakeup()) if t is not None
+            ]
+            if not candidates:
+                await engine.wait_for_change(seen)
+                continue
+            clock.advance_to(min(candidates))
+            await asyncio.sleep(0)
+
+    # -- figures and status --------------------------------------------------------------------
+
+    def instance_stats(self, instance_id: str) -> InstanceStats:
+        return self.engine.stats(instance_id)
+
+    def get_status(self, instance_id: str, *, show_history: bool = False) -> JsonDict | None:
+        """The status payload the HTTP API would answer, without going through HTTP."""
+        instance = self.engine.instance(instance_id)
+        if instance is None:
+            return None
+        history = self.engine.load_history(instance) if show_history else None
+        return status_payload(instance, history=history)
+
+
+async def _holds(predicate: Predicate) -> bool:
+    result = predicate()
+    if inspect.isawaitable(result):
+        result = await result
+    return bool(result)

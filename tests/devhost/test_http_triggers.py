@@ -1,0 +1,104 @@
+"""HTTP triggers: route templates, methods, query, headers, body, sync and async functions."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from devhost.http_triggers import compile_route
+from devhost.testing import RunningHost, running_host
+from tests.devhost.conftest import APPS
+
+
+@pytest.fixture
+async def basics(tmp_path: Path) -> AsyncIterator[RunningHost]:
+    # local.settings.json is git-ignored, so the test writes one into a copy of the app.
+    app_dir = tmp_path / "http_basics"
+    shutil.copytree(APPS / "http_basics", app_dir)
+    (app_dir / "local.settings.json").write_text(
+        json.dumps({"IsEncrypted": False, "Values": {"GREETING": "Howdy"}})
+    )
+    async with running_host(app_dir) as running:
+        yield running
+
+
+async def test_route_parameters_query_headers_and_prefix(basics: RunningHost) -> None:
+    async with basics.http.get(
+        basics.url("v1/items/42?color=red"), headers={"X-Test": "yes"}
+    ) as response:
+        assert response.status == 200
+        assert response.headers["Content-Type"].startswith("application/json")
+        body = await response.json()
+    assert body["id"] == "42"
+    assert body["query"] == {"color": "red"}
+    assert body["header"] == "yes"
+    assert body["method"] == "GET"
+    assert body["url"] == basics.url("v1/items/42?color=red")
+    # The int constraint rejects other values; the route prefix is required.
+    async with basics.http.get(basics.url("v1/items/abc")) as response:
+        assert response.status == 404
+    async with basics.http.get(basics.url("api/items/42")) as response:
+        assert response.status == 404
+
+
+async def test_literal_route_beats_parameter(basics: RunningHost) -> None:
+    async with basics.http.get(basics.url("v1/ITEMS/special")) as response:
+        assert (response.status, await response.text()) == (200, "the literal route wins")
+
+
+async def test_methods_and_async_function_with_json_body(basics: RunningHost) -> None:
+    async with basics.http.post(basics.url("v1/items"), json={"id": 7, "name": "x"}) as response:
+        assert response.status == 201
+        assert response.headers["Location"] == "/v1/items/7"
+        assert await response.json() == {"created": {"id": 7, "name": "x"}}
+    async with basics.http.delete(basics.url("v1/items")) as response:
+        assert response.status == 404
+
+
+async def test_optional_and_catch_all_parameters(basics: RunningHost) -> None:
+    async with basics.http.get(basics.url("v1/greet/Ada")) as response:
+        assert await response.text() == "Howdy Ada (imported with Howdy)"
+    async with basics.http.get(basics.url("v1/greet")) as response:
+        assert await response.text() == "Howdy stranger (imported with Howdy)"
+    async with basics.http.get(basics.url("v1/files/a/b/c.txt")) as response:
+        assert await response.text() == "a/b/c.txt"
+
+
+async def test_context_parameter_and_function_name(basics: RunningHost) -> None:
+    async with basics.http.get(basics.url("v1/whoami")) as response:
+        body = json.loads(await response.text())
+    assert body["function"] == "who_am_i"
+    assert len(body["invocation"]) == 36
+
+
+async def test_errors_binary_bodies_and_cookies(basics: RunningHost) -> None:
+    async with basics.http.get(basics.url("v1/boom")) as response:
+        assert response.status == 500
+    async with basics.http.post(basics.url("v1/binary"), data=b"\x00\x01\x02") as response:
+        assert await response.read() == b"\x02\x01\x00"
+    async with basics.http.get(basics.url("v1/cookie")) as response:
+        assert response.headers["Set-Cookie"] == "a=1; Path=/"
+
+
+async def test_function_list_and_auth_levels_recorded(basics: RunningHost) -> None:
+    lines = basics.host.describe_functions()
+    assert f"get_item: [GET] {basics.url('v1/items/{id:int}')}" in lines
+    assert f"greet: [GET,POST] {basics.url('v1/greet/{name?}')}" in lines
+    # Auth levels are recorded, not enforced: this FUNCTION-level route answered without a key.
+    level = basics.host.functions["get_item"].trigger.auth_level
+    assert str(getattr(level, "value", level)).lower() == "function"
+
+
+def test_route_templates() -> None:
+    route = compile_route("orders/{id:guid}/lines/{line:int?}")
+    guid = "3f2504e0-4f89-11d3-9a0c-0305e82c3301"
+    assert route.match(f"orders/{guid}/lines/3") == {"id": guid, "line": "3"}
+    assert route.match(f"orders/{guid}/lines") == {"id": guid}
+    assert route.match("orders/nope/lines/3") is None
+    assert compile_route("a/{b=x}").match("a") == {"b": "x"}
+    assert compile_route("v{major:int}.{minor:int}").match("v1.2") == {"major": "1", "minor": "2"}
+    assert compile_route("re/{code:regex(^[A-Z]{{3}}$)}").match("re/ABC") == {"code": "ABC"}
