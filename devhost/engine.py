@@ -28,6 +28,7 @@ from azure.functions import meta
 from devhost import history as h
 from devhost.bindings import (
     ACTIVITY_TRIGGER,
+    DURABLE_CLIENT,
     ORCHESTRATION_TRIGGER,
     FunctionMetadata,
     encode_return,
@@ -182,8 +183,11 @@ class Engine:
         store: Store,
         clock: Clock,
         config: HostConfig,
+        client_binding: Callable[[], str] | None = None,
     ) -> None:
         self._clock = clock
+        # Any function may take a durable client, activities too (to raise events, say).
+        self._client_binding = client_binding
         self._store = store
         self._config = config
         self._invoker = invoker
@@ -1092,11 +1096,13 @@ class Engine:
         function = self._activities.get(work.name.lower())
         if function is None:
             return h.task_failed(now, work.task_id, self.catalog.missing_activity(work.name), None)
-        invocation = await self._invoker.invoke(
-            function,
-            {function.trigger_param: meta.Datum(type="string", value=work.input)},
-            instance_id=work.instance_id,
-        )
+        data: dict[str, meta.Datum | None] = {
+            function.trigger_param: meta.Datum(type="string", value=work.input)
+        }
+        for name in function.params_of_type(DURABLE_CLIENT):
+            binding = self._client_binding() if self._client_binding else None
+            data[name] = None if binding is None else meta.Datum(type="string", value=binding)
+        invocation = await self._invoker.invoke(function, data, instance_id=work.instance_id)
         if invocation.error is None:
             try:
                 datum = encode_return(function, invocation.value)

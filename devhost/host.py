@@ -148,6 +148,7 @@ class DevHost:
             store=store,
             clock=self.clock,
             config=self._config,
+            client_binding=lambda: self._binding(""),
         )
         engine.recover()
         engine.start()
