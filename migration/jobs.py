@@ -6,7 +6,9 @@ so that every replay decides the same way.
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from pydantic import Field
 
@@ -60,6 +62,21 @@ class MigrationInput(Data):
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def event_payload(value: Any) -> Any:
+    """An external event's data as the sender meant it.
+
+    The Python client serializes event data twice (azure-functions-durable-python#295), so an
+    event raised with ``client.raise_event`` arrives as a JSON string, while one POSTed to the
+    management API arrives as the object itself.
+    """
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
 
 
 def claim_id(source: str) -> str:

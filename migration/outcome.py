@@ -13,7 +13,7 @@ from typing import Any
 
 from azure.core.exceptions import AzureError, ServiceRequestError, ServiceResponseError
 
-from migration.errors import ArmError
+from migration.errors import ArmError, Throttled
 from migration.models import Data
 
 log = logging.getLogger(__name__)
@@ -34,6 +34,8 @@ class Outcome(Data):
     value: Any = None
     error: OutcomeError | None = None
     retry_after: float | None = None
+    # ARM refused for load, not for the request: worth waiting for longer than other failures.
+    throttled: bool = False
 
     @property
     def message(self) -> str:
@@ -52,7 +54,13 @@ def capture(action: Callable[[], Any]) -> dict[str, Any]:
         retry_after = error.retry_after
         if retry_after is None and error.status >= 500:
             retry_after = TRANSIENT_WAIT
-        return _failed(error.code or "ArmError", error.message, error.status, retry_after)
+        return _failed(
+            error.code or "ArmError",
+            error.message,
+            error.status,
+            retry_after,
+            throttled=isinstance(error, Throttled),
+        )
     except (ServiceRequestError, ServiceResponseError) as error:
         log.warning("transient failure: %s", error)
         return _failed("Transient", str(error), 0, TRANSIENT_WAIT)
@@ -60,9 +68,12 @@ def capture(action: Callable[[], Any]) -> dict[str, Any]:
         return _failed(type(error).__name__, str(error), 0, None)
 
 
-def _failed(code: str, message: str, status: int, retry_after: float | None) -> dict[str, Any]:
+def _failed(
+    code: str, message: str, status: int, retry_after: float | None, *, throttled: bool = False
+) -> dict[str, Any]:
     return Outcome(
         ok=False,
         error=OutcomeError(code=code, message=message, status=status),
         retry_after=retry_after,
+        throttled=throttled,
     ).to_json()

@@ -10,8 +10,14 @@ import azure.durable_functions as df
 
 from migration.outcome import Outcome
 
-# Attempts per call before an outcome that asks for a retry is accepted as final.
+# Attempts per call before an outcome that asks for a retry is accepted as final. Throttling
+# gets many more: it says nothing about the call, only about the load, and it passes.
 MAX_ATTEMPTS = 8
+MAX_THROTTLED_ATTEMPTS = 60
+# Retry-After says when one request may pass again; an activity may need several, and others
+# share the budget, so repeated throttling backs off exponentially from there.
+THROTTLE_BACKOFF_BASE = 5.0
+THROTTLE_BACKOFF_MAX = 300.0
 
 Call = tuple[str, Any]
 
@@ -26,10 +32,9 @@ def call_all(
     orchestration sleeps for free instead of an activity holding a worker.
     """
     outcomes: list[Outcome | None] = [None] * len(calls)
+    attempts = [0] * len(calls)
     pending = list(range(len(calls)))
-    for attempt in range(1, MAX_ATTEMPTS + 1):
-        if not pending:
-            break
+    while pending:
         results = yield context.task_all(
             [context.call_activity(calls[i][0], calls[i][1]) for i in pending]
         )
@@ -38,17 +43,20 @@ def call_all(
         for index, raw in zip(pending, results, strict=True):
             outcome = Outcome.from_json(raw)
             outcomes[index] = outcome
-            if not outcome.ok and outcome.retry_after is not None and attempt < MAX_ATTEMPTS:
+            attempts[index] += 1
+            limit = MAX_THROTTLED_ATTEMPTS if outcome.throttled else MAX_ATTEMPTS
+            if not outcome.ok and outcome.retry_after is not None and attempts[index] < limit:
                 again.append(index)
-                wait = max(wait, outcome.retry_after)
+                wait = max(wait, _wait(outcome, attempts[index]))
         if again:
             yield context.create_timer(context.current_utc_datetime + timedelta(seconds=wait))
         pending = again
     return [outcome for outcome in outcomes if outcome is not None]
 
 
-def call_one(
-    context: df.DurableOrchestrationContext, name: str, payload: Any
-) -> Generator[Any, Any, Outcome]:
-    outcomes = yield from call_all(context, [(name, payload)])
-    return outcomes[0]
+def _wait(outcome: Outcome, attempt: int) -> float:
+    asked = outcome.retry_after or 0.0
+    if not outcome.throttled:
+        return asked
+    backoff: float = min(THROTTLE_BACKOFF_MAX, THROTTLE_BACKOFF_BASE * 2.0 ** (attempt - 1))
+    return max(asked, backoff)

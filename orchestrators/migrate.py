@@ -14,7 +14,13 @@ from typing import Any
 import azure.durable_functions as df
 
 from activities import names
-from migration.jobs import APPROVAL_EVENT, ORCHESTRATOR, MigrationInput, watcher_id
+from migration.jobs import (
+    APPROVAL_EVENT,
+    ORCHESTRATOR,
+    MigrationInput,
+    event_payload,
+    watcher_id,
+)
 from migration.models import GalleryFacts, ImageFacts, VersionFacts
 from migration.plan import ImagePlan, Plan, build_plan, existing_targets, sources_of
 from migration.progress import (
@@ -46,14 +52,23 @@ Steps = Generator[Any, Any, Any]
 def migrate(context: df.DurableOrchestrationContext) -> Steps:
     job = MigrationInput.from_json(context.get_input())
     run = MigrationRun(context, job)
+    # Not try/finally: a replay that runs out of history closes the generator, and a finally
+    # that yields would then break it. GeneratorExit is not an Exception, so it passes by.
     try:
         result = yield from run.execute()
-    finally:
-        if job.claims:
-            yield context.call_activity(
-                names.RELEASE_CLAIMS, {"migrationId": job.migration_id, "claims": job.claims}
-            )
+    except Exception:
+        yield from release_claims(context, job)
+        raise
+    yield from release_claims(context, job)
     return result
+
+
+def release_claims(context: df.DurableOrchestrationContext, job: MigrationInput) -> Steps:
+    """Give the sources back, so that the next migration of one may start."""
+    if job.claims:
+        yield context.call_activity(
+            names.RELEASE_CLAIMS, {"migrationId": job.migration_id, "claims": job.claims}
+        )
 
 
 class MigrationRun:
@@ -324,7 +339,7 @@ class MigrationRun:
     def record_decision(self, payload: Any) -> Decision:
         approval = self.state.approval
         try:
-            decision = ApprovalDecision.from_json(payload)
+            decision = ApprovalDecision.from_json(event_payload(payload))
         except ValueError:
             # The endpoints validate what they raise; anything else is not an approval.
             decision = ApprovalDecision(approved=False, by="unknown", reason="malformed approval")

@@ -24,6 +24,9 @@ bp = df.Blueprint()
 
 # Polls per execution before continuing as new, which bounds the history a replay reads.
 ROUNDS_PER_EXECUTION = 20
+# Looks at which a version just created may still be missing (ARM's cache lag) before it
+# counts as gone.
+MISSING_GRACE = 3
 
 
 class WatchedVersion(Data):
@@ -50,6 +53,7 @@ class WatchInput(Data):
     last_regions: dict[str, list[RegionStatus]] = Field(default_factory=dict)
     last_polled_at: datetime | None = None
     rounds: int = 0
+    missing: dict[str, int] = Field(default_factory=dict)
 
 
 @bp.orchestration_trigger(context_name="context", orchestration="watch_replication")
@@ -115,6 +119,12 @@ def _record(watch: WatchInput, watched: WatchedVersion, outcome: Any, now: datet
         )
         return
     version = VersionFacts.from_json(outcome.value)
+    if not version.exists:
+        watch.missing[key] = watch.missing.get(key, 0) + 1
+        if watch.missing[key] < MISSING_GRACE:
+            return
+    else:
+        watch.missing.pop(key, None)
     watch.last_regions[key] = version.regions
     if (failure := replication_failed(version)) is not None:
         watch.results[key] = WatchResult(

@@ -31,7 +31,10 @@ log = logging.getLogger(__name__)
 async def on_image_written(
     event: func.EventGridEvent, client: df.DurableOrchestrationClient
 ) -> None:
-    image_id, why = written_image(event.event_type, event.subject, event.get_json())
+    # A subscription that delivers CloudEvents hands the function a func.CloudEvent instead,
+    # which names its type `type`.
+    kind = event.event_type if isinstance(event, func.EventGridEvent) else event.type
+    image_id, why = written_image(kind, event.subject or "", event.get_json())
     if image_id is None:
         log.info("event %s ignored: %s", event.id, why)
         return

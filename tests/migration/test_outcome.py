@@ -21,6 +21,7 @@ def test_value() -> None:
         "value": {"a": 1},
         "error": None,
         "retryAfter": None,
+        "throttled": False,
     }
 
 
@@ -31,10 +32,11 @@ def test_arm_errors_say_whether_to_wait() -> None:
         )
     )
     assert (throttled.ok, throttled.code, throttled.retry_after) == (False, "TooManyRequests", 120)
+    assert throttled.throttled
     server = Outcome.from_json(capture(raising(ArmError("boom", status=503))))
     assert server.retry_after == TRANSIENT_WAIT
     final = Outcome.from_json(capture(raising(ArmError("no", status=409, code="Conflict"))))
-    assert (final.retry_after, final.message) == (None, "no")
+    assert (final.retry_after, final.message, final.throttled) == (None, "no", False)
 
 
 def test_transport_failures_are_transient() -> None:

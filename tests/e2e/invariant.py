@@ -1,0 +1,43 @@
+"""The data-safety invariant, checked against the emulator's own record of what happened."""
+
+from __future__ import annotations
+
+from emulator import Emulator
+from emulator.records import StateEvent
+
+# Version events that change whether it proves its source safe.
+_VERSION_STATES = {"replicating", "region_failed", "succeeded", "failed", "deleting", "deleted"}
+
+
+def _is_managed_image(resource_id: str) -> bool:
+    lowered = resource_id.lower()
+    return "/providers/microsoft.compute/images/" in lowered and "/galleries/" not in lowered
+
+
+def unsafe_deletions(events: list[StateEvent]) -> list[str]:
+    """Managed images whose delete was asked for when no version made from them was Succeeded
+    with every region Completed (the emulator marks a version Succeeded only then)."""
+    sources: dict[str, str] = {}  # version id -> source id, both lower case
+    state: dict[str, str] = {}  # version id -> its latest state event
+    unsafe = []
+    for event in events:
+        key = event.resource_id.lower()
+        if event.kind == "created" and event.detail and "source" in event.detail:
+            sources[key] = str(event.detail["source"]).lower()
+        if key in sources and event.kind in _VERSION_STATES:
+            state[key] = event.kind
+        if event.kind == "source_deleted_while_replicating":
+            unsafe.append(event.resource_id)
+        if event.kind == "deleting" and _is_managed_image(event.resource_id):
+            proven = any(
+                source == key and state.get(version) == "succeeded"
+                for version, source in sources.items()
+            )
+            if not proven:
+                unsafe.append(event.resource_id)
+    return unsafe
+
+
+def assert_sources_safely_deleted(emulator: Emulator) -> None:
+    unsafe = unsafe_deletions(emulator.events)
+    assert not unsafe, f"deleted without a Succeeded, fully replicated version: {unsafe}"

@@ -1,0 +1,251 @@
+"""Whole migrations through the HTTP API: devhost runs the app, the emulator plays ARM."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from emulator import EmulatorConfig, FailingRegion, FaultConfig
+from tests.e2e.conftest import GALLERY, Stack, image_id
+
+WEB = image_id("web")
+APP = image_id("app")
+
+
+def request(*sources: str, **fields: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "gallery": GALLERY,
+        "images": [{"source": s} for s in sources or (WEB,)],
+        "targetRegions": [
+            {"name": "eastus", "replicaCount": 1},
+            {"name": "westus2", "replicaCount": 2, "storageAccountType": "Standard_ZRS"},
+        ],
+    }
+    body.update(fields)
+    return body
+
+
+def image(status: dict[str, Any], index: int = 0) -> dict[str, Any]:
+    return dict(status["images"][index])
+
+
+async def test_migration_with_approval(stack: Stack) -> None:
+    answer = await stack.call("POST", "migrations", request())
+    assert answer.status == 202
+    migration_id = answer.body["migrationId"]
+    assert answer.headers["Location"] == f"{stack.api}/migrations/{migration_id}"
+    assert answer.body["approveUri"].endswith(f"/migrations/{migration_id}/approve")
+    assert answer.body["statusQueryGetUri"]
+
+    seen_progress: set[int] = set()
+
+    def replicated_and_waiting(status: dict[str, Any]) -> bool:
+        for region in image(status).get("regions") or []:
+            seen_progress.add(region["progress"])
+        return bool(status["awaitingApproval"])
+
+    waiting = await stack.until(replicated_and_waiting, migration_id)
+    assert waiting["phase"] == "awaitingApproval"
+    assert stack.image_exists(WEB), "nothing may be deleted before approval"
+    assert any(0 < p < 100 for p in seen_progress), "progress was never shown mid-replication"
+    assert image(waiting)["phase"] == "replicated"
+    assert {r["name"]: r["state"] for r in image(waiting)["regions"]} == {
+        "eastus": "Completed",
+        "westus2": "Completed",
+    }
+
+    approved = await stack.call(
+        "POST", f"migrations/{migration_id}/approve", {"by": "ana", "reason": "smoke-tested"}
+    )
+    assert approved.status == 202
+    final = await stack.finish(migration_id)
+    assert final["runtimeStatus"] == "Completed"
+    result = image(final)
+    assert result["phase"] == "deleted"
+    assert result["sourceDeleted"] is True
+    assert result["definition"] == "web"
+    assert result["version"] == "1.0.0"
+    assert final["approval"]["by"] == "ana"
+    assert final["approval"]["reason"] == "smoke-tested"
+    assert not stack.image_exists(WEB)
+    version = stack.emulator.resource(f"{GALLERY}/images/web/versions/1.0.0")
+    assert version is not None
+    assert version["properties"]["provisioningState"] == "Succeeded"
+    assert version["tags"]["galleryMigrator.migrationId"] == migration_id
+    stats = stack.host.instance_stats(migration_id)
+    assert stats.history_length < 200, "replication polling must not grow the parent's history"
+
+
+async def test_after_replication_needs_no_approval(stack: Stack) -> None:
+    migration_id = await stack.start(request(deleteSource="afterReplication"))
+    final = await stack.finish(migration_id)
+    assert image(final)["phase"] == "deleted"
+    assert final["approval"] is None or not final["approval"]["required"]
+    assert not stack.image_exists(WEB)
+
+
+async def test_never_keeps_the_source(stack: Stack) -> None:
+    migration_id = await stack.start(request(deleteSource="never"))
+    final = await stack.finish(migration_id)
+    assert image(final)["phase"] == "kept"
+    assert image(final)["keptReason"] == "deleteSource is never"
+    assert stack.image_exists(WEB)
+
+
+async def test_rejection_keeps_the_source_and_says_who(stack: Stack) -> None:
+    migration_id = await stack.start(request())
+    await stack.awaiting_approval(migration_id)
+    answer = await stack.call(
+        "POST", f"migrations/{migration_id}/reject", {"by": "bo", "reason": "boot test failed"}
+    )
+    assert answer.status == 202
+    final = await stack.finish(migration_id)
+    assert image(final)["phase"] == "kept"
+    assert image(final)["keptReason"] == "rejected by bo: boot test failed"
+    assert final["approval"]["decision"] == "rejected"
+    assert stack.image_exists(WEB)
+
+
+async def test_approval_timeout_keeps_the_source(stack: Stack) -> None:
+    migration_id = await stack.start(request(approvalTimeout="PT2H"))
+    final = await stack.finish(migration_id)
+    assert final["approval"]["decision"] == "timedOut"
+    assert image(final)["keptReason"] == "no approval before the approval timeout"
+    assert stack.image_exists(WEB)
+
+
+async def test_long_approval_wait_is_a_chain_of_timers(stack: Stack) -> None:
+    migration_id = await stack.start(request(approvalTimeout="P20D"))
+    waiting = await stack.awaiting_approval(migration_id)
+    deadline = waiting["approval"]["deadline"]
+    # Ten days on, past the first six-day timer, the wait still holds.
+    start = stack.clock.now()
+    await stack.until(lambda s: (stack.clock.now() - start).days >= 10, migration_id)
+    still = await stack.status(migration_id)
+    assert still["awaitingApproval"]
+    assert still["approval"]["deadline"] == deadline
+    await stack.call("POST", f"migrations/{migration_id}/approve", {"by": "ana"})
+    final = await stack.finish(migration_id)
+    assert image(final)["phase"] == "deleted"
+
+
+async def test_early_approval_applies_once_replicated(stack: Stack) -> None:
+    migration_id = await stack.start(request())
+    answer = await stack.call("POST", f"migrations/{migration_id}/approve", {"by": "ana"})
+    assert answer.status == 202
+    assert "once replication has completed" in answer.body["note"]
+    final = await stack.finish(migration_id)
+    assert image(final)["phase"] == "deleted"
+
+
+@pytest.mark.parametrize(
+    "emulator_config",
+    [
+        EmulatorConfig(
+            faults=FaultConfig(failing_regions={"westus2": FailingRegion(at_progress=40)})
+        )
+    ],
+)
+async def test_a_failing_region_fails_only_its_image(stack: Stack) -> None:
+    stack.emulator.seed_image(
+        image_id("west"), location="westus", os_type="Linux", hyper_v_generation="V2"
+    )
+    body = request(WEB, image_id("west"), deleteSource="afterReplication")
+    body["targetRegions"] = [{"name": "eastus"}, {"name": "westus2"}]
+    body["images"][1]["definition"] = {"name": "west"}
+    body["targetRegions"] = [{"name": "eastus"}]
+    body["images"][0]["definition"] = {"name": "web"}
+    migration_id = await stack.start(body | {"targetRegions": [{"name": "westus2"}]})
+    final = await stack.finish(migration_id)
+    assert final["runtimeStatus"] == "Completed"
+    assert image(final, 0)["phase"] == "failed"
+    assert "westus2" in image(final, 0)["error"]
+    assert stack.image_exists(WEB)
+    assert image(final, 1)["phase"] == "failed"
+
+
+async def test_already_migrated_image_is_adopted_not_copied(stack: Stack) -> None:
+    first = await stack.start(request(deleteSource="never"))
+    await stack.finish(first)
+    puts = stack.emulator.counters.get("gallery_image_versions.create_or_update", 0)
+    second = await stack.start(request(deleteSource="afterReplication"))
+    final = await stack.finish(second)
+    assert stack.emulator.counters.get("gallery_image_versions.create_or_update", 0) == puts
+    assert image(final)["version"] == "1.0.0"
+    assert any("reusing it" in note for note in image(final)["notes"])
+    assert image(final)["phase"] == "deleted"
+
+
+async def test_incompatible_existing_definition_blocks_the_image(stack: Stack) -> None:
+    client_body = {
+        "location": "eastus",
+        "properties": {
+            "osType": "Windows",
+            "osState": "Generalized",
+            "hyperVGeneration": "V1",
+            "identifier": {"publisher": "p", "offer": "o", "sku": "s"},
+        },
+    }
+    assert await stack.arm("PUT", f"{GALLERY}/images/web", client_body) == 201
+    writes = stack.emulator.counters.get("gallery_images.create_or_update", 0)
+    migration_id = await stack.start(request())
+    final = await stack.finish(migration_id)
+    assert image(final)["phase"] == "blocked"
+    assert "is for Windows" in image(final)["error"]
+    assert stack.emulator.counters.get("gallery_images.create_or_update", 0) == writes
+    assert stack.emulator.counters.get("gallery_image_versions.create_or_update", 0) == 0
+    assert stack.image_exists(WEB)
+
+
+async def test_image_not_succeeded_is_blocked(stack: Stack) -> None:
+    stack.emulator.seed_image(image_id("broken"), location="eastus", provisioning_state="Failed")
+    migration_id = await stack.start(
+        request(image_id("broken"), WEB, deleteSource="afterReplication")
+    )
+    final = await stack.finish(migration_id)
+    assert image(final, 0)["phase"] == "blocked"
+    assert "not 'Succeeded'" in image(final, 0)["error"]
+    assert stack.image_exists(image_id("broken"))
+    assert image(final, 1)["phase"] == "deleted"
+
+
+THROTTLED = FaultConfig.model_validate(
+    {
+        "throttle": {
+            "enabled": True,
+            "reads": {"capacity": 3, "refill_per_second": 0.2},
+            "writes": {"capacity": 2, "refill_per_second": 0.1},
+            "deletes": {"capacity": 200, "refill_per_second": 10},
+        }
+    }
+)
+
+
+@pytest.mark.parametrize("emulator_config", [EmulatorConfig(faults=THROTTLED)])
+async def test_throttling_is_waited_out_on_durable_timers(stack: Stack) -> None:
+    migration_id = await stack.start(request(WEB, APP, deleteSource="afterReplication"))
+    final = await stack.finish(migration_id)
+    assert [i["phase"] for i in final["images"]] == ["deleted", "deleted"]
+    throttled = [r for r in stack.emulator.request_log if r.status == 429]
+    assert throttled, "the test's limits must actually throttle"
+
+
+@pytest.mark.parametrize(
+    "emulator_config",
+    [EmulatorConfig(faults=FaultConfig(cache_lag_requests=1, error_rate=0.15, seed=7))],
+)
+async def test_cache_lag_and_server_errors_are_retried(stack: Stack) -> None:
+    migration_id = await stack.start(request(WEB, APP, deleteSource="afterReplication"))
+    final = await stack.finish(migration_id)
+    assert [i["phase"] for i in final["images"]] == ["deleted", "deleted"]
+    assert any(r.fault == "cache-lag" for r in stack.emulator.request_log)
+    assert any(r.fault == "error" for r in stack.emulator.request_log)
+
+
+async def test_two_images_one_failing_the_other_migrates(stack: Stack) -> None:
+    body = request(WEB, image_id("missing"), deleteSource="afterReplication")
+    final = await stack.finish(await stack.start(body))
+    assert image(final, 0)["phase"] == "deleted"
+    assert image(final, 1)["phase"] == "blocked"
+    assert final["summary"] == {"deleted": 1, "blocked": 1}
