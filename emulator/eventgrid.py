@@ -137,6 +137,11 @@ class EventGridPublisher:
             self._session = None
         self._loop = None
 
+    async def drain(self) -> None:
+        """Wait for every delivery under way (retries included) to finish."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
     def publish(self, image: ManagedImage, when: datetime) -> None:
         if not self.enabled:
             return

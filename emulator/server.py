@@ -135,6 +135,10 @@ class Emulator:
 
     # Configuration and state --------------------------------------------------------------------
 
+    async def drain_deliveries(self) -> None:
+        """Wait until every Event Grid delivery under way has been answered (or given up)."""
+        await self.publisher.drain()
+
     @property
     def fault_config(self) -> FaultConfig:
         return self.faults.config

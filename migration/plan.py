@@ -164,10 +164,12 @@ def build_plan(
             continue
         image.definition = definition
         existing = list(versions.get(name.lower(), ()))
+        if skip_migrated and (mine := _made_from(existing, image.source)):
+            image.version = mine.name
+            image.already_migrated = image.skipped = True
+            image.notes.append(f"already migrated as version {mine.name}; left alone")
+            continue
         _choose_version(spec, image, existing, taken_versions.setdefault(name.lower(), set()))
-        if image.already_migrated and skip_migrated:
-            image.skipped = True
-            image.notes.append("already migrated; left alone")
         if not image.problems and definition.create:
             planned.setdefault(name.lower(), definition)
             identifiers.setdefault(definition.identifier.key(), definition.name)
@@ -301,17 +303,21 @@ def _incompatibilities(spec: ImageSpec, image: ImageFacts, existing: DefinitionF
     return found
 
 
+def _made_from(existing: list[VersionFacts], source: str) -> VersionFacts | None:
+    """The newest version made from ``source`` that is, or may still become, Succeeded."""
+    mine = [
+        v
+        for v in existing
+        if same_id(v.source, source) and v.provisioning_state.lower() in LIVE_VERSION_STATES
+    ]
+    return max(mine, key=lambda v: parse_version(v.name) or (0, 0, 0)) if mine else None
+
+
 def _choose_version(
     spec: ImageSpec, image: ImagePlan, existing: list[VersionFacts], taken: set[str]
 ) -> None:
     """Adopt a live version already made from this image, or pick a free version name."""
-    mine = [
-        v
-        for v in existing
-        if same_id(v.source, image.source) and v.provisioning_state.lower() in LIVE_VERSION_STATES
-    ]
-    if mine:
-        version = max(mine, key=lambda v: parse_version(v.name) or (0, 0, 0))
+    if (version := _made_from(existing, image.source)) is not None:
         if spec.version and spec.version != version.name:
             image.problems.append(
                 f"This image already feeds version {version.name}; asked for {spec.version}."

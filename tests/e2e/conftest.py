@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -135,9 +136,9 @@ def emulator_config() -> EmulatorConfig:
     return EmulatorConfig()
 
 
-@pytest.fixture
-async def stack(
-    app_settings: dict[str, str], emulator_config: EmulatorConfig
+@asynccontextmanager
+async def open_stack(
+    app_settings: dict[str, str], emulator_config: EmulatorConfig, host_port: int = 0
 ) -> AsyncIterator[Stack]:
     clock = VirtualClock(START)
     emulator = Emulator(clock, emulator_config)
@@ -151,6 +152,14 @@ async def stack(
             **app_settings,
         }
         host = DevHost(APP_DIR, clock=clock, settings=settings)
-        async with host.serve() as base_url, aiohttp.ClientSession() as http:
+        async with host.serve(port=host_port) as base_url, aiohttp.ClientSession() as http:
             yield Stack(clock, emulator, host, base_url, http, settings)
     clear_client_cache()
+
+
+@pytest.fixture
+async def stack(
+    app_settings: dict[str, str], emulator_config: EmulatorConfig
+) -> AsyncIterator[Stack]:
+    async with open_stack(app_settings, emulator_config) as opened:
+        yield opened
