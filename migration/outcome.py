@@ -37,6 +37,11 @@ class Outcome(Data):
     # ARM refused for load, not for the request: worth waiting for longer than other failures.
     throttled: bool = False
 
+    @classmethod
+    def failure(cls, code: str, message: str, retry_after: float | None = None) -> Outcome:
+        error = OutcomeError(code=code, message=message)
+        return cls(ok=False, error=error, retry_after=retry_after)
+
     @property
     def message(self) -> str:
         return self.error.message if self.error else ""
@@ -66,6 +71,10 @@ def capture(action: Callable[[], Any]) -> dict[str, Any]:
         return _failed("Transient", str(error), 0, TRANSIENT_WAIT)
     except AzureError as error:
         return _failed(type(error).__name__, str(error), 0, None)
+    except Exception as error:
+        # A bug must not look like ARM's refusal, nor take the other images down with it.
+        log.exception("unexpected failure")
+        return _failed("Unexpected", f"{type(error).__name__}: {error}", 0, None)
 
 
 def _failed(

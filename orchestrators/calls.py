@@ -35,9 +35,8 @@ def call_all(
     attempts = [0] * len(calls)
     pending = list(range(len(calls)))
     while pending:
-        results = yield context.task_all(
-            [context.call_activity(calls[i][0], calls[i][1]) for i in pending]
-        )
+        tasks = [context.call_activity(calls[i][0], calls[i][1]) for i in pending]
+        results = yield from _each_settled(context, tasks)
         again: list[int] = []
         wait = 0.0
         for index, raw in zip(pending, results, strict=True):
@@ -52,6 +51,24 @@ def call_all(
             yield context.create_timer(context.current_utc_datetime + timedelta(seconds=wait))
         pending = again
     return [outcome for outcome in outcomes if outcome is not None]
+
+
+def _each_settled(context: df.DurableOrchestrationContext, tasks: list[Any]) -> Any:
+    """Every task's result; one that raised becomes a failed outcome instead of sinking the rest.
+
+    task_all fails fast on the first failure, so after one the tasks are awaited one by one
+    (yielding a finished task again just returns its value).
+    """
+    try:
+        return (yield context.task_all(tasks))
+    except Exception:  # any activity failure reaches the orchestrator as a plain Exception
+        results = []
+        for task in tasks:
+            try:
+                results.append((yield task))
+            except Exception as error:
+                results.append(Outcome.failure("ActivityFailed", str(error).strip()).to_json())
+        return results
 
 
 def _wait(outcome: Outcome, attempt: int) -> float:

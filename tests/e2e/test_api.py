@@ -8,8 +8,8 @@ import pytest
 
 from emulator.testing import SUBSCRIPTION
 from migration.jobs import claim_id
-from tests.e2e.conftest import GALLERY, Stack, image_id
 from tests.e2e.test_migration import APP, WEB, request
+from tests.stack import GALLERY, Stack, image_id
 
 PROBLEM = "application/problem+json"
 

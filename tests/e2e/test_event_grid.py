@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from emulator import EmulatorConfig
-from tests.e2e.conftest import GALLERY, RG, Stack, image_id, open_stack
+from tests.stack import GALLERY, RG, Stack, image_id, open_stack
 
 POLICY = {
     "EVENTGRID_GALLERY_ID": GALLERY,

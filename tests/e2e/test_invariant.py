@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from emulator.records import StateEvent
-from tests.e2e.invariant import unsafe_deletions
+from tests.invariant import unsafe_deletions
 
 T = datetime(2026, 1, 5, tzinfo=UTC)
 IMAGE = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/images/web"

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from emulator import EmulatorConfig, FailingRegion, FaultConfig
-from tests.e2e.conftest import GALLERY, Stack, image_id
+from tests.stack import GALLERY, Stack, image_id
 
 WEB = image_id("web")
 APP = image_id("app")

@@ -1,0 +1,135 @@
+"""The orchestrations under the real SDK's replay (devhost's engine, a virtual clock), with
+activities replaced where a test needs them to misbehave."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from emulator import EmulatorConfig
+from migration.jobs import watcher_id
+from orchestrators.replication import ROUNDS_PER_EXECUTION
+from tests.stack import GALLERY, Stack, image_id, open_stack
+
+WEB = image_id("web")
+APP = image_id("app")
+
+
+def body(*sources: str, **fields: Any) -> dict[str, Any]:
+    request: dict[str, Any] = {
+        "gallery": GALLERY,
+        "images": [{"source": s} for s in sources or (WEB,)],
+        "targetRegions": [{"name": "eastus"}, {"name": "westus2", "replicaCount": 2}],
+        "deleteSource": "afterReplication",
+    }
+    request.update(fields)
+    return request
+
+
+class Real:
+    """Calls the app's own user function for an activity, once the host has loaded it."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.stack: Stack | None = None
+        self.calls = 0
+
+    def __call__(self, payload: Any) -> Any:
+        assert self.stack is not None
+        self.calls += 1
+        return self.stack.host.functions[self.name].user_function(payload)
+
+
+def doubled(real: Real) -> Callable[..., Any]:
+    """Runs the activity twice, as an at-least-once host may, and answers with the second run."""
+
+    def run(**bound: Any) -> Any:
+        (payload,) = bound.values()
+        real(payload)
+        return real(payload)
+
+    return run
+
+
+async def test_every_activity_may_run_twice() -> None:
+    """Durable runs activities at least once: running each twice changes nothing."""
+    names = [
+        "inspect_image",
+        "inspect_gallery",
+        "list_versions",
+        "ensure_definition",
+        "start_version",
+        "get_version",
+        "delete_source",
+    ]
+    reals = {name: Real(name) for name in names}
+    overrides = {name: doubled(real) for name, real in reals.items()}
+    async with open_stack({}, EmulatorConfig(), function_overrides=overrides) as stack:
+        for real in reals.values():
+            real.stack = stack
+        await stack.finish(await stack.start(body(WEB, deleteSource="never")))
+        # A second migration of the same image lists versions and adopts the first one's.
+        final = await stack.finish(await stack.start(body(WEB, APP)))
+    assert [i["phase"] for i in final["images"]] == ["deleted", "deleted"]
+    counters = stack.emulator.counters
+    assert counters["gallery_images.create_or_update"] == 2  # one per definition
+    assert counters["gallery_image_versions.create_or_update"] == 2  # one per image
+    assert counters["images.delete"] == 2
+    assert {name: real.calls % 2 for name, real in reals.items()} == dict.fromkeys(names, 0)
+    assert all(real.calls for real in reals.values())
+
+
+async def test_an_activity_that_raises_fails_only_its_image() -> None:
+    real = Real("start_version")
+
+    def start_version(payload: Any) -> Any:
+        if payload["image"]["source"].endswith("/app"):
+            raise RuntimeError("bug in the activity")
+        return real(payload)
+
+    async with open_stack(
+        {}, EmulatorConfig(), function_overrides={"start_version": start_version}
+    ) as stack:
+        real.stack = stack
+        final = await stack.finish(await stack.start(body(WEB, APP)))
+    assert final["runtimeStatus"] == "Completed"
+    web, app = final["images"]
+    assert web["phase"] == "deleted"
+    assert app["phase"] == "failed"
+    assert "bug in the activity" in app["error"]
+    assert stack.image_exists(APP)
+
+
+async def test_long_replication_keeps_histories_short() -> None:
+    async with open_stack({}, EmulatorConfig()) as stack:
+        big = image_id("big")
+        stack.emulator.seed_image(big, location="eastus", os_type="Linux", data_disks_gb=(1000,))
+        migration_id = await stack.start(body(big))
+        seen_rounds = 0
+
+        def watch(status: dict[str, Any]) -> bool:
+            nonlocal seen_rounds
+            watcher = stack.host.get_status(watcher_id(migration_id))
+            if watcher and isinstance(watcher.get("customStatus"), dict):
+                seen_rounds = max(seen_rounds, watcher["customStatus"].get("rounds", 0))
+            return status["runtimeStatus"] == "Completed"
+
+        final = await stack.until(watch, migration_id)
+        stats = stack.host.instance_stats(watcher_id(migration_id))
+        parent = stack.host.instance_stats(migration_id)
+    assert final["images"][0]["phase"] == "deleted"
+    assert seen_rounds > ROUNDS_PER_EXECUTION, "replication was not long enough to continue as new"
+    # A watcher execution holds at most one round of polls: its history never grows with time.
+    assert stats.history_length <= 6 * ROUNDS_PER_EXECUTION + 10
+    assert parent.history_length < 120
+
+
+async def test_replication_deadline_keeps_the_source() -> None:
+    async with open_stack({"REPLICATION_TIMEOUT": "PT20M"}, EmulatorConfig()) as stack:
+        big = image_id("big")
+        stack.emulator.seed_image(big, location="eastus", os_type="Linux", data_disks_gb=(1000,))
+        final = await stack.finish(await stack.start(body(big)))
+    image = final["images"][0]
+    assert image["phase"] == "failed"
+    assert "did not complete before the deadline" in image["error"]
+    assert stack.image_exists(big)

@@ -1,0 +1,152 @@
+"""The whole stack in one process: the app on devhost, the ARM emulator, one virtual clock.
+
+End-to-end and orchestrator tests open it through their conftest fixtures."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from devhost import DevHost
+from emulator import Emulator, EmulatorConfig
+from emulator.testing import START, SUBSCRIPTION
+from migration.arm_client import clear_client_cache
+from simclock import VirtualClock
+from tests.invariant import assert_sources_safely_deleted
+
+APP_DIR = Path(__file__).resolve().parents[1]
+RG = f"/subscriptions/{SUBSCRIPTION}/resourceGroups"
+GALLERY = f"{RG}/gallery-rg/providers/Microsoft.Compute/galleries/gal"
+TERMINAL = {"Completed", "Failed", "Terminated"}
+
+
+def image_id(name: str, rg: str = "images-rg") -> str:
+    return f"{RG}/{rg}/providers/Microsoft.Compute/images/{name}"
+
+
+@dataclass
+class Answer:
+    status: int
+    body: Any
+    headers: dict[str, str]
+    content_type: str
+
+
+@dataclass
+class Stack:
+    clock: VirtualClock
+    emulator: Emulator
+    host: DevHost
+    base_url: str
+    http: aiohttp.ClientSession
+    settings: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def api(self) -> str:
+        return f"{self.base_url}/api"
+
+    async def call(
+        self, method: str, path: str, body: Any = None, raw: bytes | None = None
+    ) -> Answer:
+        data = raw if raw is not None else (None if body is None else json.dumps(body).encode())
+        headers = {"Content-Type": "application/json"}
+        async with self.http.request(method, f"{self.api}/{path}", data=data, headers=headers) as r:
+            text = await r.text()
+            try:
+                payload = json.loads(text) if text else None
+            except ValueError:
+                payload = text
+            return Answer(r.status, payload, dict(r.headers), r.content_type)
+
+    async def start(self, body: dict[str, Any]) -> str:
+        answer = await self.call("POST", "migrations", body)
+        assert answer.status == 202, answer.body
+        return str(answer.body["migrationId"])
+
+    async def status(self, migration_id: str) -> dict[str, Any]:
+        answer = await self.call("GET", f"migrations/{migration_id}")
+        assert answer.status == 200, answer.body
+        return dict(answer.body)
+
+    async def until(
+        self, check: Callable[[dict[str, Any]], bool], migration_id: str, max_timers: int = 2000
+    ) -> dict[str, Any]:
+        """Fire durable timers one by one until ``check(status)`` holds; the status then."""
+        last: dict[str, Any] = {}
+
+        async def holds() -> bool:
+            nonlocal last
+            last = await self.status(migration_id)
+            return check(last)
+
+        await self.host.run_until(holds, max_timers=max_timers)
+        return last
+
+    async def finish(self, migration_id: str) -> dict[str, Any]:
+        status = await self.until(lambda s: s["runtimeStatus"] in TERMINAL, migration_id)
+        assert_sources_safely_deleted(self.emulator)
+        return status
+
+    async def awaiting_approval(self, migration_id: str) -> dict[str, Any]:
+        return await self.until(
+            lambda s: s["awaitingApproval"] or s["runtimeStatus"] in TERMINAL, migration_id
+        )
+
+    async def arm(self, method: str, resource: str, body: Any = None) -> int:
+        """A raw ARM call to the emulator, as another tool (or a person) would make it."""
+        url = f"{self.settings['ARM_ENDPOINT']}{resource}?api-version=2026-03-03"
+        headers = {"Authorization": "Bearer someone-else"}
+        async with self.http.request(method, url, json=body, headers=headers) as response:
+            return response.status
+
+    def image_exists(self, source: str) -> bool:
+        return self.emulator.resource(source) is not None
+
+
+def seed_basics(emulator: Emulator) -> None:
+    emulator.seed_gallery(GALLERY, location="eastus")
+    emulator.seed_image(
+        image_id("web"), location="eastus", os_type="Linux", hyper_v_generation="V2"
+    )
+    emulator.seed_image(
+        image_id("app"),
+        location="eastus",
+        os_type="Windows",
+        hyper_v_generation="V1",
+        os_disk_gb=127,
+    )
+
+
+StackFactory = Callable[..., Awaitable[Stack]]
+
+
+@asynccontextmanager
+async def open_stack(
+    app_settings: dict[str, str],
+    emulator_config: EmulatorConfig,
+    host_port: int = 0,
+    function_overrides: dict[str, Callable[..., Any]] | None = None,
+) -> AsyncIterator[Stack]:
+    clock = VirtualClock(START)
+    emulator = Emulator(clock, emulator_config)
+    seed_basics(emulator)
+    clear_client_cache()
+    async with emulator.serve() as arm_url:
+        settings = {
+            "ARM_ENDPOINT": arm_url,
+            "REPLICATION_POLL_MIN": "PT1M",
+            "REPLICATION_POLL_MAX": "PT15M",
+            **app_settings,
+        }
+        host = DevHost(
+            APP_DIR, clock=clock, settings=settings, function_overrides=function_overrides
+        )
+        async with host.serve(port=host_port) as base_url, aiohttp.ClientSession() as http:
+            yield Stack(clock, emulator, host, base_url, http, settings)
+    clear_client_cache()
