@@ -86,7 +86,12 @@ async def _holder(client: df.DurableOrchestrationClient, claim: str) -> str | No
 
 
 async def _force_release(client: df.DurableOrchestrationClient, claim: str) -> None:
-    await client.raise_event(claim, RELEASE_EVENT, {"force": True})
+    try:
+        await client.raise_event(claim, RELEASE_EVENT, {"force": True})
+    except Exception as error:
+        # Its holder's own release got there first: the claim has ended, which is all we need.
+        log.info("stale claim %s already ended: %s", claim, error)
+        return
     loop = asyncio.get_running_loop()
     deadline = loop.time() + STALE_RELEASE_WAIT
     while loop.time() < deadline:

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import azure.durable_functions as df
 import azure.functions as func
+from azure.durable_functions.models.DurableOrchestrationStatus import DurableOrchestrationStatus
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from migration.errors import ArmError
@@ -15,6 +16,7 @@ from migration.inspection import inspect_and_plan
 from migration.jobs import APPROVAL_EVENT, ORCHESTRATOR, watcher_id
 from migration.progress import ApprovalDecision, Phase
 from migration.request import (
+    DeleteSource,
     FieldError,
     MigrationRequest,
     RequestInvalid,
@@ -23,7 +25,7 @@ from migration.request import (
 )
 from migration.settings import Settings, SettingsError
 from triggers import claims, problems, starting
-from triggers.views import migration_state, migration_view, summary_view
+from triggers.views import delete_policy, migration_state, migration_view, summary_view
 
 bp = df.Blueprint()
 log = logging.getLogger(__name__)
@@ -126,7 +128,7 @@ async def get_migration(
     req: func.HttpRequest, client: df.DurableOrchestrationClient
 ) -> func.HttpResponse:
     migration_id = req.route_params.get("id", "")
-    status = await _migration(client, migration_id)
+    status = await _migration(client, migration_id, show_input=True)
     if status is None:
         return problems.not_found(migration_id)
     watcher = None
@@ -202,7 +204,7 @@ async def _decide(
         body = DecisionBody.model_validate_json(req.get_body() or b"{}")
     except ValidationError as error:
         return problems.invalid(field_errors(error))
-    status = await _migration(client, migration_id)
+    status = await _migration(client, migration_id, show_input=True)
     if status is None:
         return problems.not_found(migration_id)
     if status.runtime_status not in claims.ACTIVE:
@@ -211,9 +213,11 @@ async def _decide(
             "there is nothing to decide."
         )
     state = migration_state(status)
-    if state.get("deleteSource") not in (None, "afterApproval"):
+    # The input says it from the start; the custom status only once the first episode has run.
+    policy = delete_policy(status)
+    if policy != DeleteSource.AFTER_APPROVAL:
         return problems.conflict(
-            f"Migration {migration_id} needs no approval: deleteSource is {state['deleteSource']}."
+            f"Migration {migration_id} needs no approval: deleteSource is {policy.value}."
         )
     earlier = (state.get("approval") or {}).get("decision")
     if earlier:
@@ -234,11 +238,11 @@ async def _decide(
 
 
 async def _migration(
-    client: df.DurableOrchestrationClient, migration_id: str
-) -> df.DurableOrchestrationStatus | None:
+    client: df.DurableOrchestrationClient, migration_id: str, *, show_input: bool = False
+) -> DurableOrchestrationStatus | None:
     if not migration_id.startswith(starting.MIGRATION_PREFIX) or ":" in migration_id:
         return None
-    status = await client.get_status(migration_id)
+    status = await client.get_status(migration_id, show_input=show_input)
     if not status or status.name != ORCHESTRATOR:
         return None
     return status

@@ -6,8 +6,10 @@ import json
 from typing import Any
 
 import azure.durable_functions as df
+from azure.durable_functions.models.DurableOrchestrationStatus import DurableOrchestrationStatus
 
 from migration.progress import ImagePhase, Phase
+from migration.request import DeleteSource
 
 
 def _json(value: Any) -> Any:
@@ -23,20 +25,53 @@ def _time(value: Any) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def migration_state(status: df.DurableOrchestrationStatus) -> dict[str, Any]:
-    """The migration's own state: its result once completed, else its custom status."""
-    runtime = status.runtime_status
-    if runtime == df.OrchestrationRuntimeStatus.Completed and isinstance(
-        _json(status.output), dict
+def migration_state(status: DurableOrchestrationStatus) -> dict[str, Any]:
+    """The migration's own state: its result once completed, else its custom status, else
+    (before its first episode has run) what its input says."""
+    output = _json(status.output)
+    if status.runtime_status == df.OrchestrationRuntimeStatus.Completed and isinstance(
+        output, dict
     ):
-        return dict(_json(status.output))
+        return dict(output)
     custom = _json(status.custom_status)
-    return dict(custom) if isinstance(custom, dict) else {}
+    if isinstance(custom, dict) and custom:
+        return dict(custom)
+    return _from_input(status)
+
+
+def _from_input(status: DurableOrchestrationStatus) -> dict[str, Any]:
+    job = _json(status.input_)
+    if not isinstance(job, dict) or not isinstance(job.get("request"), dict):
+        return {}
+    request = job["request"]
+    return {
+        "migrationId": status.instance_id,
+        "gallery": request.get("gallery"),
+        "deleteSource": request.get("deleteSource", DeleteSource.AFTER_APPROVAL.value),
+        "trigger": job.get("trigger"),
+        "phase": Phase.INSPECTING.value,
+        "images": [
+            {"source": image.get("source"), "phase": ImagePhase.PLANNED.value}
+            for image in request.get("images") or []
+            if isinstance(image, dict)
+        ],
+    }
+
+
+def delete_policy(status: DurableOrchestrationStatus) -> DeleteSource:
+    """The migration's delete policy, from its input (``get_status(show_input=True)``)."""
+    job = _json(status.input_)
+    request = job.get("request") if isinstance(job, dict) else None
+    value = request.get("deleteSource") if isinstance(request, dict) else None
+    try:
+        return DeleteSource(value or DeleteSource.AFTER_APPROVAL)
+    except ValueError:
+        return DeleteSource.AFTER_APPROVAL
 
 
 def migration_view(
-    status: df.DurableOrchestrationStatus,
-    watcher: df.DurableOrchestrationStatus | None,
+    status: DurableOrchestrationStatus,
+    watcher: DurableOrchestrationStatus | None,
     links: dict[str, str],
 ) -> dict[str, Any]:
     state = migration_state(status)
@@ -72,7 +107,7 @@ def migration_view(
     return view
 
 
-def summary_view(status: df.DurableOrchestrationStatus, links: dict[str, str]) -> dict[str, Any]:
+def summary_view(status: DurableOrchestrationStatus, links: dict[str, str]) -> dict[str, Any]:
     state = migration_state(status)
     images = state.get("images", [])
     counts: dict[str, int] = {}
@@ -93,9 +128,7 @@ def summary_view(status: df.DurableOrchestrationStatus, links: dict[str, str]) -
     }
 
 
-def _merge_replication(
-    state: dict[str, Any], watcher: df.DurableOrchestrationStatus | None
-) -> None:
+def _merge_replication(state: dict[str, Any], watcher: DurableOrchestrationStatus | None) -> None:
     """Live per-region progress lives in the replication watcher's status; show it per image."""
     if watcher is None or not watcher:
         return

@@ -156,3 +156,13 @@ async def test_gallery_that_does_not_exist(stack: Stack) -> None:
     assert final["images"][0]["phase"] == "blocked"
     assert "was not found" in final["images"][0]["error"]
     assert final["problems"]
+
+
+async def test_status_right_after_start_comes_from_the_request(stack: Stack) -> None:
+    answer = await stack.call("POST", "migrations", request(WEB, APP, deleteSource="never"))
+    # No episode has run yet: the status still says what was asked for.
+    status = await stack.status(answer.body["migrationId"])
+    assert status["deleteSource"] == "never"
+    assert [i["source"] for i in status["images"]] == [WEB, APP]
+    assert status["gallery"] == GALLERY
+    await stack.finish(answer.body["migrationId"])

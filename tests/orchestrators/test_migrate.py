@@ -112,7 +112,7 @@ async def test_long_replication_keeps_histories_short() -> None:
             watcher = stack.host.get_status(watcher_id(migration_id))
             if watcher and isinstance(watcher.get("customStatus"), dict):
                 seen_rounds = max(seen_rounds, watcher["customStatus"].get("rounds", 0))
-            return status["runtimeStatus"] == "Completed"
+            return bool(status["runtimeStatus"] == "Completed")
 
         final = await stack.until(watch, migration_id)
         stats = stack.host.instance_stats(watcher_id(migration_id))
