@@ -15,10 +15,10 @@ import aiohttp
 
 from devhost import DevHost
 from emulator import Emulator, EmulatorConfig
+from emulator.audit import assert_sources_safely_deleted
 from emulator.testing import START, SUBSCRIPTION
 from migration.arm_client import clear_client_cache
 from simclock import VirtualClock
-from tests.invariant import assert_sources_safely_deleted
 
 APP_DIR = Path(__file__).resolve().parents[1]
 RG = f"/subscriptions/{SUBSCRIPTION}/resourceGroups"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from emulator.audit import unsafe_deletions
 from emulator.records import StateEvent
-from tests.invariant import unsafe_deletions
 
 T = datetime(2026, 1, 5, tzinfo=UTC)
 IMAGE = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/images/web"

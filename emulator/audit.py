@@ -1,9 +1,14 @@
-"""The data-safety invariant, checked against the emulator's own record of what happened."""
+"""Auditing the state-change log: was any managed image deleted before a copy of it was safe?
+
+A gallery image version made from a managed image is a safe copy once it is Succeeded, which
+the emulator records only when every target region has Completed. Deleting the source before
+that loses data. Tests, the demo and benchmarks ask this of every run.
+"""
 
 from __future__ import annotations
 
-from emulator import Emulator
 from emulator.records import StateEvent
+from emulator.server import Emulator
 
 # Version events that change whether it proves its source safe.
 _VERSION_STATES = {"replicating", "region_failed", "succeeded", "failed", "deleting", "deleted"}
