@@ -26,8 +26,9 @@ $topicRg = $env:EVENTGRID_SYSTEM_TOPIC_RESOURCE_GROUP
 
 # Azure allows one system topic per source: reuse the subscription's topic when there is one.
 if (-not $topicName) {
-    $topics = az eventgrid system-topic list --subscription $topicSub --only-show-errors --output json | ConvertFrom-Json
-    if ($LASTEXITCODE -ne 0) { exit 1 }
+    # A subscription that never used Event Grid (provider not registered) lists nothing.
+    $topics = @(az eventgrid system-topic list --subscription $topicSub --only-show-errors --output json | ConvertFrom-Json)
+    if ($LASTEXITCODE -ne 0) { $topics = @() }
     $existing = $topics | Where-Object { $_.source -and $_.source.ToLowerInvariant() -eq $sourceId } | Select-Object -First 1
     if ($existing) {
         $topicName = $existing.name

@@ -35,8 +35,9 @@ topic_rg=${EVENTGRID_SYSTEM_TOPIC_RESOURCE_GROUP:-}
 # Azure allows one system topic per source: reuse the subscription's topic when there is one.
 if [ -z "$topic_name" ]; then
   tab=$(printf '\t')
+  # A subscription that never used Event Grid (provider not registered) lists nothing.
   found=$(az eventgrid system-topic list --subscription "$topic_sub" \
-    --query "[].[name, resourceGroup, source]" --output tsv --only-show-errors)
+    --query "[].[name, resourceGroup, source]" --output tsv --only-show-errors) || found=''
   while IFS="$tab" read -r name group source; do
     [ -n "$name" ] || continue
     if [ "$(printf '%s' "$source" | tr '[:upper:]' '[:lower:]')" = "$source_id" ]; then
