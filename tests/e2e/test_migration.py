@@ -139,30 +139,25 @@ async def test_early_approval_applies_once_replicated(stack: Stack) -> None:
     assert image(final)["phase"] == "deleted"
 
 
-@pytest.mark.parametrize(
-    "emulator_config",
-    [
-        EmulatorConfig(
-            faults=FaultConfig(failing_regions={"westus2": FailingRegion(at_progress=40)})
-        )
-    ],
-)
-async def test_a_failing_region_fails_only_its_image(stack: Stack) -> None:
-    stack.emulator.seed_image(
-        image_id("west"), location="westus", os_type="Linux", hyper_v_generation="V2"
-    )
-    body = request(WEB, image_id("west"), deleteSource="afterReplication")
-    body["targetRegions"] = [{"name": "eastus"}, {"name": "westus2"}]
-    body["images"][1]["definition"] = {"name": "west"}
-    body["targetRegions"] = [{"name": "eastus"}]
-    body["images"][0]["definition"] = {"name": "web"}
-    migration_id = await stack.start(body | {"targetRegions": [{"name": "westus2"}]})
+FAILING_WESTUS2 = FaultConfig(failing_regions={"westus2": FailingRegion(at_progress=40)})
+
+
+@pytest.mark.parametrize("emulator_config", [EmulatorConfig(faults=FAILING_WESTUS2)])
+async def test_a_failing_region_keeps_the_source_and_says_where(stack: Stack) -> None:
+    migration_id = await stack.start(request(deleteSource="afterReplication"))
     final = await stack.finish(migration_id)
     assert final["runtimeStatus"] == "Completed"
-    assert image(final, 0)["phase"] == "failed"
-    assert "westus2" in image(final, 0)["error"]
+    web = image(final)
+    assert web["phase"] == "failed"
+    assert web["error"].startswith("replication failed in westus2")
+    assert {r["name"]: r["state"] for r in web["regions"]}["westus2"] == "Failed"
+    assert web["sourceDeleted"] is False
     assert stack.image_exists(WEB)
-    assert image(final, 1)["phase"] == "failed"
+    # Once the region recovers, a second attempt makes a new version (a Failed one is not
+    # adopted) and completes.
+    stack.emulator.configure_faults(FaultConfig())
+    retry = await stack.finish(await stack.start(request(deleteSource="afterReplication")))
+    assert (image(retry)["phase"], image(retry)["version"]) == ("deleted", "1.0.1")
 
 
 async def test_already_migrated_image_is_adopted_not_copied(stack: Stack) -> None:
