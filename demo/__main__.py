@@ -13,7 +13,6 @@ import logging
 import sys
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -21,13 +20,11 @@ from rich.console import Console
 from rich.live import Live
 
 from demo import display, scenario
-from devhost import DevHost
-from emulator import Emulator, EmulatorConfig
+from demo.stack import local_stack
+from emulator import EmulatorConfig
 from emulator.audit import unsafe_deletions
-from migration.arm_client import clear_client_cache
 from simclock import ScaledClock
 
-APP_DIR = Path(__file__).resolve().parents[1]
 TERMINAL = {"Completed", "Failed", "Terminated"}
 # Wall seconds between looks at the status.
 REFRESH = 0.1
@@ -44,51 +41,51 @@ async def call(http: aiohttp.ClientSession, method: str, url: str, body: Any = N
 async def run(scale: float, approve: bool, console: Console) -> int:
     wall_start = time.monotonic()
     clock = ScaledClock(scale, start=datetime.now(UTC).replace(microsecond=0))
-    emulator = Emulator(clock, EmulatorConfig(seed=7))
-    scenario.seed(emulator)
-    clear_client_cache()
-    async with emulator.serve() as arm_url:
-        settings = {
-            "ARM_ENDPOINT": arm_url,
-            "REPLICATION_POLL_MIN": "PT1M",
-            "REPLICATION_POLL_MAX": "PT10M",
-        }
-        host = DevHost(APP_DIR, clock=clock, settings=settings)
-        async with host.serve() as base_url, aiohttp.ClientSession() as http:
-            api = f"{base_url}/api"
-            body = scenario.request(clock.now())
-            console.rule("dry run: POST /api/migrations/plan")
-            plan = await call(http, "POST", f"{api}/migrations/plan", body)
-            for image in plan["images"]:
-                regions = ", ".join(f"{r['name']} x{r['replicas']}" for r in image["targetRegions"])
-                notes = "; ".join(image["notes"])
-                console.print(
-                    f"  {display.short(image['source']):<16} -> {image['definition']['name']}"
-                    f" {image['version']} in {regions}" + (f" ({notes})" if notes else ""),
-                    markup=False,
-                )
-            console.rule("start: POST /api/migrations")
-            started = await call(http, "POST", f"{api}/migrations", body)
-            migration_id = started["migrationId"]
-            console.print(f"  202 Accepted, status at {started['statusUri']}")
-            status = await watch(http, api, migration_id, clock, approve, console)
-        audit = unsafe_deletions(emulator.events)
-    clear_client_cache()
+    settings = {"REPLICATION_POLL_MIN": "PT1M", "REPLICATION_POLL_MAX": "PT10M"}
+    async with (
+        local_stack(
+            clock, emulator_config=EmulatorConfig(seed=7), settings=settings, seed=scenario.seed
+        ) as stack,
+        aiohttp.ClientSession() as http,
+    ):
+        status = await migrate(http, stack.api, clock, approve, console)
+        audit = unsafe_deletions(stack.emulator.events)
+        requests = len(stack.emulator.request_log)
     wall = time.monotonic() - wall_start
     console.print()
     console.print(display.result_table(status))
     deleted = sum(1 for image in status["images"] if image.get("sourceDeleted"))
+    simulated = (clock.now() - clock_start(status)).total_seconds() / 3600
     console.print(
         f"{status['runtimeStatus']}: {deleted} of {len(status['images'])} source images deleted, "
-        f"{len(emulator.request_log)} ARM requests, "
-        f"{(clock.now() - clock_start(status)).total_seconds() / 3600:.1f} h simulated in "
-        f"{wall:.1f} s"
+        f"{requests} ARM requests, {simulated:.1f} h simulated in {wall:.1f} s"
     )
     if audit:
         console.print(f"[bold red]unsafe deletes: {audit}[/bold red]")
         return 1
     console.print("audit: every deleted image had a Succeeded version replicated everywhere")
     return 0 if status["runtimeStatus"] == "Completed" else 1
+
+
+async def migrate(
+    http: aiohttp.ClientSession, api: str, clock: ScaledClock, approve: bool, console: Console
+) -> dict[str, Any]:
+    """What automation would do: a dry run, the start, then watching (and approving)."""
+    body = scenario.request(clock.now())
+    console.rule("dry run: POST /api/migrations/plan")
+    plan = await call(http, "POST", f"{api}/migrations/plan", body)
+    for image in plan["images"]:
+        regions = ", ".join(f"{r['name']} x{r['replicas']}" for r in image["targetRegions"])
+        notes = "; ".join(image["notes"])
+        console.print(
+            f"  {display.short(image['source']):<16} -> {image['definition']['name']}"
+            f" {image['version']} in {regions}" + (f" ({notes})" if notes else ""),
+            markup=False,
+        )
+    console.rule("start: POST /api/migrations")
+    started = await call(http, "POST", f"{api}/migrations", body)
+    console.print(f"  202 Accepted, status at {started['statusUri']}")
+    return await watch(http, api, started["migrationId"], clock, approve, console)
 
 
 def clock_start(status: dict[str, Any]) -> datetime:

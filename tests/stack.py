@@ -8,19 +8,18 @@ import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import aiohttp
 
+from demo.stack import APP_DIR, local_stack
 from devhost import DevHost
 from emulator import Emulator, EmulatorConfig
 from emulator.audit import assert_sources_safely_deleted
 from emulator.testing import START, SUBSCRIPTION
-from migration.arm_client import clear_client_cache
 from simclock import VirtualClock
 
-APP_DIR = Path(__file__).resolve().parents[1]
+__all__ = ["APP_DIR"]
 RG = f"/subscriptions/{SUBSCRIPTION}/resourceGroups"
 GALLERY = f"{RG}/gallery-rg/providers/Microsoft.Compute/galleries/gal"
 TERMINAL = {"Completed", "Failed", "Terminated"}
@@ -134,19 +133,16 @@ async def open_stack(
     function_overrides: dict[str, Callable[..., Any]] | None = None,
 ) -> AsyncIterator[Stack]:
     clock = VirtualClock(START)
-    emulator = Emulator(clock, emulator_config)
-    seed_basics(emulator)
-    clear_client_cache()
-    async with emulator.serve() as arm_url:
-        settings = {
-            "ARM_ENDPOINT": arm_url,
-            "REPLICATION_POLL_MIN": "PT1M",
-            "REPLICATION_POLL_MAX": "PT15M",
-            **app_settings,
-        }
-        host = DevHost(
-            APP_DIR, clock=clock, settings=settings, function_overrides=function_overrides
-        )
-        async with host.serve(port=host_port) as base_url, aiohttp.ClientSession() as http:
-            yield Stack(clock, emulator, host, base_url, http, settings)
-    clear_client_cache()
+    settings = {"REPLICATION_POLL_MIN": "PT1M", "REPLICATION_POLL_MAX": "PT15M", **app_settings}
+    async with (
+        local_stack(
+            clock,
+            emulator_config=emulator_config,
+            settings=settings,
+            seed=seed_basics,
+            host_port=host_port,
+            function_overrides=function_overrides,
+        ) as opened,
+        aiohttp.ClientSession() as http,
+    ):
+        yield Stack(clock, opened.emulator, opened.host, opened.base_url, http, opened.settings)
