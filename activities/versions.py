@@ -22,10 +22,8 @@ def start_version(payload: dict[str, Any]) -> dict[str, Any]:
     )
 
 
-@bp.activity_trigger(input_name="payload", activity=names.GET_VERSION)
-def get_version(payload: dict[str, Any]) -> dict[str, Any]:
-    return capture(
-        lambda: gallery.get_version(
-            payload["gallery"], payload["definition"], payload["version"]
-        ).to_json()
-    )
+@bp.activity_trigger(input_name="payload", activity=names.GET_VERSIONS)
+def get_versions(payload: dict[str, Any]) -> dict[str, Any]:
+    """Replication status of many versions in one activity: one history entry per poll round."""
+    wanted = [(v["definition"], v["version"]) for v in payload["versions"]]
+    return capture(lambda: gallery.get_versions(payload["gallery"], wanted))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
@@ -18,10 +19,13 @@ from migration.arm_client import compute_client
 from migration.errors import ArmError, arm_errors
 from migration.ids import parse_gallery_id, parse_image_id, same_id
 from migration.models import DefinitionFacts, GalleryFacts, ImageFacts, VersionFacts
+from migration.outcome import capture
 from migration.plan import DefinitionPlan, ImagePlan
 from migration.safety import replication_complete
 
 REPLICATION_STATUS = "ReplicationStatus"
+# ARM reads run side by side; a few at a time keeps well inside the read budget.
+PARALLEL_READS = 8
 # A child of a resource this run just created can be missing from ARM's cache for a moment.
 CACHE_LAG_WAIT = 10.0
 
@@ -191,6 +195,17 @@ def start_version(gallery_id: str, image: ImagePlan, migration_id: str) -> Versi
         provisioning_state="Creating",
         target_regions=image.target_regions,
     )
+
+
+def get_versions(gallery_id: str, wanted: list[tuple[str, str]]) -> list[dict[str, Any]]:
+    """Each (definition, version)'s facts, read side by side, as an outcome of its own.
+
+    One failed read (throttled, say) is that version's outcome, not the whole batch's.
+    """
+    with ThreadPoolExecutor(max_workers=PARALLEL_READS) as pool:
+        return list(
+            pool.map(lambda item: capture(lambda: get_version(gallery_id, *item).to_json()), wanted)
+        )
 
 
 def get_version(gallery_id: str, definition: str, version: str) -> VersionFacts:

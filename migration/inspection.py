@@ -11,12 +11,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 from migration import gallery
 from migration.errors import ArmError
+from migration.gallery import PARALLEL_READS
 from migration.models import ImageFacts, VersionFacts
 from migration.plan import Plan, build_plan, existing_targets, sources_of
 from migration.request import MigrationRequest
-
-# ARM reads run side by side; a few at a time keeps well inside the read budget.
-PARALLEL_READS = 8
 
 
 def inspect_and_plan(

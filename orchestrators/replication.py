@@ -3,6 +3,11 @@
 A sub-orchestration, so that its many polls do not lengthen the parent's history (each replay
 re-reads the whole history), and one that continues as new every few rounds for the same reason.
 It waits for no external event, so continue-as-new cannot drop one.
+
+Each version keeps its own poll schedule, from its own regions' progress: a small image nearly
+done is looked at again soon, while a terabyte still copying is left alone for a quarter of an
+hour. A round reads, in one activity, every version due by then (or within a minute of it, so
+that nearby schedules share a wake-up).
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from pydantic import Field
 
 from activities import names
 from migration.models import Data, RegionStatus, VersionFacts
+from migration.outcome import Outcome
 from migration.polling import next_poll_seconds
 from migration.safety import replication_complete, replication_failed
 from orchestrators.calls import call_all
@@ -51,9 +57,14 @@ class WatchInput(Data):
     poll_max_seconds: float
     results: dict[str, WatchResult] = Field(default_factory=dict)
     last_regions: dict[str, list[RegionStatus]] = Field(default_factory=dict)
+    polled_at: dict[str, datetime] = Field(default_factory=dict)
+    due: dict[str, datetime] = Field(default_factory=dict)
     last_polled_at: datetime | None = None
     rounds: int = 0
     missing: dict[str, int] = Field(default_factory=dict)
+
+    def pending(self) -> list[WatchedVersion]:
+        return [v for v in self.versions if str(v.index) not in self.results]
 
 
 @bp.orchestration_trigger(context_name="context", orchestration="watch_replication")
@@ -61,49 +72,26 @@ def watch_replication(context: df.DurableOrchestrationContext) -> Generator[Any,
     watch = WatchInput.from_json(context.get_input())
     context.set_custom_status(_status(watch))
     for _ in range(ROUNDS_PER_EXECUTION):
-        pending = [v for v in watch.versions if str(v.index) not in watch.results]
+        now = context.current_utc_datetime
+        horizon = now + timedelta(seconds=watch.poll_min_seconds)
+        if now >= watch.deadline:
+            horizon = datetime.max.replace(tzinfo=now.tzinfo)  # a last look at every version
+        due = [v for v in watch.pending() if watch.due.get(str(v.index), now) <= horizon]
+        if due:
+            items = yield from _poll(context, watch.gallery, due)
+            for watched, item in zip(due, items, strict=True):
+                _record(watch, watched, item, now)
+            watch.last_polled_at = now
+            watch.rounds += 1
+            context.set_custom_status(_status(watch))
+        pending = watch.pending()
         if not pending:
             break
-        outcomes = yield from call_all(
-            context,
-            [
-                (
-                    names.GET_VERSION,
-                    {"gallery": watch.gallery, "definition": v.definition, "version": v.version},
-                )
-                for v in pending
-            ],
-        )
-        now = context.current_utc_datetime
-        before = _progress(watch.last_regions)
-        for watched, outcome in zip(pending, outcomes, strict=True):
-            _record(watch, watched, outcome, now)
-        elapsed = (now - watch.last_polled_at).total_seconds() if watch.last_polled_at else None
-        watch.last_polled_at = now
-        watch.rounds += 1
-        context.set_custom_status(_status(watch))
-        if all(str(v.index) in watch.results for v in watch.versions):
-            break
         if now >= watch.deadline:
-            for watched in watch.versions:
-                watch.results.setdefault(
-                    str(watched.index),
-                    WatchResult(
-                        state="timedOut",
-                        message="replication did not complete before the deadline",
-                        regions=watch.last_regions.get(str(watched.index), []),
-                        at=now,
-                    ),
-                )
+            _time_out(watch, pending, now)
             break
-        wait = next_poll_seconds(
-            before,
-            _progress(watch.last_regions),
-            elapsed,
-            minimum=watch.poll_min_seconds,
-            maximum=watch.poll_max_seconds,
-        )
-        yield context.create_timer(min(now + timedelta(seconds=wait), watch.deadline))
+        wake = min(watch.due.get(str(v.index), now) for v in pending)
+        yield context.create_timer(min(max(wake, now), watch.deadline))
     else:
         context.continue_as_new(watch.to_json())
         return None
@@ -111,8 +99,29 @@ def watch_replication(context: df.DurableOrchestrationContext) -> Generator[Any,
     return {key: result.to_json() for key, result in watch.results.items()}
 
 
-def _record(watch: WatchInput, watched: WatchedVersion, outcome: Any, now: datetime) -> None:
+def _poll(
+    context: df.DurableOrchestrationContext, gallery: str, due: list[WatchedVersion]
+) -> Generator[Any, Any, list[Outcome]]:
+    """One activity reads every due version: a round adds two events to the history, not two
+    per image, and each replay parses far less."""
+    wanted = [{"definition": v.definition, "version": v.version} for v in due]
+    (batch,) = yield from call_all(
+        context, [(names.GET_VERSIONS, {"gallery": gallery, "versions": wanted})]
+    )
+    if not batch.ok:
+        return [batch] * len(due)
+    return [Outcome.from_json(item) for item in batch.value]
+
+
+def _record(watch: WatchInput, watched: WatchedVersion, outcome: Outcome, now: datetime) -> None:
+    """Take in one version's read, and say when to read it next."""
     key = str(watched.index)
+    minimum, maximum = watch.poll_min_seconds, watch.poll_max_seconds
+    if not outcome.ok and outcome.retry_after is not None:
+        # ARM asked us to come back later (throttled, transient): no news, not a failure.
+        wait = max(minimum, outcome.retry_after)
+        watch.due[key] = now + timedelta(seconds=wait)
+        return
     if not outcome.ok:
         watch.results[key] = WatchResult(
             state="failed", message=f"could not read replication: {outcome.message}", at=now
@@ -121,21 +130,40 @@ def _record(watch: WatchInput, watched: WatchedVersion, outcome: Any, now: datet
     version = VersionFacts.from_json(outcome.value)
     if not version.exists:
         watch.missing[key] = watch.missing.get(key, 0) + 1
+        watch.due[key] = now + timedelta(seconds=minimum)
         if watch.missing[key] < MISSING_GRACE:
             return
     else:
         watch.missing.pop(key, None)
+    before = watch.last_regions.get(key, [])
+    since = watch.polled_at.get(key)
     watch.last_regions[key] = version.regions
+    watch.polled_at[key] = now
     if (failure := replication_failed(version)) is not None:
         watch.results[key] = WatchResult(
             state="failed", message=failure, regions=version.regions, at=now
         )
     elif replication_complete(version, watched.source) is None:
         watch.results[key] = WatchResult(state="completed", regions=version.regions, at=now)
+    else:
+        wait = next_poll_seconds(
+            {r.name: r.progress for r in before},
+            {r.name: r.progress for r in version.regions},
+            (now - since).total_seconds() if since else None,
+            minimum=minimum,
+            maximum=maximum,
+        )
+        watch.due[key] = now + timedelta(seconds=wait)
 
 
-def _progress(regions: dict[str, list[RegionStatus]]) -> dict[str, int]:
-    return {f"{key}/{r.name}": r.progress for key, found in regions.items() for r in found}
+def _time_out(watch: WatchInput, pending: list[WatchedVersion], now: datetime) -> None:
+    for watched in pending:
+        watch.results[str(watched.index)] = WatchResult(
+            state="timedOut",
+            message="replication did not complete before the deadline",
+            regions=watch.last_regions.get(str(watched.index), []),
+            at=now,
+        )
 
 
 def _status(watch: WatchInput) -> dict[str, Any]:
@@ -143,14 +171,12 @@ def _status(watch: WatchInput) -> dict[str, Any]:
     for watched in watch.versions:
         key = str(watched.index)
         result = watch.results.get(key)
+        regions = (result.regions if result else []) or watch.last_regions.get(key, [])
         images.append(
             {
                 "index": watched.index,
                 "state": result.state if result else "replicating",
-                "regions": [
-                    r.to_json()
-                    for r in (result.regions if result else []) or watch.last_regions.get(key, [])
-                ],
+                "regions": [r.to_json() for r in regions],
             }
         )
     polled = watch.last_polled_at.isoformat() if watch.last_polled_at else None

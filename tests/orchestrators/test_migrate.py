@@ -59,7 +59,7 @@ async def test_every_activity_may_run_twice() -> None:
         "list_versions",
         "ensure_definition",
         "start_version",
-        "get_version",
+        "get_versions",
         "delete_source",
     ]
     reals = {name: Real(name) for name in names}

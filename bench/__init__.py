@@ -1,0 +1,1 @@
+"""Benchmarks: whole migrations on the local stack, measured (``python -m bench``)."""
