@@ -64,12 +64,13 @@ class MigrationInput(Data):
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-def event_payload(value: Any) -> Any:
-    """An external event's data as the sender meant it.
+def decoded(value: Any) -> Any:
+    """A value that Durable may hand over as JSON text, as the object it stands for.
 
     The Python client serializes event data twice (azure-functions-durable-python#295), so an
     event raised with ``client.raise_event`` arrives as a JSON string, while one POSTed to the
-    management API arrives as the object itself.
+    management API arrives as the object itself; the status API likewise shows a client-started
+    instance's input as a string.
     """
     if isinstance(value, str):
         try:

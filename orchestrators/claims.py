@@ -12,7 +12,7 @@ from typing import Any
 
 import azure.durable_functions as df
 
-from migration.jobs import CLAIM_ORCHESTRATOR, RELEASE_EVENT, event_payload
+from migration.jobs import CLAIM_ORCHESTRATOR, RELEASE_EVENT, decoded
 
 bp = df.Blueprint()
 
@@ -22,7 +22,7 @@ def hold_source(context: df.DurableOrchestrationContext) -> Generator[Any, Any, 
     holder = context.get_input() or {}
     context.set_custom_status({"migrationId": holder.get("migrationId")})
     while True:
-        release = event_payload((yield context.wait_for_external_event(RELEASE_EVENT)))
+        release = decoded((yield context.wait_for_external_event(RELEASE_EVENT)))
         release = release if isinstance(release, dict) else {}
         # A late release from an earlier holder must not free a claim someone else now holds.
         if release.get("force") or release.get("migrationId") == holder.get("migrationId"):

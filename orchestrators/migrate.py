@@ -18,7 +18,7 @@ from migration.jobs import (
     APPROVAL_EVENT,
     ORCHESTRATOR,
     MigrationInput,
-    event_payload,
+    decoded,
     watcher_id,
 )
 from migration.models import GalleryFacts, ImageFacts, VersionFacts
@@ -339,7 +339,7 @@ class MigrationRun:
     def record_decision(self, payload: Any) -> Decision:
         approval = self.state.approval
         try:
-            decision = ApprovalDecision.from_json(event_payload(payload))
+            decision = ApprovalDecision.from_json(decoded(payload))
         except ValueError:
             # The endpoints validate what they raise; anything else is not an approval.
             decision = ApprovalDecision(approved=False, by="unknown", reason="malformed approval")

@@ -45,17 +45,23 @@ def _links(req: func.HttpRequest, migration_id: str) -> dict[str, str]:
     return {"statusUri": base, "approveUri": f"{base}/approve", "rejectUri": f"{base}/reject"}
 
 
-def _settings() -> Settings:
-    return Settings.from_env()
-
-
-def _parse(req: func.HttpRequest, settings: Settings) -> MigrationRequest:
-    return parse_request(
-        req.get_body(),
-        now=datetime.now(UTC),
-        max_images=settings.max_images_per_request,
-        max_approval_timeout=settings.max_approval_timeout,
-    )
+def _accept(req: func.HttpRequest) -> tuple[Settings, MigrationRequest] | func.HttpResponse:
+    """The settings and the validated request, or the problem answer that refuses it."""
+    try:
+        settings = Settings.from_env()
+        request = parse_request(
+            req.get_body(),
+            now=datetime.now(UTC),
+            max_images=settings.max_images_per_request,
+            max_approval_timeout=settings.max_approval_timeout,
+        )
+    except SettingsError as error:
+        return problems.misconfigured(str(error))
+    except RequestInvalid as error:
+        return problems.invalid(error.errors)
+    if outside := starting.out_of_scope(request, settings):
+        return problems.forbidden(outside)
+    return settings, request
 
 
 @bp.route(route="migrations", methods=["POST"])
@@ -63,15 +69,10 @@ def _parse(req: func.HttpRequest, settings: Settings) -> MigrationRequest:
 async def start_migration(
     req: func.HttpRequest, client: df.DurableOrchestrationClient
 ) -> func.HttpResponse:
-    try:
-        settings = _settings()
-        request = _parse(req, settings)
-    except SettingsError as error:
-        return problems.misconfigured(str(error))
-    except RequestInvalid as error:
-        return problems.invalid(error.errors)
-    if outside := starting.out_of_scope(request, settings):
-        return problems.forbidden(outside)
+    accepted = _accept(req)
+    if isinstance(accepted, func.HttpResponse):
+        return accepted
+    settings, request = accepted
     outcome = await starting.start(client, request, settings, trigger="http")
     if isinstance(outcome, claims.Conflict):
         return _source_busy(req, outcome)
@@ -97,15 +98,10 @@ def _source_busy(req: func.HttpRequest, conflict: claims.Conflict) -> func.HttpR
 # Sync on purpose: it waits on ARM reads, and the worker runs sync functions on its thread pool.
 def plan_migration(req: func.HttpRequest) -> func.HttpResponse:
     """A dry run: what would be created and what is in the way. Reads only; changes nothing."""
-    try:
-        settings = _settings()
-        request = _parse(req, settings)
-    except SettingsError as error:
-        return problems.misconfigured(str(error))
-    except RequestInvalid as error:
-        return problems.invalid(error.errors)
-    if outside := starting.out_of_scope(request, settings):
-        return problems.forbidden(outside)
+    accepted = _accept(req)
+    if isinstance(accepted, func.HttpResponse):
+        return accepted
+    settings, request = accepted
     try:
         plan = inspect_and_plan(
             request,

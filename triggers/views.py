@@ -2,23 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import azure.durable_functions as df
 from azure.durable_functions.models.DurableOrchestrationStatus import DurableOrchestrationStatus
 
+from migration.jobs import decoded
 from migration.progress import ImagePhase, Phase
 from migration.request import DeleteSource
-
-
-def _json(value: Any) -> Any:
-    if isinstance(value, str):
-        try:
-            return json.loads(value)
-        except ValueError:
-            return value
-    return value
 
 
 def _time(value: Any) -> str | None:
@@ -28,19 +19,19 @@ def _time(value: Any) -> str | None:
 def migration_state(status: DurableOrchestrationStatus) -> dict[str, Any]:
     """The migration's own state: its result once completed, else its custom status, else
     (before its first episode has run) what its input says."""
-    output = _json(status.output)
+    output = decoded(status.output)
     if status.runtime_status == df.OrchestrationRuntimeStatus.Completed and isinstance(
         output, dict
     ):
         return dict(output)
-    custom = _json(status.custom_status)
+    custom = decoded(status.custom_status)
     if isinstance(custom, dict) and custom:
         return dict(custom)
     return _from_input(status)
 
 
 def _from_input(status: DurableOrchestrationStatus) -> dict[str, Any]:
-    job = _json(status.input_)
+    job = decoded(status.input_)
     if not isinstance(job, dict) or not isinstance(job.get("request"), dict):
         return {}
     request = job["request"]
@@ -60,7 +51,7 @@ def _from_input(status: DurableOrchestrationStatus) -> dict[str, Any]:
 
 def delete_policy(status: DurableOrchestrationStatus) -> DeleteSource:
     """The migration's delete policy, from its input (``get_status(show_input=True)``)."""
-    job = _json(status.input_)
+    job = decoded(status.input_)
     request = job.get("request") if isinstance(job, dict) else None
     value = request.get("deleteSource") if isinstance(request, dict) else None
     try:
@@ -101,9 +92,9 @@ def migration_view(
         "links": links,
     }
     if runtime == "Failed":
-        view["error"] = str(_json(status.output) or "the orchestration failed")
+        view["error"] = str(decoded(status.output) or "the orchestration failed")
     elif runtime == "Terminated":
-        view["error"] = f"terminated: {_json(status.output) or 'no reason given'}"
+        view["error"] = f"terminated: {decoded(status.output) or 'no reason given'}"
     return view
 
 
@@ -132,7 +123,7 @@ def _merge_replication(state: dict[str, Any], watcher: DurableOrchestrationStatu
     """Live per-region progress lives in the replication watcher's status; show it per image."""
     if watcher is None or not watcher:
         return
-    progress = _json(watcher.custom_status)
+    progress = decoded(watcher.custom_status)
     if not isinstance(progress, dict):
         return
     images = state.get("images") or []

@@ -20,10 +20,14 @@ WEB = f"{RG}/images-rg/providers/Microsoft.Compute/images/web"
 OTHER = f"{RG}/images-rg/providers/Microsoft.Compute/images/other"
 
 
-def seed(arm: RunningEmulator) -> None:
-    arm.emulator.seed_gallery(GALLERY, location="eastus")
-    arm.emulator.seed_image(WEB, location="eastus", os_type="Linux", hyper_v_generation="V2")
-    arm.emulator.seed_image(OTHER, location="eastus", os_type="Linux", hyper_v_generation="V2")
+def seed(arm_endpoint: RunningEmulator) -> None:
+    arm_endpoint.emulator.seed_gallery(GALLERY, location="eastus")
+    arm_endpoint.emulator.seed_image(
+        WEB, location="eastus", os_type="Linux", hyper_v_generation="V2"
+    )
+    arm_endpoint.emulator.seed_image(
+        OTHER, location="eastus", os_type="Linux", hyper_v_generation="V2"
+    )
 
 
 def definition(name: str = "web", **overrides: object) -> DefinitionPlan:
@@ -51,8 +55,8 @@ def image_plan(source: str = WEB, version: str = "1.0.0") -> ImagePlan:
     )
 
 
-def test_reads_images_and_galleries(arm: RunningEmulator) -> None:
-    seed(arm)
+def test_reads_images_and_galleries(arm_endpoint: RunningEmulator) -> None:
+    seed(arm_endpoint)
     facts = gallery.get_image(WEB.upper().replace("SUBSCRIPTIONS", "subscriptions"))
     assert (facts.exists, facts.name, facts.os_type, facts.hyper_v_generation) == (
         True,
@@ -67,41 +71,43 @@ def test_reads_images_and_galleries(arm: RunningEmulator) -> None:
     assert not gallery.get_gallery(GALLERY + "x").exists
 
 
-def test_definition_is_created_once_then_reused(arm: RunningEmulator) -> None:
-    seed(arm)
+def test_definition_is_created_once_then_reused(arm_endpoint: RunningEmulator) -> None:
+    seed(arm_endpoint)
     assert gallery.ensure_definition(GALLERY, definition(), "eastus") == "created"
     assert gallery.ensure_definition(GALLERY, definition(), "eastus") == "reused"
-    assert arm.emulator.counters.get("gallery_images.create_or_update") == 1
+    assert arm_endpoint.emulator.counters.get("gallery_images.create_or_update") == 1
 
 
-def test_incompatible_definition_is_left_unchanged(arm: RunningEmulator) -> None:
-    seed(arm)
+def test_incompatible_definition_is_left_unchanged(arm_endpoint: RunningEmulator) -> None:
+    seed(arm_endpoint)
     gallery.ensure_definition(GALLERY, definition(), "eastus")
     with pytest.raises(ArmError, match="left unchanged") as caught:
         gallery.ensure_definition(GALLERY, definition(hyper_v_generation="V1"), "eastus")
     assert caught.value.code == "DefinitionIncompatible"
-    assert arm.emulator.counters.get("gallery_images.create_or_update") == 1
+    assert arm_endpoint.emulator.counters.get("gallery_images.create_or_update") == 1
 
 
-def test_version_is_started_not_waited_for_and_not_made_twice(arm: RunningEmulator) -> None:
-    seed(arm)
+def test_version_is_started_not_waited_for_and_not_made_twice(
+    arm_endpoint: RunningEmulator,
+) -> None:
+    seed(arm_endpoint)
     gallery.ensure_definition(GALLERY, definition(), "eastus")
     started = gallery.start_version(GALLERY, image_plan(), "mig-1")
     assert started.provisioning_state == "Creating"
     again = gallery.start_version(GALLERY, image_plan(), "mig-1")  # the activity ran twice
     assert again.source.lower() == WEB.lower()
-    assert arm.emulator.counters.get("gallery_image_versions.create_or_update") == 1
+    assert arm_endpoint.emulator.counters.get("gallery_image_versions.create_or_update") == 1
     version = gallery.get_version(GALLERY, "web", "1.0.0")
     assert version.tags["galleryMigrator.migrationId"] == "mig-1"
     assert replication_complete(version, WEB) is not None
-    arm.advance(6 * 3600)
+    arm_endpoint.advance(6 * 3600)
     done = gallery.get_version(GALLERY, "web", "1.0.0")
     assert replication_complete(done, WEB) is None
     assert {r.name for r in done.regions} == {"eastus", "westus2"}
 
 
-def test_version_taken_by_another_source(arm: RunningEmulator) -> None:
-    seed(arm)
+def test_version_taken_by_another_source(arm_endpoint: RunningEmulator) -> None:
+    seed(arm_endpoint)
     gallery.ensure_definition(GALLERY, definition(), "eastus")
     gallery.start_version(GALLERY, image_plan(OTHER), "mig-1")
     with pytest.raises(ArmError, match="already exists from") as caught:
@@ -109,8 +115,8 @@ def test_version_taken_by_another_source(arm: RunningEmulator) -> None:
     assert caught.value.code == "VersionTaken"
 
 
-def test_missing_definition_asks_to_come_back(arm: RunningEmulator) -> None:
-    seed(arm)
+def test_missing_definition_asks_to_come_back(arm_endpoint: RunningEmulator) -> None:
+    seed(arm_endpoint)
     with pytest.raises(ArmError) as caught:
         gallery.start_version(GALLERY, image_plan(), "mig-1")
     assert caught.value.code == "ParentResourceNotFound"
@@ -120,8 +126,8 @@ def test_missing_definition_asks_to_come_back(arm: RunningEmulator) -> None:
 @pytest.mark.parametrize(
     "emulator_config", [EmulatorConfig(faults=FaultConfig(cache_lag_requests=2))]
 )
-def test_cache_lag_on_a_new_definition_asks_to_come_back(arm: RunningEmulator) -> None:
-    seed(arm)
+def test_cache_lag_on_a_new_definition_asks_to_come_back(arm_endpoint: RunningEmulator) -> None:
+    seed(arm_endpoint)
     with pytest.raises(ArmError) as caught:  # the poller's final GET misses it
         gallery.ensure_definition(GALLERY, definition(), "eastus")
     assert caught.value.retry_after == gallery.CACHE_LAG_WAIT
@@ -132,8 +138,8 @@ def test_cache_lag_on_a_new_definition_asks_to_come_back(arm: RunningEmulator) -
     assert gallery.start_version(GALLERY, image_plan(), "mig-1").provisioning_state == "Creating"
 
 
-def test_delete_refuses_until_replication_completes(arm: RunningEmulator) -> None:
-    seed(arm)
+def test_delete_refuses_until_replication_completes(arm_endpoint: RunningEmulator) -> None:
+    seed(arm_endpoint)
     gallery.ensure_definition(GALLERY, definition(), "eastus")
     gallery.start_version(GALLERY, image_plan(), "mig-1")
     fingerprint = gallery.get_image(WEB).fingerprint
@@ -141,37 +147,37 @@ def test_delete_refuses_until_replication_completes(arm: RunningEmulator) -> Non
         gallery.delete_source(WEB, GALLERY, "web", "1.0.0", fingerprint)
     assert caught.value.code == "NotSafeToDelete"
     assert gallery.get_image(WEB).exists
-    arm.advance(6 * 3600)
+    arm_endpoint.advance(6 * 3600)
     assert gallery.delete_source(WEB, GALLERY, "web", "1.0.0", fingerprint) == "deleting"
     assert not gallery.get_image(WEB).exists
     assert gallery.delete_source(WEB, GALLERY, "web", "1.0.0", fingerprint) == "gone"
-    kinds = [e.kind for e in arm.emulator.events if e.resource_id.lower() == WEB.lower()]
+    kinds = [e.kind for e in arm_endpoint.emulator.events if e.resource_id.lower() == WEB.lower()]
     assert "source_deleted_while_replicating" not in kinds
 
 
-def test_delete_refuses_a_version_of_another_image(arm: RunningEmulator) -> None:
-    seed(arm)
+def test_delete_refuses_a_version_of_another_image(arm_endpoint: RunningEmulator) -> None:
+    seed(arm_endpoint)
     gallery.ensure_definition(GALLERY, definition(), "eastus")
     gallery.start_version(GALLERY, image_plan(OTHER), "mig-1")
-    arm.advance(6 * 3600)
+    arm_endpoint.advance(6 * 3600)
     with pytest.raises(ArmError, match="comes from"):
         gallery.delete_source(WEB, GALLERY, "web", "1.0.0", None)
     assert gallery.get_image(WEB).exists
 
 
-def test_delete_refuses_an_image_rewritten_since_inspection(arm: RunningEmulator) -> None:
-    seed(arm)
+def test_delete_refuses_an_image_rewritten_since_inspection(arm_endpoint: RunningEmulator) -> None:
+    seed(arm_endpoint)
     gallery.ensure_definition(GALLERY, definition(), "eastus")
     gallery.start_version(GALLERY, image_plan(), "mig-1")
-    arm.advance(6 * 3600)
+    arm_endpoint.advance(6 * 3600)
     with pytest.raises(ArmError, match="re-written") as caught:
         gallery.delete_source(WEB, GALLERY, "web", "1.0.0", "fingerprint-of-older-disks")
     assert caught.value.code == "SourceChanged"
     assert gallery.get_image(WEB).exists
 
 
-def test_inspect_and_plan_reads_everything_a_plan_needs(arm: RunningEmulator) -> None:
-    seed(arm)
+def test_inspect_and_plan_reads_everything_a_plan_needs(arm_endpoint: RunningEmulator) -> None:
+    seed(arm_endpoint)
     gallery.ensure_definition(GALLERY, definition(), "eastus")
     gallery.start_version(GALLERY, image_plan(OTHER), "mig-1")
     request = parse_request(
@@ -182,4 +188,4 @@ def test_inspect_and_plan_reads_everything_a_plan_needs(arm: RunningEmulator) ->
     assert plan.images[0].definition is not None
     assert not plan.images[0].definition.create
     assert "was not found" in plan.images[1].problems[0]
-    assert arm.emulator.counters.get("gallery_image_versions.create_or_update") == 1
+    assert arm_endpoint.emulator.counters.get("gallery_image_versions.create_or_update") == 1

@@ -1,3 +1,5 @@
+"""Fixtures shared by every test folder."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -14,12 +16,13 @@ from migration.arm_client import clear_client_cache
 
 
 @pytest.fixture
-def arm(
+def arm_endpoint(
     emulator: RunningEmulator,  # noqa: F811  (the fixture imported above)
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[RunningEmulator]:
-    """The emulator, with the app's settings pointing migration.arm_client at it."""
+    """An emulator with the app's settings pointing migration.arm_client at it."""
     monkeypatch.setenv("ARM_ENDPOINT", emulator.base_url)
+    monkeypatch.delenv("ARM_TOKEN", raising=False)
     clear_client_cache()
     yield emulator
     clear_client_cache()
