@@ -26,6 +26,5 @@ def delete_source(payload: dict[str, Any]) -> dict[str, Any]:
             payload["gallery"],
             payload["definition"],
             payload["version"],
-            payload.get("fingerprint"),
         )
     )

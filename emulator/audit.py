@@ -21,22 +21,31 @@ def _is_managed_image(resource_id: str) -> bool:
 
 def unsafe_deletions(events: list[StateEvent]) -> list[str]:
     """Managed images whose delete was asked for when no version made from them was Succeeded
-    with every region Completed (the emulator marks a version Succeeded only then)."""
-    sources: dict[str, str] = {}  # version id -> source id, both lower case
+    with every region Completed (the emulator marks a version Succeeded only then).
+
+    "Made from them" means from this very image: a version made before the image was re-created
+    under the same id holds the old image's disks, not this one's.
+    """
+    generation: dict[str, int] = {}  # image id -> how many times it has been created
+    sources: dict[str, tuple[str, int]] = {}  # version id -> (source id, its generation)
     state: dict[str, str] = {}  # version id -> its latest state event
     unsafe = []
     for event in events:
         key = event.resource_id.lower()
+        if event.kind == "created" and _is_managed_image(key):
+            generation[key] = generation.get(key, 0) + 1
         if event.kind == "created" and event.detail and "source" in event.detail:
-            sources[key] = str(event.detail["source"]).lower()
+            source = str(event.detail["source"]).lower()
+            sources[key] = (source, generation.get(source, 0))
         if key in sources and event.kind in _VERSION_STATES:
             state[key] = event.kind
         if event.kind == "source_deleted_while_replicating":
             unsafe.append(event.resource_id)
-        if event.kind == "deleting" and _is_managed_image(event.resource_id):
+        if event.kind == "deleting" and _is_managed_image(key):
+            current = (key, generation.get(key, 0))
             proven = any(
-                source == key and state.get(version) == "succeeded"
-                for version, source in sources.items()
+                made_from == current and state.get(version) == "succeeded"
+                for version, made_from in sources.items()
             )
             if not proven:
                 unsafe.append(event.resource_id)

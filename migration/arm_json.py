@@ -9,6 +9,9 @@ from datetime import datetime
 from typing import Any
 
 from migration.models import (
+    TAG_FINGERPRINT,
+    TAG_MIGRATION,
+    TAG_SOURCE,
     DefinitionFacts,
     Identifier,
     ImageFacts,
@@ -18,10 +21,6 @@ from migration.models import (
 )
 from migration.plan import DefinitionPlan, ImagePlan
 from migration.rules import normalize_region
-
-# Tags on every version this app creates: who made it, from what, and for which migration.
-TAG_SOURCE = "galleryMigrator.source"
-TAG_MIGRATION = "galleryMigrator.migrationId"
 
 
 def _props(resource: dict[str, Any]) -> dict[str, Any]:
@@ -127,7 +126,12 @@ def version_body(image: ImagePlan, migration_id: str) -> dict[str, Any]:
     return {
         # The version lives in the source's region: Azure refuses any other.
         "location": normalize_region(image.location),
-        "tags": {TAG_SOURCE: image.source, TAG_MIGRATION: migration_id},
+        # The fingerprint lets a later delete tell this image from one re-created under its id.
+        "tags": {
+            TAG_SOURCE: image.source,
+            TAG_FINGERPRINT: image.fingerprint,
+            TAG_MIGRATION: migration_id,
+        },
         "properties": {
             "storageProfile": {"source": {"id": image.source}},
             "publishingProfile": publishing,

@@ -225,14 +225,12 @@ def get_version(gallery_id: str, definition: str, version: str) -> VersionFacts:
     return arm_json.version_facts(definition, found.as_dict())
 
 
-def delete_source(
-    source_id: str,
-    gallery_id: str,
-    definition: str,
-    version: str,
-    fingerprint: str | None,
-) -> str:
+def delete_source(source_id: str, gallery_id: str, definition: str, version: str) -> str:
     """Delete the managed image if, right now, a version made from it is Completed everywhere.
+
+    "Made from it" means the version's source is this image's id and the fingerprint the version
+    was tagged with when it was made is this image's fingerprint now: an image deleted and
+    re-created under the same id since is a different image, and is kept.
 
     Returns ``"deleting"`` (the delete was accepted), ``"gone"`` (the image no longer exists) or
     raises :class:`ArmError` with the reason it was kept.
@@ -243,9 +241,10 @@ def delete_source(
     image = get_image(source_id)
     if not image.exists:
         return "gone"
-    if fingerprint and image.fingerprint != fingerprint:
+    if not facts.fingerprint or image.fingerprint != facts.fingerprint:
         raise ArmError(
-            f"kept {source_id}: the image was re-written after its version was made",
+            f"kept {source_id}: it is not the image version {version} was made from "
+            "(it was re-written or re-created since)",
             code="SourceChanged",
         )
     source = parse_image_id(source_id)

@@ -7,6 +7,11 @@ from typing import Any, Self
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
+# Tags on every version this app creates: from what (id and content), and for which migration.
+TAG_SOURCE = "galleryMigrator.source"
+TAG_FINGERPRINT = "galleryMigrator.sourceFingerprint"
+TAG_MIGRATION = "galleryMigrator.migrationId"
+
 
 class Data(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
@@ -94,3 +99,9 @@ class VersionFacts(Data):
     target_regions: list[RegionTarget] = Field(default_factory=list)
     regions: list[RegionStatus] = Field(default_factory=list)
     tags: dict[str, str] = Field(default_factory=dict)
+
+    @property
+    def fingerprint(self) -> str:
+        """The fingerprint of the image this version was made from, as this app tagged it."""
+        wanted = TAG_FINGERPRINT.lower()
+        return next((v for k, v in self.tags.items() if k.lower() == wanted), "")

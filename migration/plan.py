@@ -164,7 +164,7 @@ def build_plan(
             continue
         image.definition = definition
         existing = list(versions.get(name.lower(), ()))
-        if skip_migrated and (mine := _made_from(existing, image.source)):
+        if skip_migrated and (mine := _made_from(existing, image)):
             image.version = mine.name
             image.already_migrated = image.skipped = True
             image.notes.append(f"already migrated as version {mine.name}; left alone")
@@ -303,12 +303,20 @@ def _incompatibilities(spec: ImageSpec, image: ImageFacts, existing: DefinitionF
     return found
 
 
-def _made_from(existing: list[VersionFacts], source: str) -> VersionFacts | None:
-    """The newest version made from ``source`` that is, or may still become, Succeeded."""
+def _made_from(existing: list[VersionFacts], image: ImagePlan) -> VersionFacts | None:
+    """The newest version this app made from this very image (same id, same fingerprint) that
+    is, or may still become, Succeeded.
+
+    A version made from an earlier image of the same name does not count: deleting the image on
+    the strength of it would lose the new image's disks.
+    """
     mine = [
         v
         for v in existing
-        if same_id(v.source, source) and v.provisioning_state.lower() in LIVE_VERSION_STATES
+        if same_id(v.source, image.source)
+        and image.fingerprint
+        and v.fingerprint == image.fingerprint
+        and v.provisioning_state.lower() in LIVE_VERSION_STATES
     ]
     return max(mine, key=lambda v: parse_version(v.name) or (0, 0, 0)) if mine else None
 
@@ -317,7 +325,7 @@ def _choose_version(
     spec: ImageSpec, image: ImagePlan, existing: list[VersionFacts], taken: set[str]
 ) -> None:
     """Adopt a live version already made from this image, or pick a free version name."""
-    if (version := _made_from(existing, image.source)) is not None:
+    if (version := _made_from(existing, image)) is not None:
         if spec.version and spec.version != version.name:
             image.problems.append(
                 f"This image already feeds version {version.name}; asked for {spec.version}."

@@ -363,7 +363,6 @@ class MigrationRun:
                         "gallery": self.request.gallery,
                         "definition": state.definition,
                         "version": state.version,
-                        "fingerprint": plan.fingerprint,
                     },
                 )
                 for state, plan in images

@@ -99,7 +99,9 @@ class Stack:
 
     async def arm(self, method: str, resource: str, body: Any = None) -> int:
         """A raw ARM call to the emulator, as another tool (or a person) would make it."""
-        url = f"{self.settings['ARM_ENDPOINT']}{resource}?api-version=2026-03-03"
+        # The api-versions azure-mgmt-compute 39 sends: images are on the compute API's.
+        version = "2026-04-01" if "/Microsoft.Compute/images/" in resource else "2026-03-03"
+        url = f"{self.settings['ARM_ENDPOINT']}{resource}?api-version={version}"
         headers = {"Authorization": "Bearer someone-else"}
         async with self.http.request(method, url, json=body, headers=headers) as response:
             return response.status

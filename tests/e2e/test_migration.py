@@ -172,6 +172,19 @@ async def test_already_migrated_image_is_adopted_not_copied(stack: Stack) -> Non
     assert image(final)["phase"] == "deleted"
 
 
+async def test_an_image_recreated_under_the_same_id_gets_a_version_of_its_own(
+    stack: Stack,
+) -> None:
+    first = await stack.finish(await stack.start(request(deleteSource="never")))
+    assert image(first)["version"] == "1.0.0"
+    # Deleted and captured again from another VM: the same id, other disks.
+    assert await stack.arm("DELETE", WEB) == 202
+    stack.emulator.seed_image(WEB, location="eastus", os_disk_gb=64)
+    second = await stack.finish(await stack.start(request(deleteSource="afterReplication")))
+    assert image(second)["version"] == "1.0.1", "1.0.0 holds the old disks, not these"
+    assert image(second)["phase"] == "deleted"
+
+
 async def test_incompatible_existing_definition_blocks_the_image(stack: Stack) -> None:
     client_body = {
         "location": "eastus",

@@ -54,3 +54,15 @@ def test_a_version_of_another_image_proves_nothing() -> None:
         event("deleting", IMAGE),
     ]
     assert unsafe_deletions(events) == [IMAGE]
+
+
+def test_a_version_of_the_image_before_it_was_recreated_proves_nothing() -> None:
+    events = [
+        event("created", IMAGE),
+        event("created", VERSION, source=IMAGE),
+        event("succeeded", VERSION),
+        event("deleted", IMAGE),
+        event("created", IMAGE),  # the same id, other disks
+        event("deleting", IMAGE),
+    ]
+    assert unsafe_deletions(events) == [IMAGE]

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from migration.models import DefinitionFacts, GalleryFacts, Identifier, ImageFacts, VersionFacts
+from migration.models import (
+    TAG_FINGERPRINT,
+    DefinitionFacts,
+    GalleryFacts,
+    Identifier,
+    ImageFacts,
+    VersionFacts,
+)
 
 SUB = "00000000-0000-0000-0000-000000000001"
 GALLERY = (
@@ -49,9 +56,21 @@ def gallery(*definitions: DefinitionFacts, exists: bool = True) -> GalleryFacts:
     return GalleryFacts(id=GALLERY, location="eastus", exists=exists, definitions=list(definitions))
 
 
-def version(definition_name: str, name: str, source: str, state: str = "Succeeded") -> VersionFacts:
+def version(
+    definition_name: str,
+    name: str,
+    source: str,
+    state: str = "Succeeded",
+    fingerprint: str | None = None,
+) -> VersionFacts:
+    """A version this app made from ``source`` (tagged with the image factory's fingerprint)."""
+    image_name = source.rstrip("/").rsplit("/", 1)[-1].lower()
     return VersionFacts(
-        definition=definition_name, name=name, source=source, provisioning_state=state
+        definition=definition_name,
+        name=name,
+        source=source,
+        provisioning_state=state,
+        tags={TAG_FINGERPRINT: fingerprint if fingerprint is not None else f"fp-{image_name}"},
     )
 
 

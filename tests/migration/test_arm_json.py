@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from migration import arm_json
-from migration.models import Identifier, RegionTarget
+from migration.models import TAG_FINGERPRINT, TAG_MIGRATION, TAG_SOURCE, Identifier, RegionTarget
 from migration.plan import DefinitionPlan, ImagePlan
 from tests.migration.factories import image_id
 
@@ -45,7 +45,7 @@ def test_old_images_without_a_generation_are_v1() -> None:
 def test_version_facts_read_display_region_names() -> None:
     resource = {
         "name": "1.0.0",
-        "tags": {arm_json.TAG_SOURCE: image_id("myImage")},
+        "tags": {TAG_SOURCE: image_id("myImage")},
         "properties": {
             "provisioningState": "Creating",
             "storageProfile": {"source": {"id": image_id("myImage")}},
@@ -107,6 +107,7 @@ def test_version_body_is_what_azure_expects() -> None:
     image = ImagePlan(
         source=image_id("myImage"),
         location="East US",
+        fingerprint="fp-1",
         version="1.0.0",
         target_regions=[
             RegionTarget(name="eastus", replicas=1),
@@ -117,8 +118,9 @@ def test_version_body_is_what_azure_expects() -> None:
     body = arm_json.version_body(image, "mig-1")
     assert body["location"] == "eastus"
     assert body["tags"] == {
-        arm_json.TAG_SOURCE: image_id("myImage"),
-        arm_json.TAG_MIGRATION: "mig-1",
+        TAG_SOURCE: image_id("myImage"),
+        TAG_FINGERPRINT: "fp-1",
+        TAG_MIGRATION: "mig-1",
     }
     props = body["properties"]
     assert props["storageProfile"] == {"source": {"id": image_id("myImage")}}

@@ -43,9 +43,11 @@ def definition(name: str = "web", **overrides: object) -> DefinitionPlan:
 
 
 def image_plan(source: str = WEB, version: str = "1.0.0") -> ImagePlan:
+    """The plan inspection would make: it carries the image's fingerprint as read now."""
     return ImagePlan(
         source=source,
         location="eastus",
+        fingerprint=gallery.get_image(source).fingerprint,
         definition=definition(),
         version=version,
         target_regions=[
@@ -142,15 +144,14 @@ def test_delete_refuses_until_replication_completes(arm_endpoint: RunningEmulato
     seed(arm_endpoint)
     gallery.ensure_definition(GALLERY, definition(), "eastus")
     gallery.start_version(GALLERY, image_plan(), "mig-1")
-    fingerprint = gallery.get_image(WEB).fingerprint
     with pytest.raises(ArmError, match="not Succeeded") as caught:
-        gallery.delete_source(WEB, GALLERY, "web", "1.0.0", fingerprint)
+        gallery.delete_source(WEB, GALLERY, "web", "1.0.0")
     assert caught.value.code == "NotSafeToDelete"
     assert gallery.get_image(WEB).exists
     arm_endpoint.advance(6 * 3600)
-    assert gallery.delete_source(WEB, GALLERY, "web", "1.0.0", fingerprint) == "deleting"
+    assert gallery.delete_source(WEB, GALLERY, "web", "1.0.0") == "deleting"
     assert not gallery.get_image(WEB).exists
-    assert gallery.delete_source(WEB, GALLERY, "web", "1.0.0", fingerprint) == "gone"
+    assert gallery.delete_source(WEB, GALLERY, "web", "1.0.0") == "gone"
     kinds = [e.kind for e in arm_endpoint.emulator.events if e.resource_id.lower() == WEB.lower()]
     assert "source_deleted_while_replicating" not in kinds
 
@@ -161,19 +162,33 @@ def test_delete_refuses_a_version_of_another_image(arm_endpoint: RunningEmulator
     gallery.start_version(GALLERY, image_plan(OTHER), "mig-1")
     arm_endpoint.advance(6 * 3600)
     with pytest.raises(ArmError, match="comes from"):
-        gallery.delete_source(WEB, GALLERY, "web", "1.0.0", None)
+        gallery.delete_source(WEB, GALLERY, "web", "1.0.0")
     assert gallery.get_image(WEB).exists
 
 
-def test_delete_refuses_an_image_rewritten_since_inspection(arm_endpoint: RunningEmulator) -> None:
+def test_delete_refuses_an_image_recreated_since_its_version(
+    arm_endpoint: RunningEmulator,
+) -> None:
     seed(arm_endpoint)
     gallery.ensure_definition(GALLERY, definition(), "eastus")
     gallery.start_version(GALLERY, image_plan(), "mig-1")
     arm_endpoint.advance(6 * 3600)
-    with pytest.raises(ArmError, match="re-written") as caught:
-        gallery.delete_source(WEB, GALLERY, "web", "1.0.0", "fingerprint-of-older-disks")
+    # The same id, other disks: a different image that no version holds a copy of.
+    arm_endpoint.emulator.seed_image(WEB, location="eastus", os_disk_gb=64, data_disks_gb=(10,))
+    with pytest.raises(ArmError, match="re-written or re-created") as caught:
+        gallery.delete_source(WEB, GALLERY, "web", "1.0.0")
     assert caught.value.code == "SourceChanged"
     assert gallery.get_image(WEB).exists
+
+
+def test_version_tags_say_what_it_was_made_from(arm_endpoint: RunningEmulator) -> None:
+    seed(arm_endpoint)
+    gallery.ensure_definition(GALLERY, definition(), "eastus")
+    gallery.start_version(GALLERY, image_plan(), "mig-7")
+    version = gallery.get_version(GALLERY, "web", "1.0.0")
+    assert version.fingerprint == gallery.get_image(WEB).fingerprint
+    assert version.tags["galleryMigrator.source"] == WEB
+    assert version.tags["galleryMigrator.migrationId"] == "mig-7"
 
 
 def test_inspect_and_plan_reads_everything_a_plan_needs(arm_endpoint: RunningEmulator) -> None:

@@ -213,3 +213,20 @@ def test_skip_migrated_leaves_an_already_migrated_image_alone() -> None:
     )
     assert plan.images[0].skipped
     assert not plan.images[0].ready
+
+
+def test_a_version_of_an_earlier_image_of_the_same_id_is_not_adopted() -> None:
+    """Deleting the new image on the strength of the old one's version would lose it."""
+    old = f.version("web", "1.0.0", f.image_id("web"), fingerprint="fp-of-the-old-disks")
+    gallery = f.gallery(f.definition("web"))
+    plan = plan_for(f.request_body(), f.image("web"), gallery=gallery, versions={"web": [old]})
+    assert not plan.images[0].adopt
+    assert plan.images[0].version == "1.0.1"
+    skipping = plan_for(
+        f.request_body(),
+        f.image("web"),
+        gallery=gallery,
+        versions={"web": [old]},
+        skip_migrated=True,
+    )
+    assert not skipping.images[0].skipped
