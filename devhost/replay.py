@@ -112,6 +112,10 @@ class SdkResult:
         return flat
 
 
+# What the extension accepts as a custom status: 16 KB of UTF-16 JSON text.
+CUSTOM_STATUS_LIMIT = 16 * 1024
+
+
 @dataclass
 class EpisodeOutcome:
     decisions: list[Decision] = field(default_factory=list)
@@ -283,7 +287,18 @@ class EpisodeReplayer:
         outcome = EpisodeOutcome()
         custom_status = sdk.state.get("customStatus")
         if custom_status is not None:
-            outcome.custom_status = json.dumps(custom_status)
+            text = json.dumps(custom_status)
+            # The extension fails an out-of-process orchestration whose custom status is over
+            # 16 KB of UTF-16 (azure-functions-durable-extension#3113), rather than store it.
+            size = len(text.encode("utf-16-le"))
+            if size > CUSTOM_STATUS_LIMIT:
+                outcome.completion = Failed(
+                    f"The custom status is {size} bytes of UTF-16 JSON; the limit is "
+                    f"{CUSTOM_STATUS_LIMIT} bytes (16 KB).",
+                    None,
+                )
+                return outcome
+            outcome.custom_status = text
         try:
             for event in history:
                 self._process(event, sdk)

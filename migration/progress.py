@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -11,8 +12,10 @@ from pydantic import Field
 
 from migration.models import Data, RegionStatus, RegionTarget
 
-# Durable Functions refuses a custom status over 16 KB of JSON.
+# Durable Functions fails an orchestration whose custom status is over 16 KB of UTF-16 JSON
+# text (8,192 characters); keep some room for how the SDK spaces its JSON.
 CUSTOM_STATUS_LIMIT = 16 * 1024
+CUSTOM_STATUS_BUDGET = CUSTOM_STATUS_LIMIT - 1024
 
 
 class Phase(StrEnum):
@@ -109,14 +112,13 @@ class MigrationState(Data):
         return result
 
     def to_custom_status(self) -> dict[str, Any]:
-        """The custom status, cut down step by step to fit Durable's 16 KB limit if it must be."""
+        """The custom status, cut down step by step to fit Durable's 16 KB limit if it must be.
+
+        At the last step an image keeps only its phase; the status endpoint takes each image's
+        source from the migration's input, by position.
+        """
         status = self.model_dump(mode="json", by_alias=True, exclude_none=True)
-        for keep in _STATUS_DETAIL:
-            if _size(status) <= CUSTOM_STATUS_LIMIT:
-                break
-            status["images"] = [{k: v for k, v in i.items() if k in keep} for i in status["images"]]
-            status["truncated"] = True
-        return status
+        return fit_images(status, _STATUS_DETAIL)
 
 
 class ApprovalDecision(Data):
@@ -130,10 +132,22 @@ class ApprovalDecision(Data):
 # What each image keeps at each step of cutting the custom status down.
 _STATUS_DETAIL: tuple[set[str], ...] = (
     {"source", "phase", "definition", "version", "versionId", "regions", "error", "keptReason"},
-    {"source", "phase", "definition", "version", "error"},
-    {"source", "phase"},
+    {"source", "phase", "definition", "version"},
+    {"phase", "definition", "version"},
+    {"phase"},
 )
 
 
-def _size(value: Any) -> int:
-    return len(json.dumps(value, separators=(",", ":")))
+def status_size(value: Any) -> int:
+    """Bytes of UTF-16 JSON, as Durable measures a custom status (spaced as the SDK spaces it)."""
+    return len(json.dumps(value).encode("utf-16-le"))
+
+
+def fit_images(status: dict[str, Any], levels: Sequence[set[str]]) -> dict[str, Any]:
+    """Cut ``status["images"]`` entries to the keys of each level in turn until it fits."""
+    for keep in levels:
+        if status_size(status) <= CUSTOM_STATUS_BUDGET:
+            break
+        status["images"] = [{k: v for k, v in i.items() if k in keep} for i in status["images"]]
+        status["truncated"] = True
+    return status

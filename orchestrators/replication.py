@@ -23,6 +23,7 @@ from activities import names
 from migration.models import Data, RegionStatus, VersionFacts
 from migration.outcome import Outcome
 from migration.polling import next_poll_seconds
+from migration.progress import fit_images
 from migration.safety import replication_complete, replication_failed
 from orchestrators.calls import call_all
 
@@ -176,8 +177,14 @@ def _status(watch: WatchInput) -> dict[str, Any]:
             {
                 "index": watched.index,
                 "state": result.state if result else "replicating",
-                "regions": [r.to_json() for r in regions],
+                "regions": [
+                    {"name": r.name, "state": r.state, "progress": r.progress} for r in regions
+                ],
+                "progress": min((r.progress for r in regions), default=0),
             }
         )
     polled = watch.last_polled_at.isoformat() if watch.last_polled_at else None
-    return {"polledAt": polled, "rounds": watch.rounds, "images": images}
+    status = {"polledAt": polled, "rounds": watch.rounds, "images": images}
+    # Many images in many regions outgrow Durable's 16 KB: then each keeps its slowest region's
+    # progress only.
+    return fit_images(status, [{"index", "state", "progress"}])

@@ -26,7 +26,13 @@ def migration_state(status: DurableOrchestrationStatus) -> dict[str, Any]:
         return dict(output)
     custom = decoded(status.custom_status)
     if isinstance(custom, dict) and custom:
-        return dict(custom)
+        state = dict(custom)
+        # A cut-down custom status leaves sources out: they are in the input, in the same order.
+        asked = _from_input(status).get("images") or []
+        for index, image in enumerate(state.get("images") or []):
+            if "source" not in image and index < len(asked):
+                image["source"] = asked[index]["source"]
+        return state
     return _from_input(status)
 
 

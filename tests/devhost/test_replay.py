@@ -145,3 +145,24 @@ def test_sdk_failure_payload_is_parsed() -> None:
     assert isinstance(outcome.completion, Failed)
     assert outcome.completion.reason == "Orchestrator function 'main' failed: boom"
     assert parse_sdk_failure("no data here") is None
+
+
+def test_a_custom_status_over_16_kb_of_utf16_fails_the_instance() -> None:
+    from devhost.replay import CUSTOM_STATUS_LIMIT, EpisodeReplayer, FunctionCatalog, SdkResult
+
+    replayer = EpisodeReplayer(
+        orchestrator_name="o",
+        instance_id="i",
+        execution_id="e",
+        parent_instance_id=None,
+        catalog=FunctionCatalog(activities=[], orchestrators=["o"]),
+    )
+    # 9,000 ASCII characters: under 16 K characters, over 16 KB once UTF-16 encoded.
+    big = "x" * 9000
+    assert len(big) < CUSTOM_STATUS_LIMIT < len(big.encode("utf-16-le"))
+    outcome = replayer.replay(
+        [], SdkResult(state={"isDone": False, "actions": [], "customStatus": big})
+    )
+    assert outcome.custom_status is None
+    assert outcome.completion is not None
+    assert "16 KB" in str(outcome.completion)

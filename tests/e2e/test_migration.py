@@ -257,3 +257,19 @@ async def test_two_images_one_failing_the_other_migrates(stack: Stack) -> None:
     assert image(final, 0)["phase"] == "deleted"
     assert image(final, 1)["phase"] == "blocked"
     assert final["summary"] == {"deleted": 1, "blocked": 1}
+
+
+async def test_a_large_migration_keeps_its_status_within_durables_limit(stack: Stack) -> None:
+    """devhost fails an instance whose custom status is over 16 KB, as the extension does."""
+    sources = [image_id(f"img-{n:02}") for n in range(24)]
+    for source in sources:
+        stack.emulator.seed_image(source, location="eastus", os_type="Linux")
+    body = request(*sources, deleteSource="afterReplication")
+    body["targetRegions"] += [
+        {"name": "northeurope"},
+        {"name": "westeurope"},
+        {"name": "centralus"},
+    ]
+    final = await stack.finish(await stack.start(body))
+    assert final["runtimeStatus"] == "Completed"
+    assert [i["phase"] for i in final["images"]] == ["deleted"] * 24

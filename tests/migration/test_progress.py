@@ -1,9 +1,13 @@
 from __future__ import annotations
 
-import json
-
 from migration.models import RegionStatus, RegionTarget
-from migration.progress import CUSTOM_STATUS_LIMIT, ImagePhase, ImageState, MigrationState
+from migration.progress import (
+    CUSTOM_STATUS_LIMIT,
+    ImagePhase,
+    ImageState,
+    MigrationState,
+    status_size,
+)
 from tests.migration.factories import GALLERY, image_id
 
 
@@ -39,12 +43,18 @@ def test_small_status_is_sent_whole() -> None:
     assert len(status["images"][0]["regions"]) == 2
 
 
+def test_size_is_counted_as_durable_counts_it() -> None:
+    # 16 KB of UTF-16: 8,192 ASCII characters, not 16,384.
+    assert status_size("x" * 8190) == 2 * len('"' + "x" * 8190 + '"')
+
+
 def test_big_status_is_cut_to_fit_the_16kb_limit() -> None:
-    status = state_with(50, 10, notes=3).to_custom_status()
-    assert len(json.dumps(status, separators=(",", ":"))) <= CUSTOM_STATUS_LIMIT
-    assert len(status["images"]) == 50
-    assert all(image["phase"] == "replicating" for image in status["images"])
-    assert status["truncated"] is True
+    for images, regions in [(10, 3), (50, 6), (50, 20)]:
+        status = state_with(images, regions, notes=3).to_custom_status()
+        assert status_size(status) <= CUSTOM_STATUS_LIMIT, (images, regions)
+        assert len(status["images"]) == images
+        assert all(image["phase"] == "replicating" for image in status["images"])
+        assert status["truncated"] is True
 
 
 def test_result_counts_images_by_phase() -> None:

@@ -86,3 +86,9 @@ def test_completed_shows_the_result_failed_shows_the_error() -> None:
         {},
     )
     assert failed["error"] == "Orchestrator function 'migrate' failed: boom"
+
+
+def test_a_cut_down_status_takes_sources_from_the_input() -> None:
+    custom = {"phase": "replicating", "images": [{"phase": "replicating"}], "truncated": True}
+    view = migration_view(status(customStatus=custom, input=json.dumps(JOB)), None, {})
+    assert view["images"] == [{"phase": "replicating", "source": SOURCE}]
