@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import UTC, datetime
 from typing import Annotated
@@ -31,6 +32,9 @@ bp = df.Blueprint()
 log = logging.getLogger(__name__)
 
 MAX_LIST = 200
+# How long a decision waits to see the orchestration record it, and how often it looks.
+DECISION_WAIT = 10.0
+DECISION_POLL = 0.1
 
 
 def _api_base(req: func.HttpRequest) -> str:
@@ -196,41 +200,73 @@ async def _decide(
     req: func.HttpRequest, client: df.DurableOrchestrationClient, *, approved: bool
 ) -> func.HttpResponse:
     migration_id = req.route_params.get("id", "")
+    status = await _migration(client, migration_id, show_input=True)
+    if status is None:
+        return problems.not_found(migration_id)
     try:
         body = DecisionBody.model_validate_json(req.get_body() or b"{}")
     except ValidationError as error:
         return problems.invalid(field_errors(error))
-    status = await _migration(client, migration_id, show_input=True)
-    if status is None:
-        return problems.not_found(migration_id)
     if status.runtime_status not in claims.ACTIVE:
         return problems.conflict(
             f"Migration {migration_id} has ended ({status.runtime_status.value}); "
             "there is nothing to decide."
         )
-    state = migration_state(status)
     # The input says it from the start; the custom status only once the first episode has run.
     policy = delete_policy(status)
     if policy != DeleteSource.AFTER_APPROVAL:
         return problems.conflict(
             f"Migration {migration_id} needs no approval: deleteSource is {policy.value}."
         )
-    earlier = (state.get("approval") or {}).get("decision")
-    if earlier:
-        return problems.conflict(f"Migration {migration_id} was already {earlier}.")
+    state = migration_state(status)
+    earlier = state.get("approval") or {}
+    if earlier.get("decision"):
+        return problems.conflict(
+            f"Migration {migration_id} was already {earlier['decision']} by {earlier.get('by')}."
+        )
+    if state.get("phase") != Phase.AWAITING_APPROVAL:
+        # A decision is taken on what replication achieved; before that there is nothing to see.
+        return problems.conflict(
+            f"Migration {migration_id} is not waiting for approval yet (phase "
+            f"{state.get('phase')}); decide once every image has replicated."
+        )
     decision = ApprovalDecision(approved=approved, by=body.by, reason=body.reason)
     await client.raise_event(migration_id, APPROVAL_EVENT, decision.to_json())
-    log.info("migration %s %s by %s", migration_id, "approved" if approved else "rejected", body.by)
+    # Two people may decide at once; the orchestration takes the first event it sees. Answer
+    # with what it recorded, so that the one who lost is told.
+    recorded = await _recorded_decision(client, migration_id)
+    verb = "approved" if approved else "rejected"
+    if recorded and (recorded.get("decision"), recorded.get("by")) != (verb, body.by):
+        return problems.conflict(
+            f"Migration {migration_id} was already {recorded.get('decision')} by "
+            f"{recorded.get('by')}."
+        )
+    log.info("migration %s %s by %s", migration_id, verb, body.by)
     answer = {
         "migrationId": migration_id,
-        "decision": "approved" if approved else "rejected",
+        "decision": verb,
         "by": body.by,
         "reason": body.reason,
+        "recorded": bool(recorded),
         "statusUri": _links(req, migration_id)["statusUri"],
     }
-    if state.get("phase") != Phase.AWAITING_APPROVAL:
-        answer["note"] = "recorded; it takes effect once replication has completed"
     return problems.json_response(answer, 202)
+
+
+async def _recorded_decision(
+    client: df.DurableOrchestrationClient, migration_id: str
+) -> dict[str, object] | None:
+    """The decision the orchestration recorded, once it has (waits a few seconds at most)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + DECISION_WAIT
+    while True:
+        status = await client.get_status(migration_id)
+        approval = migration_state(status).get("approval") or {} if status else {}
+        if approval.get("decision") or not status or status.runtime_status not in claims.ACTIVE:
+            return dict(approval) if approval.get("decision") else None
+        if loop.time() >= deadline:
+            return None
+        await asyncio.sleep(DECISION_POLL)
 
 
 async def _migration(

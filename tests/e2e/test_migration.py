@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -130,13 +131,33 @@ async def test_long_approval_wait_is_a_chain_of_timers(stack: Stack) -> None:
     assert image(final)["phase"] == "deleted"
 
 
-async def test_early_approval_applies_once_replicated(stack: Stack) -> None:
+async def test_a_decision_before_replication_has_finished_is_refused(stack: Stack) -> None:
     migration_id = await stack.start(request())
     answer = await stack.call("POST", f"migrations/{migration_id}/approve", {"by": "ana"})
-    assert answer.status == 202
-    assert "once replication has completed" in answer.body["note"]
+    assert answer.status == 409
+    assert "not waiting for approval yet" in answer.body["detail"]
+    await stack.awaiting_approval(migration_id)
+    assert stack.image_exists(WEB)
+    assert (
+        await stack.call("POST", f"migrations/{migration_id}/approve", {"by": "ana"})
+    ).status == 202
+    assert image(await stack.finish(migration_id))["phase"] == "deleted"
+
+
+async def test_two_decisions_at_once_the_first_recorded_wins(stack: Stack) -> None:
+    migration_id = await stack.start(request())
+    await stack.awaiting_approval(migration_id)
+    reject, approve = await asyncio.gather(
+        stack.call(
+            "POST", f"migrations/{migration_id}/reject", {"by": "security", "reason": "CVE"}
+        ),
+        stack.call("POST", f"migrations/{migration_id}/approve", {"by": "dev"}),
+    )
+    assert sorted([reject.status, approve.status]) == [202, 409]
+    winner = "rejected" if reject.status == 202 else "approved"
     final = await stack.finish(migration_id)
-    assert image(final)["phase"] == "deleted"
+    assert final["approval"]["decision"] == winner
+    assert stack.image_exists(WEB) == (winner == "rejected")
 
 
 FAILING_WESTUS2 = FaultConfig(failing_regions={"westus2": FailingRegion(at_progress=40)})
