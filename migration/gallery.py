@@ -18,7 +18,7 @@ from migration import arm_json
 from migration.arm_client import compute_client
 from migration.errors import ArmError, arm_errors
 from migration.ids import parse_gallery_id, parse_image_id, same_id
-from migration.models import DefinitionFacts, GalleryFacts, ImageFacts, VersionFacts
+from migration.models import TAG_MIGRATION, DefinitionFacts, GalleryFacts, ImageFacts, VersionFacts
 from migration.outcome import capture
 from migration.plan import DefinitionPlan, ImagePlan
 from migration.safety import replication_complete
@@ -167,6 +167,16 @@ def start_version(gallery_id: str, image: ImagePlan, migration_id: str) -> Versi
             if not same_id(facts.source, image.source):
                 raise ArmError(
                     f"{action}: version {version} already exists from {facts.source}",
+                    status=409,
+                    code="VersionTaken",
+                )
+            owner = facts.tags_get(TAG_MIGRATION)
+            if not image.adopt and owner != migration_id:
+                # Not adopted by the plan and not made by an earlier run of this activity:
+                # another migration made it meanwhile, and this one must not take it over.
+                raise ArmError(
+                    f"{action}: version {version} was made meanwhile by migration "
+                    f"{owner or 'unknown'}",
                     status=409,
                     code="VersionTaken",
                 )

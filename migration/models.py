@@ -100,8 +100,11 @@ class VersionFacts(Data):
     regions: list[RegionStatus] = Field(default_factory=list)
     tags: dict[str, str] = Field(default_factory=dict)
 
+    def tags_get(self, name: str) -> str:
+        """A tag's value (ARM tag names compare case-insensitively), or ``""``."""
+        return next((v for k, v in self.tags.items() if k.lower() == name.lower()), "")
+
     @property
     def fingerprint(self) -> str:
         """The fingerprint of the image this version was made from, as this app tagged it."""
-        wanted = TAG_FINGERPRINT.lower()
-        return next((v for k, v in self.tags.items() if k.lower() == wanted), "")
+        return self.tags_get(TAG_FINGERPRINT)

@@ -13,6 +13,7 @@ from pydantic import Field
 
 from migration.ids import parse_image_id, same_id
 from migration.models import (
+    TAG_MIGRATION,
     Data,
     DefinitionFacts,
     GalleryFacts,
@@ -118,6 +119,7 @@ def build_plan(
     default_publisher: str | None = None,
     skip_migrated: bool = False,
     unreadable: Mapping[str, str] | None = None,
+    migration_id: str | None = None,
 ) -> Plan:
     """Plan every image of ``request``.
 
@@ -125,7 +127,8 @@ def build_plan(
     target definition's name (lower case) to its versions; ``unreadable`` maps a source id (lower
     case) to why its facts, or its definition's versions, could not be read. With
     ``skip_migrated``, an image that already feeds a version is left alone (Event Grid's repeated
-    events) instead of adopted.
+    events) instead of adopted. ``migration_id`` is the migration planning (a dry run has none):
+    a version still being made by another migration is not adopted.
     """
     unreadable = unreadable or {}
     plan = Plan(gallery=gallery.id)
@@ -169,7 +172,8 @@ def build_plan(
             image.already_migrated = image.skipped = True
             image.notes.append(f"already migrated as version {mine.name}; left alone")
             continue
-        _choose_version(spec, image, existing, taken_versions.setdefault(name.lower(), set()))
+        taken = taken_versions.setdefault(name.lower(), set())
+        _choose_version(spec, image, existing, taken, migration_id)
         if not image.problems and definition.create:
             planned.setdefault(name.lower(), definition)
             identifiers.setdefault(definition.identifier.key(), definition.name)
@@ -322,10 +326,22 @@ def _made_from(existing: list[VersionFacts], image: ImagePlan) -> VersionFacts |
 
 
 def _choose_version(
-    spec: ImageSpec, image: ImagePlan, existing: list[VersionFacts], taken: set[str]
+    spec: ImageSpec,
+    image: ImagePlan,
+    existing: list[VersionFacts],
+    taken: set[str],
+    migration_id: str | None,
 ) -> None:
     """Adopt a live version already made from this image, or pick a free version name."""
     if (version := _made_from(existing, image)) is not None:
+        owner = version.tags_get(TAG_MIGRATION)
+        if version.provisioning_state.lower() != "succeeded" and owner and owner != migration_id:
+            # Another migration is still making it: adopting it would let two migrations
+            # decide about one image.
+            image.problems.append(
+                f"Version {version.name} of this image is still being made by migration {owner}."
+            )
+            return
         if spec.version and spec.version != version.name:
             image.problems.append(
                 f"This image already feeds version {version.name}; asked for {spec.version}."
@@ -348,8 +364,8 @@ def _choose_version(
         return
     if spec.version:
         if spec.version in taken:
-            owner = next((v for v in existing if v.name == spec.version), None)
-            whose = f" (from {owner.source})" if owner and owner.source else ""
+            holder = next((v for v in existing if v.name == spec.version), None)
+            whose = f" (from {holder.source})" if holder and holder.source else ""
             image.problems.append(f"Version {spec.version} is already taken{whose}.")
             return
         image.version = spec.version

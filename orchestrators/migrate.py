@@ -163,6 +163,7 @@ class MigrationRun:
             default_publisher=self.job.options.default_publisher,
             skip_migrated=self.job.options.skip_migrated,
             unreadable=unreadable,
+            migration_id=self.job.migration_id,
         )
         return plan
 

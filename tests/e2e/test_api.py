@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -166,3 +167,25 @@ async def test_status_right_after_start_comes_from_the_request(stack: Stack) -> 
     assert [i["source"] for i in status["images"]] == [WEB, APP]
     assert status["gallery"] == GALLERY
     await stack.finish(answer.body["migrationId"])
+
+
+async def start_claim(stack: Stack, holder: str, claimed_at: str) -> None:
+    """A claim as a starter leaves it between claiming a source and starting its migration."""
+    url = f"{stack.base_url}/runtime/webhooks/durabletask/orchestrators/hold_source/{claim_id(WEB)}"
+    body = {"migrationId": holder, "source": WEB, "claimedAt": claimed_at}
+    async with stack.http.post(url, json=body) as response:
+        assert response.status == 202
+    await stack.host.run_until_idle()
+
+
+async def test_a_claim_being_taken_right_now_is_respected(stack: Stack) -> None:
+    await start_claim(stack, "mig-starting", datetime.now(UTC).isoformat())
+    answer = await stack.call("POST", "migrations", request())
+    assert answer.status == 409
+    assert answer.body["migrationId"] == "mig-starting"
+
+
+async def test_a_claim_whose_starter_never_started_is_released_later(stack: Stack) -> None:
+    await start_claim(stack, "mig-crashed", (datetime.now(UTC) - timedelta(hours=1)).isoformat())
+    migration_id = await stack.start(request(deleteSource="never"))
+    assert (await stack.finish(migration_id))["runtimeStatus"] == "Completed"

@@ -204,3 +204,17 @@ def test_inspect_and_plan_reads_everything_a_plan_needs(arm_endpoint: RunningEmu
     assert not plan.images[0].definition.create
     assert "was not found" in plan.images[1].problems[0]
     assert arm_endpoint.emulator.counters.get("gallery_image_versions.create_or_update") == 1
+
+
+def test_a_version_made_meanwhile_by_another_migration_is_not_taken_over(
+    arm_endpoint: RunningEmulator,
+) -> None:
+    seed(arm_endpoint)
+    gallery.ensure_definition(GALLERY, definition(), "eastus")
+    gallery.start_version(GALLERY, image_plan(), "mig-1")
+    assert gallery.start_version(GALLERY, image_plan(), "mig-1").source  # its own: fine
+    with pytest.raises(ArmError, match="made meanwhile by migration mig-1") as caught:
+        gallery.start_version(GALLERY, image_plan(), "mig-2")
+    assert caught.value.code == "VersionTaken"
+    adopted = image_plan().model_copy(update={"adopt": True})
+    assert gallery.start_version(GALLERY, adopted, "mig-2").source  # the plan chose to adopt it

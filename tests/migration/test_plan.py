@@ -230,3 +230,25 @@ def test_a_version_of_an_earlier_image_of_the_same_id_is_not_adopted() -> None:
         skip_migrated=True,
     )
     assert not skipping.images[0].skipped
+
+
+def test_a_version_another_migration_is_still_making_is_not_adopted() -> None:
+    making = f.version("web", "1.0.0", f.image_id("web"), state="Creating")
+    making.tags["galleryMigrator.migrationId"] = "mig-other"
+    gallery = f.gallery(f.definition("web"))
+    request = f.request_body()
+    blocked = plan_for(
+        request, f.image("web"), gallery=gallery, versions={"web": [making]}, migration_id="mig-me"
+    )
+    assert blocked.images[0].problems == [
+        "Version 1.0.0 of this image is still being made by migration mig-other."
+    ]
+    # Its own version (an earlier attempt of the same migration) is adopted.
+    mine = plan_for(
+        request,
+        f.image("web"),
+        gallery=gallery,
+        versions={"web": [making]},
+        migration_id="mig-other",
+    )
+    assert mine.images[0].adopt
