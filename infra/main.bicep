@@ -65,6 +65,10 @@ param replicationPollMax string = 'PT15M'
 @minValue(1)
 param maxImagesPerRequest int = 50
 
+@description('INCLUDE_DURABLE_LINKS: answer a start with the Durable management links too (they carry the extension system key).')
+@allowed(['true', 'false'])
+param includeDurableLinks string = 'false'
+
 // ---------------------------------------------------------------- Event Grid policy (off unless a gallery is given)
 
 @description('EVENTGRID_GALLERY_ID: gallery that newly written managed images migrate to; empty: no Event Grid path.')
@@ -164,6 +168,7 @@ var migratorSettings = {
   REPLICATION_POLL_MIN: replicationPollMin
   REPLICATION_POLL_MAX: replicationPollMax
   MAX_IMAGES_PER_REQUEST: string(maxImagesPerRequest)
+  INCLUDE_DURABLE_LINKS: includeDurableLinks
 }
 
 var eventGridSettings = empty(eventGridGalleryId) ? {} : {

@@ -41,6 +41,11 @@ DEFAULT_THROTTLE_WAIT = 60.0
 _RETRY_HEADERS = (("retry-after", 1.0), ("retry-after-ms", 0.001), ("x-ms-retry-after-ms", 0.001))
 
 
+def passing(error: ArmError) -> bool:
+    """Whether trying again later may well succeed (throttling, cache lag, a server error)."""
+    return error.retry_after is not None or error.status >= 500
+
+
 @contextlib.contextmanager
 def arm_errors(action: str) -> Iterator[None]:
     """Re-raise the SDK's errors as :class:`ArmError`, saying what was being done."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 from migration import gallery
-from migration.errors import ArmError
+from migration.errors import ArmError, passing
 from migration.gallery import PARALLEL_READS
 from migration.models import ImageFacts, VersionFacts
 from migration.plan import Plan, build_plan, existing_targets, sources_of
@@ -26,8 +26,10 @@ def inspect_and_plan(
 ) -> Plan:
     """Read the sources, the gallery and the target definitions' versions; plan every image.
 
-    Raises :class:`ArmError` only when the gallery cannot be read; an unreadable image becomes
-    a problem of that image alone.
+    An image ARM refuses to show (not allowed, say) becomes a problem of that image alone. Raises
+    :class:`ArmError` when the gallery cannot be read, or when a read failed in a way that passes
+    (throttled, a server error): the caller should try again later rather than take the answer
+    as the image's (Event Grid, say, delivers the event again).
     """
     unreadable: dict[str, str] = {}
     images: dict[str, ImageFacts] = {}
@@ -39,6 +41,8 @@ def inspect_and_plan(
             try:
                 images[key] = read.result()
             except ArmError as error:
+                if passing(error):
+                    raise
                 unreadable[key] = f"could not read the image: {error.message}"
         facts = gallery_read.result()
         listings = {
@@ -49,6 +53,8 @@ def inspect_and_plan(
             try:
                 versions[name.lower()] = listing.result()
             except ArmError as error:
+                if passing(error):
+                    raise
                 for key in sources_of(request, images, name):
                     unreadable[key] = f"could not list the versions of {name}: {error.message}"
     return build_plan(

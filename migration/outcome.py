@@ -11,7 +11,12 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from azure.core.exceptions import AzureError, ServiceRequestError, ServiceResponseError
+from azure.core.exceptions import (
+    AzureError,
+    ClientAuthenticationError,
+    ServiceRequestError,
+    ServiceResponseError,
+)
 
 from migration.errors import ArmError, Throttled
 from migration.models import Data
@@ -66,7 +71,8 @@ def capture(action: Callable[[], Any]) -> dict[str, Any]:
             retry_after,
             throttled=isinstance(error, Throttled),
         )
-    except (ServiceRequestError, ServiceResponseError) as error:
+    except (ServiceRequestError, ServiceResponseError, ClientAuthenticationError) as error:
+        # The network, or getting a token (a managed identity endpoint hiccup): both pass.
         log.warning("transient failure: %s", error)
         return _failed("Transient", str(error), 0, TRANSIENT_WAIT)
     except AzureError as error:

@@ -31,6 +31,7 @@ class Settings:
     poll_min: timedelta = timedelta(minutes=1)
     poll_max: timedelta = timedelta(minutes=15)
     max_images_per_request: int = 50
+    include_durable_links: bool = False
     extra: Mapping[str, str] = field(default_factory=dict)
 
     def in_scope(self, resource: ResourceId) -> bool:
@@ -50,6 +51,7 @@ class Settings:
             poll_min=_duration(env, "REPLICATION_POLL_MIN", timedelta(minutes=1)),
             poll_max=_duration(env, "REPLICATION_POLL_MAX", timedelta(minutes=15)),
             max_images_per_request=_int(env, "MAX_IMAGES_PER_REQUEST", 50, minimum=1),
+            include_durable_links=_flag(env, "INCLUDE_DURABLE_LINKS"),
             extra={k: v for k, v in env.items() if k.startswith("EVENTGRID_")},
         )
 
@@ -76,6 +78,15 @@ def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int) -> in
     if value < minimum:
         raise SettingsError(f"{name}: must be at least {minimum}.")
     return value
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if raw in ("", "0", "false", "no", "off"):
+        return False
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    raise SettingsError(f"{name}: '{raw}' is neither true nor false.")
 
 
 def _duration(env: Mapping[str, str], name: str, default: timedelta) -> timedelta:

@@ -8,7 +8,7 @@ from typing import Any
 
 import azure.durable_functions as df
 
-from migration.outcome import Outcome
+from migration.outcome import TRANSIENT_WAIT, Outcome
 
 # Attempts per call before an outcome that asks for a retry is accepted as final. Throttling
 # gets many more: it says nothing about the call, only about the load, and it passes.
@@ -67,7 +67,11 @@ def _each_settled(context: df.DurableOrchestrationContext, tasks: list[Any]) -> 
             try:
                 results.append((yield task))
             except Exception as error:
-                results.append(Outcome.failure("ActivityFailed", str(error).strip()).to_json())
+                # The failure text ends with the worker's stack trace: keep its first line, and
+                # try again later (the host, a token, a timeout may be what failed).
+                reason = (str(error).strip().splitlines() or ["the activity failed"])[0]
+                failure = Outcome.failure("ActivityFailed", reason, retry_after=TRANSIENT_WAIT)
+                results.append(failure.to_json())
         return results
 
 

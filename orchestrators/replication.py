@@ -34,6 +34,9 @@ ROUNDS_PER_EXECUTION = 20
 # Looks at which a version just created may still be missing (ARM's cache lag) before it
 # counts as gone.
 MISSING_GRACE = 3
+# Reads of one version that may fail in a row (for a reason that does not say when to come
+# back) before it counts as failed.
+READ_FAILURES = 5
 
 
 class WatchedVersion(Data):
@@ -63,6 +66,7 @@ class WatchInput(Data):
     last_polled_at: datetime | None = None
     rounds: int = 0
     missing: dict[str, int] = Field(default_factory=dict)
+    read_failures: dict[str, int] = Field(default_factory=dict)
 
     def pending(self) -> list[WatchedVersion]:
         return [v for v in self.versions if str(v.index) not in self.results]
@@ -124,10 +128,17 @@ def _record(watch: WatchInput, watched: WatchedVersion, outcome: Outcome, now: d
         watch.due[key] = now + timedelta(seconds=wait)
         return
     if not outcome.ok:
-        watch.results[key] = WatchResult(
-            state="failed", message=f"could not read replication: {outcome.message}", at=now
-        )
+        # Replication goes on whether or not a read fails; give up only on a run of failures.
+        failures = watch.read_failures[key] = watch.read_failures.get(key, 0) + 1
+        if failures >= READ_FAILURES:
+            watch.results[key] = WatchResult(
+                state="failed", message=f"could not read replication: {outcome.message}", at=now
+            )
+        else:
+            wait = min(maximum, minimum * 2**failures)
+            watch.due[key] = now + timedelta(seconds=wait)
         return
+    watch.read_failures.pop(key, None)
     version = VersionFacts.from_json(outcome.value)
     if not version.exists:
         watch.missing[key] = watch.missing.get(key, 0) + 1

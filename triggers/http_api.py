@@ -81,7 +81,11 @@ async def start_migration(
     if isinstance(outcome, claims.Conflict):
         return _source_busy(req, outcome)
     links = _links(req, outcome.migration_id)
-    body = client.get_client_response_links(req, outcome.migration_id)
+    body: dict[str, object] = {"id": outcome.migration_id}
+    if settings.include_durable_links:
+        # In Azure these carry the Durable extension's system key, which lets its holder raise
+        # any event (an approval, a claim's release) or terminate and purge any instance.
+        body.update(client.get_client_response_links(req, outcome.migration_id))
     body.update({"migrationId": outcome.migration_id, **links})
     log.info("started migration %s of %d image(s)", outcome.migration_id, len(request.images))
     return problems.json_response(body, 202, {"Location": links["statusUri"], "Retry-After": "10"})
@@ -113,8 +117,13 @@ def plan_migration(req: func.HttpRequest) -> func.HttpResponse:
             default_publisher=settings.default_publisher,
         )
     except ArmError as error:
+        log.warning("plan: %s", error.message)
         return problems.problem(
-            502, "arm-error", "Azure Resource Manager refused a read", error.message
+            502,
+            "arm-error",
+            "Azure Resource Manager did not answer a read",
+            f"Reading the gallery or the images failed ({error.code or error.status}); "
+            "try again later.",
         )
     body = plan.to_json()
     body["definitionsToCreate"] = [d.to_json() for d in plan.definitions_to_create]

@@ -189,3 +189,12 @@ async def test_a_claim_whose_starter_never_started_is_released_later(stack: Stac
     await start_claim(stack, "mig-crashed", (datetime.now(UTC) - timedelta(hours=1)).isoformat())
     migration_id = await stack.start(request(deleteSource="never"))
     assert (await stack.finish(migration_id))["runtimeStatus"] == "Completed"
+
+
+@pytest.mark.parametrize("app_settings", [{"INCLUDE_DURABLE_LINKS": "true"}])
+async def test_durable_links_only_when_asked_for(stack: Stack) -> None:
+    answer = await stack.call("POST", "migrations", request(deleteSource="never"))
+    assert answer.status == 202
+    assert answer.body["statusQueryGetUri"]
+    assert answer.body["id"] == answer.body["migrationId"]
+    await stack.finish(answer.body["migrationId"])

@@ -7,7 +7,7 @@ import pytest
 from emulator import EmulatorConfig, FaultConfig
 from emulator.testing import SUBSCRIPTION, RunningEmulator
 from migration import gallery
-from migration.errors import ArmError
+from migration.errors import ArmError, Throttled
 from migration.inspection import inspect_and_plan
 from migration.models import Identifier, RegionTarget
 from migration.plan import DefinitionPlan, ImagePlan
@@ -218,3 +218,15 @@ def test_a_version_made_meanwhile_by_another_migration_is_not_taken_over(
     assert caught.value.code == "VersionTaken"
     adopted = image_plan().model_copy(update={"adopt": True})
     assert gallery.start_version(GALLERY, adopted, "mig-2").source  # the plan chose to adopt it
+
+
+def test_a_throttled_read_is_raised_not_taken_for_the_images_answer(
+    arm_endpoint: RunningEmulator,
+) -> None:
+    """Event Grid then delivers the event again, instead of the image being dropped."""
+    seed(arm_endpoint)
+    starved = {"enabled": True, "reads": {"capacity": 1, "refill_per_second": 0.001}}
+    arm_endpoint.emulator.configure_faults(FaultConfig.model_validate({"throttle": starved}))
+    request = parse_request({"gallery": GALLERY, "images": [{"source": WEB}]})
+    with pytest.raises(Throttled):
+        inspect_and_plan(request, max_data_disk_gb=1024)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from azure.core.exceptions import ServiceRequestError
+from azure.core.exceptions import ClientAuthenticationError, ServiceRequestError
 
 from migration.errors import ArmError, Throttled
 from migration.outcome import TRANSIENT_WAIT, Outcome, capture
@@ -39,7 +39,8 @@ def test_arm_errors_say_whether_to_wait() -> None:
     assert (final.retry_after, final.message, final.throttled) == (None, "no", False)
 
 
-def test_transport_failures_are_transient() -> None:
-    outcome = Outcome.from_json(capture(raising(ServiceRequestError("connection refused"))))
-    assert outcome.code == "Transient"
-    assert outcome.retry_after == TRANSIENT_WAIT
+def test_transport_and_token_failures_are_transient() -> None:
+    for error in (ServiceRequestError("connection refused"), ClientAuthenticationError("IMDS")):
+        outcome = Outcome.from_json(capture(raising(error)))
+        assert outcome.code == "Transient"
+        assert outcome.retry_after == TRANSIENT_WAIT

@@ -55,3 +55,10 @@ def test_values_are_read_and_checked() -> None:
 def test_bad_values_name_the_setting(name: str, value: str) -> None:
     with pytest.raises(SettingsError, match=name):
         Settings.from_env({name: value})
+
+
+def test_flags() -> None:
+    assert Settings.from_env({"INCLUDE_DURABLE_LINKS": "true"}).include_durable_links
+    assert not Settings.from_env({}).include_durable_links
+    with pytest.raises(SettingsError, match="INCLUDE_DURABLE_LINKS"):
+        Settings.from_env({"INCLUDE_DURABLE_LINKS": "perhaps"})

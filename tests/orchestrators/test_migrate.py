@@ -97,6 +97,7 @@ async def test_an_activity_that_raises_fails_only_its_image() -> None:
     assert web["phase"] == "deleted"
     assert app["phase"] == "failed"
     assert "bug in the activity" in app["error"]
+    assert "Traceback" not in app["error"], "the worker's stack must not reach API callers"
     assert stack.image_exists(APP)
 
 
@@ -133,3 +134,36 @@ async def test_replication_deadline_keeps_the_source() -> None:
     assert image["phase"] == "failed"
     assert "did not complete before the deadline" in image["error"]
     assert stack.image_exists(big)
+
+
+def flaky_reads(real: Real, failures: int) -> Callable[..., Any]:
+    """get_versions that fails outright (no retry advice) ``failures`` times, then works."""
+    calls = {"n": 0}
+
+    def get_versions(payload: Any) -> Any:
+        calls["n"] += 1
+        if calls["n"] <= failures:
+            return {"ok": False, "error": {"code": "AuthorizationFailed", "message": "no"}}
+        return real(payload)
+
+    return get_versions
+
+
+async def test_a_few_failed_replication_reads_are_waited_out() -> None:
+    real = Real("get_versions")
+    overrides = {"get_versions": flaky_reads(real, failures=2)}
+    async with open_stack({}, EmulatorConfig(), function_overrides=overrides) as stack:
+        real.stack = stack
+        final = await stack.finish(await stack.start(body(WEB)))
+    assert final["images"][0]["phase"] == "deleted"
+
+
+async def test_reads_that_keep_failing_fail_the_image_and_keep_its_source() -> None:
+    real = Real("get_versions")
+    overrides = {"get_versions": flaky_reads(real, failures=1000)}
+    async with open_stack({}, EmulatorConfig(), function_overrides=overrides) as stack:
+        real.stack = stack
+        final = await stack.finish(await stack.start(body(WEB)))
+    assert final["images"][0]["phase"] == "failed"
+    assert final["images"][0]["error"] == "could not read replication: no"
+    assert stack.image_exists(WEB)
