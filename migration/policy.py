@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from migration.ids import ResourceIdError, parse_image_id
@@ -58,7 +58,13 @@ class EventGridPolicy:
             raise SettingsError(f"EVENTGRID_* settings: {error}") from None
         return policy
 
-    def request_for(self, image_id: str, *, now: datetime | None = None) -> MigrationRequest:
+    def request_for(
+        self,
+        image_id: str,
+        *,
+        now: datetime | None = None,
+        max_approval_timeout: timedelta = timedelta(days=90),
+    ) -> MigrationRequest:
         body: dict[str, Any] = {
             "gallery": self.gallery,
             "images": [{"source": image_id}],
@@ -69,7 +75,7 @@ class EventGridPolicy:
             body["approvalTimeout"] = self.approval_timeout
         if self.storage_account_type:
             body["storageAccountType"] = self.storage_account_type
-        return parse_request(body, now=now)
+        return parse_request(body, now=now, max_approval_timeout=max_approval_timeout)
 
     def opted_in(self, image: ImageFacts) -> bool:
         if self.opt_in == "all":

@@ -51,11 +51,10 @@ Steps = Generator[Any, Any, Any]
 @bp.orchestration_trigger(context_name="context", orchestration=ORCHESTRATOR)
 def migrate(context: df.DurableOrchestrationContext) -> Steps:
     job = MigrationInput.from_json(context.get_input())
-    run = MigrationRun(context, job)
     # Not try/finally: a replay that runs out of history closes the generator, and a finally
     # that yields would then break it. GeneratorExit is not an Exception, so it passes by.
     try:
-        result = yield from run.execute()
+        result = yield from MigrationRun(context, job).execute()
     except Exception:
         yield from release_claims(context, job)
         raise

@@ -44,7 +44,7 @@ async def on_image_written(
         if policy is None:
             log.info("event %s ignored: EVENTGRID_GALLERY_ID is not set", event.id)
             return
-        request = policy.request_for(image_id)
+        request = policy.request_for(image_id, max_approval_timeout=settings.max_approval_timeout)
     except (SettingsError, RequestInvalid) as error:
         log.error("event %s ignored: the Event Grid policy is not valid: %s", event.id, error)
         return

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
 from migration.policy import EventGridPolicy, written_image
+from migration.request import RequestInvalid
 from migration.settings import SettingsError
 from tests.migration.factories import GALLERY, image, image_id
 
@@ -77,3 +79,11 @@ def test_written_image_events() -> None:
     assert ignored is None
     assert "is not microsoft.compute/images/write" in why
     assert written_image(write, "", data(resourceUri="/subscriptions/s"))[0] is None
+
+
+def test_policy_approval_timeout_is_held_to_the_app_limit() -> None:
+    policy = EventGridPolicy.from_env({**ENV, "EVENTGRID_APPROVAL_TIMEOUT": "P30D"})
+    assert policy is not None
+    assert policy.request_for(image_id("web")).approval_timeout == "P30D"
+    with pytest.raises(RequestInvalid):
+        policy.request_for(image_id("web"), max_approval_timeout=timedelta(days=7))
