@@ -223,14 +223,7 @@ class ComputeService:
     def list_galleries(self, sub: str, rg: str | None, now: datetime) -> list[dict[str, Any]]:
         with self.lock:
             self.settle(now)
-            prefix = (
-                ids.key(ids.resource_group_id(sub, rg) if rg else f"/subscriptions/{sub}") + "/"
-            )
-            return [
-                gallery.render()
-                for gallery in _sorted(self.galleries.values())
-                if gallery.key.startswith(prefix)
-            ]
+            return [gallery.render() for gallery in _within(self.galleries.values(), sub, rg)]
 
     def get_gallery(self, sub: str, rg: str, name: str, now: datetime) -> dict[str, Any]:
         with self.lock:
@@ -772,14 +765,7 @@ class ComputeService:
     def list_images(self, sub: str, rg: str | None, now: datetime) -> list[dict[str, Any]]:
         with self.lock:
             self.settle(now)
-            prefix = (
-                ids.key(ids.resource_group_id(sub, rg) if rg else f"/subscriptions/{sub}") + "/"
-            )
-            return [
-                image.render()
-                for image in _sorted(self.images.values())
-                if image.key.startswith(prefix)
-            ]
+            return [image.render() for image in _within(self.images.values(), sub, rg)]
 
     def get_image(self, sub: str, rg: str, name: str, now: datetime) -> dict[str, Any]:
         with self.lock:
@@ -998,6 +984,13 @@ def _in_flight(resource: Tracked) -> Operation | None:
 
 def _sorted(resources: Iterable[TrackedT]) -> list[TrackedT]:
     return sorted(resources, key=lambda resource: resource.key)
+
+
+def _within(resources: Iterable[TrackedT], sub: str, rg: str | None) -> list[TrackedT]:
+    """The resources under a subscription, or a resource group of it, in a stable order."""
+    scope = ids.resource_group_id(sub, rg) if rg else f"/subscriptions/{sub}"
+    prefix = ids.key(scope) + "/"
+    return [resource for resource in _sorted(resources) if resource.key.startswith(prefix)]
 
 
 def _metadata(version: Version) -> tuple[Any, ...]:
