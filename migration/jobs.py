@@ -87,7 +87,3 @@ def claim_id(source: str) -> str:
 
 def watcher_id(migration_id: str) -> str:
     return f"{migration_id}:replication"
-
-
-def seconds(value: float) -> timedelta:
-    return timedelta(seconds=value)

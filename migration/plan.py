@@ -48,7 +48,6 @@ class ImagePlan(Data):
     definition: DefinitionPlan | None = None
     version: str | None = None
     adopt: bool = False
-    already_migrated: bool = False
     skipped: bool = False
     target_regions: list[RegionTarget] = Field(default_factory=list)
     end_of_life_date: datetime | None = None
@@ -169,7 +168,7 @@ def build_plan(
         existing = list(versions.get(name.lower(), ()))
         if skip_migrated and (mine := _made_from(existing, image)):
             image.version = mine.name
-            image.already_migrated = image.skipped = True
+            image.skipped = True
             image.notes.append(f"already migrated as version {mine.name}; left alone")
             continue
         taken = taken_versions.setdefault(name.lower(), set())
@@ -358,7 +357,6 @@ def _choose_version(
             return
         image.version = version.name
         image.adopt = True
-        image.already_migrated = True
         image.target_regions = version.target_regions or image.target_regions
         image.notes.append(f"version {version.name} already exists from this image; reusing it")
         return

@@ -64,6 +64,17 @@ class ImageState(Data):
         self.kept_reason = self.kept_reason or "the migration of this image failed"
         self.finished_at = at
 
+    def keep(self, reason: str, at: datetime) -> None:
+        self.phase = ImagePhase.KEPT
+        self.kept_reason = reason
+        self.finished_at = at
+
+    def mark_deleted(self, at: datetime) -> None:
+        self.phase = ImagePhase.DELETED
+        self.source_deleted = True
+        self.kept_reason = None
+        self.finished_at = at
+
     @property
     def replicated(self) -> bool:
         return self.phase == ImagePhase.REPLICATED

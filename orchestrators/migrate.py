@@ -17,6 +17,7 @@ from activities import names
 from migration.jobs import (
     APPROVAL_EVENT,
     ORCHESTRATOR,
+    REPLICATION_WATCHER,
     MigrationInput,
     decoded,
     watcher_id,
@@ -273,7 +274,7 @@ class MigrationRun:
             poll_max_seconds=options.poll_max_seconds,
         )
         results = yield self.context.call_sub_orchestrator(
-            "watch_replication", watch.to_json(), watcher_id(self.job.migration_id)
+            REPLICATION_WATCHER, watch.to_json(), watcher_id(self.job.migration_id)
         )
         results = results or {}
         for index, state, _ in watched:
@@ -315,9 +316,7 @@ class MigrationRun:
 
     def keep(self, images: list[tuple[ImageState, ImagePlan]], reason: str) -> None:
         for state, _ in images:
-            state.phase = ImagePhase.KEPT
-            state.kept_reason = reason
-            state.finished_at = self.now
+            state.keep(reason, self.now)
 
     def wait_for_approval(self) -> Generator[Any, Any, Decision]:
         deadline = self.now + timedelta(seconds=self.job.options.approval_timeout_seconds)
@@ -371,11 +370,9 @@ class MigrationRun:
         deleting: list[ImageState] = []
         for (state, _), outcome in zip(images, outcomes, strict=True):
             if not outcome.ok:
-                state.phase = ImagePhase.KEPT
-                state.kept_reason = outcome.message
-                state.finished_at = self.now
+                state.keep(outcome.message, self.now)
             elif outcome.value == "gone":
-                self.mark_deleted(state)
+                state.mark_deleted(self.now)
             else:
                 deleting.append(state)
         yield from self.wait_until_gone(deleting)
@@ -391,17 +388,9 @@ class MigrationRun:
             still: list[ImageState] = []
             for state, outcome in zip(deleting, outcomes, strict=True):
                 if outcome.ok and not ImageFacts.from_json(outcome.value).exists:
-                    self.mark_deleted(state)
+                    state.mark_deleted(self.now)
                 else:
                     still.append(state)
             deleting = still
         for state in deleting:
-            state.phase = ImagePhase.KEPT
-            state.kept_reason = "the delete was accepted but the image still exists"
-            state.finished_at = self.now
-
-    def mark_deleted(self, state: ImageState) -> None:
-        state.phase = ImagePhase.DELETED
-        state.source_deleted = True
-        state.kept_reason = None
-        state.finished_at = self.now
+            state.keep("the delete was accepted but the image still exists", self.now)

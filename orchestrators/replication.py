@@ -20,6 +20,7 @@ import azure.durable_functions as df
 from pydantic import Field
 
 from activities import names
+from migration.jobs import REPLICATION_WATCHER
 from migration.models import Data, RegionStatus, VersionFacts
 from migration.outcome import Outcome
 from migration.polling import next_poll_seconds
@@ -72,7 +73,7 @@ class WatchInput(Data):
         return [v for v in self.versions if str(v.index) not in self.results]
 
 
-@bp.orchestration_trigger(context_name="context", orchestration="watch_replication")
+@bp.orchestration_trigger(context_name="context", orchestration=REPLICATION_WATCHER)
 def watch_replication(context: df.DurableOrchestrationContext) -> Generator[Any, Any, Any]:
     watch = WatchInput.from_json(context.get_input())
     context.set_custom_status(_status(watch))
