@@ -107,12 +107,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr)
     try:
         config = build_config(args)
-        seed = SeedData.from_file(args.seed) if args.seed else None
+        emulator = Emulator(clock_for_scale(args.time_scale), config)
+        if args.seed:
+            emulator.seed(SeedData.from_file(args.seed))
     except (OSError, ValueError) as exc:
         print(f"emulator: {exc}", file=sys.stderr)
         return 2
-    emulator = Emulator(clock_for_scale(args.time_scale), config)
-    if seed is not None:
-        emulator.seed(seed)
     asyncio.run(serve(emulator, args.host, args.port))
     return 0

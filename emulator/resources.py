@@ -163,6 +163,8 @@ class RegionReplication:
     fail_message: str = ""
     state: str = "Replicating"
     finished_at: datetime | None = None
+    #: False when the region copies from the version's own replica, not from the managed image.
+    from_source: bool = True
 
     @property
     def due(self) -> datetime:
@@ -230,6 +232,11 @@ class Version(Tracked):
     @property
     def unfinished(self) -> bool:
         return self.state in ("Creating", "Updating")
+
+    @property
+    def copying_source(self) -> bool:
+        """Whether a region is still reading the managed image (a tag change reads nothing)."""
+        return any(region.state == "Replicating" and region.from_source for region in self.regions)
 
     def replication_status(self, now: datetime) -> dict[str, Any]:
         states = {region.state for region in self.regions}

@@ -63,7 +63,8 @@ def check_definition_name(name: str) -> None:
 def check_version_name(name: str) -> tuple[int, int, int]:
     """The three parts of a ``Major.Minor.Patch`` version name, each a 32-bit integer."""
     match = _VERSION_NAME.fullmatch(name)
-    if match is None or any(int(part) > MAX_INT32 for part in match.groups()):
+    # Length first: int() of thousands of digits raises instead of comparing.
+    if match is None or any(len(part) > 10 or int(part) > MAX_INT32 for part in match.groups()):
         raise invalid_parameter(
             "The image version name is invalid. The image version name should follow "
             "Major(int).Minor(int).Patch(int) format, for e.g: 1.0.0, 2018.12.1 etc.",
@@ -475,12 +476,13 @@ def source_in_use(image: ManagedImage) -> ArmError:
 
 def source_incompatibility(definition: Definition, image: ManagedImage) -> ArmError | None:
     """Why ``image`` cannot feed a version of ``definition`` (Azure fails the operation)."""
-    if definition.os_state != image.os_state:
+    # A managed image is a generalized copy whatever its osState says: it only feeds Generalized.
+    if definition.os_state != "Generalized" or image.os_state != "Generalized":
         return ArmError(
             409,
             "Conflict",
             f"Cannot create Gallery Image Version from: {image.resource_id} since the OS State "
-            f"in the parent gallery image ('{definition.os_state}') is not '{image.os_state}'.",
+            f"in the parent gallery image ('{definition.os_state}') is not 'Generalized'.",
         )
     if definition.os_type != image.os_type:
         return ArmError(

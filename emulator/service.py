@@ -279,6 +279,7 @@ class ComputeService:
     def _updating(
         self, resource: Tracked, family: str, sub: str, kind: str, now: datetime
     ) -> ArmResult:
+        self._preempt(resource, now)
         resource.generation += 1
         resource.state = "Updating"
         resource.operation = self._operation(
@@ -287,6 +288,19 @@ class ComputeService:
         self._event(now, "updated", resource.resource_id)
         self._provision_after(resource, self._seconds_for(resource), now)
         return ArmResult(200, self._render(resource, now), resource.operation)
+
+    @staticmethod
+    def _preempt(resource: Tracked, now: datetime) -> None:
+        """End the operation a newer PUT or DELETE replaces, so no poller on it waits forever."""
+        if resource.operation is not None and resource.operation.status == "InProgress":
+            resource.operation.finish(
+                now,
+                "Canceled",
+                {
+                    "code": "OperationPreempted",
+                    "message": "Operation execution has been preempted by a more recent operation.",
+                },
+            )
 
     def _seconds_for(self, resource: Tracked) -> float:
         timings = self.config.timings
@@ -315,15 +329,7 @@ class ComputeService:
     ) -> ArmResult:
         if resource.state == "Deleting" and resource.operation is not None:
             return ArmResult(202, None, resource.operation)
-        if resource.operation is not None and resource.operation.status == "InProgress":
-            resource.operation.finish(
-                now,
-                "Canceled",
-                {
-                    "code": "OperationPreempted",
-                    "message": "The operation was preempted by a delete.",
-                },
-            )
+        self._preempt(resource, now)
         resource.generation += 1
         resource.state = "Deleting"
         resource.operation = self._operation(
@@ -493,11 +499,7 @@ class ComputeService:
             image = self._source_image(spec)
             if image.state != "Succeeded":
                 raise rules.source_not_ready(image)
-            if any(
-                version.source_key == image.key and version.unfinished
-                for version in self.versions.values()
-            ):
-                raise rules.source_in_use(image)
+            self._check_source_free(image)
             version = Version(
                 resource_id=resource_id,
                 name=name,
@@ -530,6 +532,13 @@ class ComputeService:
             self._schedule_regions(version, version.regions, now)
             return ArmResult(201, version.render(now, False), version.operation)
 
+    def _check_source_free(self, image: ManagedImage) -> None:
+        if any(
+            version.source_key == image.key and version.copying_source
+            for version in self.versions.values()
+        ):
+            raise rules.source_in_use(image)
+
     def _source_image(self, spec: rules.VersionSpec) -> ManagedImage:
         parsed = ids.parse_id(spec.source_id)
         if parsed is None or not parsed.types_and_names:
@@ -554,8 +563,12 @@ class ComputeService:
         image: ManagedImage | None,
         definition: Definition,
         now: datetime,
+        from_copy: bool = False,
     ) -> RegionReplication:
-        """A region that starts replicating now, failing if the source or a fault says so."""
+        """A region that starts replicating now, failing if the source or a fault says so.
+
+        ``from_copy``: the version already holds a completed replica, which a new region copies
+        (so a version can gain regions after its managed image is deleted)."""
         source_region = find_region(version.location)
         assert source_region is not None  # locations are validated before anything is stored
         size_gb = version.os_disk_gb + sum(size for _, size in version.data_disks)
@@ -575,8 +588,11 @@ class ComputeService:
                 replicas=target.replicas,
             ),
         )
+        region.from_source = not from_copy
         failure: ArmError | None
-        if image is None:
+        if from_copy:
+            failure = None
+        elif image is None:
             failure = rules.source_not_found(version.source_id)
         else:
             failure = rules.source_incompatibility(definition, image) or rules.oversized_source(
@@ -719,12 +735,17 @@ class ComputeService:
                 f"An operation is in progress on gallery image version '{version.name}'. "
                 "Retry after it completes."
             )
-        image = self.images.get(version.source_key)
+        has_copy = any(region.state == "Completed" for region in version.regions)
+        image = None if has_copy else self.images.get(version.source_key)
+        if image is not None and restart:
+            self._check_source_free(image)
         version.generation += 1
         version.failure = None
         _apply_metadata(version, spec)
         fresh = {
-            target.region.name: self._replicate(version, target, image, definition, now)
+            target.region.name: self._replicate(
+                version, target, image, definition, now, from_copy=has_copy
+            )
             for target in restart
         }
         version.regions = [
@@ -879,7 +900,7 @@ class ComputeService:
             feeding = [
                 version.resource_id
                 for version in self.versions.values()
-                if version.source_key == image.key and version.unfinished
+                if version.source_key == image.key and version.copying_source
             ]
             result = self._deleting(self.images, image, COMPUTE, sub, "images.delete", now)
             if feeding:
@@ -925,15 +946,8 @@ class ComputeService:
         tags: dict[str, str],
         now: datetime,
     ) -> dict[str, Any]:
-        parsed = ids.parse_id(resource_id)
-        if (
-            parsed is None
-            or parsed.resource_group is None
-            or parsed.resource_type.lower() != "microsoft.compute/galleries"
-        ):
-            raise ValueError(f"not a gallery id: {resource_id}")
-        rules.check_gallery_name(parsed.name)
-        region = _region(location, "Microsoft.Compute/galleries")
+        parsed, region = _seed_gallery_target(resource_id, location)
+        assert parsed.resource_group is not None  # checked by _seed_gallery_target
         with self.lock:
             self.settle(now)
             gallery = Gallery(
@@ -954,13 +968,7 @@ class ComputeService:
     def seed_image(
         self, resource_id: str, spec_body: dict[str, Any], now: datetime
     ) -> dict[str, Any]:
-        parsed = ids.parse_image_id(resource_id)
-        if parsed is None:
-            raise ValueError(f"not a managed image id: {resource_id}")
-        sub, rg, name = parsed
-        rules.check_image_name(name)
-        body = ImageBody.model_validate(spec_body)
-        spec = rules.image_spec(body, spec_body)
+        sub, rg, name, spec = _seed_image_spec(resource_id, spec_body)
         with self.lock:
             self.settle(now)
             image = self._new_image(ids.image_id(sub, rg, name), name, sub, rg, spec, now)
@@ -970,11 +978,43 @@ class ComputeService:
             return image.render()
 
 
-def _region(location: str, resource_type: str) -> Region:
+def _seed_gallery_target(resource_id: str, location: str) -> tuple[ids.ParsedId, Region]:
+    """Where a seeded gallery goes; ``ValueError`` (never an ARM error) when it cannot."""
+    parsed = ids.parse_id(resource_id)
+    if (
+        parsed is None
+        or parsed.resource_group is None
+        or parsed.resource_type.lower() != "microsoft.compute/galleries"
+    ):
+        raise ValueError(f"not a gallery id: {resource_id}")
     try:
-        return rules.check_location(location, resource_type)
+        rules.check_gallery_name(parsed.name)
+        return parsed, rules.check_location(location, "Microsoft.Compute/galleries")
     except ArmError as exc:
-        raise ValueError(exc.message) from exc
+        raise ValueError(f"{resource_id}: {exc.message}") from exc
+
+
+def _seed_image_spec(
+    resource_id: str, spec_body: dict[str, Any]
+) -> tuple[str, str, str, rules.ImageSpec]:
+    """A seeded image's subscription, group, name and spec; ``ValueError`` when it is invalid."""
+    parsed = ids.parse_image_id(resource_id)
+    if parsed is None:
+        raise ValueError(f"not a managed image id: {resource_id}")
+    sub, rg, name = parsed
+    try:
+        rules.check_image_name(name)
+        return sub, rg, name, rules.image_spec(ImageBody.model_validate(spec_body), spec_body)
+    except ArmError as exc:
+        raise ValueError(f"{resource_id}: {exc.message}") from exc
+
+
+def check_seed_gallery(resource_id: str, location: str) -> None:
+    _seed_gallery_target(resource_id, location)
+
+
+def check_seed_image(resource_id: str, spec_body: dict[str, Any]) -> None:
+    _seed_image_spec(resource_id, spec_body)
 
 
 def _in_flight(resource: Tracked) -> Operation | None:

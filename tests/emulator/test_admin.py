@@ -93,3 +93,18 @@ def test_seed_and_reset_over_http(emulator: RunningEmulator, arm: ComputeManagem
     assert emulator.emulator.request_log == []
     assert emulator.emulator.resource(GALLERY_ID) is None
     assert list(arm.galleries.list()) == []
+
+
+def test_a_seed_with_an_invalid_item_answers_400_and_creates_nothing(
+    emulator: RunningEmulator,
+) -> None:
+    other = GALLERY_ID.replace("myGallery", "other")
+    seed = {
+        "galleries": [{"id": other}, {"id": GALLERY_ID.replace("myGallery", "bad-name")}],
+        "images": [{"id": IMAGE_ID, "location": "moon"}],
+    }
+    answer = emulator.request("POST", "/_emulator/seed", seed, token=None)
+    assert answer.status == 400
+    assert "bad-name" in str(answer.body)
+    assert emulator.emulator.resource(other) is None
+    assert emulator.emulator.resource(IMAGE_ID) is None

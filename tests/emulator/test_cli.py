@@ -97,6 +97,22 @@ def test_cli_seeds_and_runs_a_virtual_clock(tmp_path: Path) -> None:
     assert advanced.body["now"] > before["now"]
 
 
+def test_cli_rejects_an_invalid_seed(tmp_path: Path) -> None:
+    seed = tmp_path / "seed.json"
+    seed.write_text(json.dumps({"images": [{"id": IMAGE_ID, "location": "moon"}]}))
+    result = subprocess.run(
+        [sys.executable, "-m", "emulator", "--port", "0", "--seed", str(seed)],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 2
+    assert "moon" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_cli_rejects_a_bad_fault_file(tmp_path: Path) -> None:
     faults = tmp_path / "faults.json"
     faults.write_text('{"error_rate": 7}')

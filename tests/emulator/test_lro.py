@@ -181,6 +181,23 @@ def test_deleting_a_replicating_version_cancels_its_put(
     assert not [e for e in emulator.emulator.events if e.kind in ("replicated", "succeeded")]
 
 
+@pytest.mark.parametrize(
+    "emulator_config", [EmulatorConfig(timings=Timings(definition_seconds=30))]
+)
+def test_a_newer_put_preempts_an_unfinished_operation(emulator: RunningEmulator) -> None:
+    seed_world(emulator.emulator)
+    path = f"{PREFIX}/galleries/{GALLERY}/images/{DEFINITION}?{GALLERY_API}"
+    first = emulator.request("PUT", path, definition().as_dict()).header("Azure-AsyncOperation")
+    assert first is not None
+    second = emulator.request("PUT", path, definition(description="changed").as_dict())
+    assert second.body["properties"]["provisioningState"] == "Updating"
+    status = emulator.request("GET", first.split(emulator.base_url, 1)[1]).body
+    assert status["status"] == "Canceled"
+    assert status["error"]["code"] == "OperationPreempted"
+    emulator.advance(60)
+    assert emulator.request("GET", path).body["properties"]["provisioningState"] == "Succeeded"
+
+
 def test_unknown_operation_is_not_found(emulator: RunningEmulator) -> None:
     path = (
         f"/subscriptions/{SUBSCRIPTION}/providers/Microsoft.Compute/locations/eastus/"

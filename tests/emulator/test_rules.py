@@ -73,7 +73,9 @@ def test_invalid_definition_names_are_rejected(world: ComputeManagementClient, n
     assert "The entity name 'galleryImageName' is invalid" in str(caught.value)
 
 
-@pytest.mark.parametrize("name", ["1.0", "1.0.0.0", "v1.0.0", "1.0.2147483648", "1.-1.0"])
+@pytest.mark.parametrize(
+    "name", ["1.0", "1.0.0.0", "v1.0.0", "1.0.2147483648", "1.-1.0", "1.0." + "9" * 5000]
+)
 def test_invalid_version_names_are_rejected(world: ComputeManagementClient, name: str) -> None:
     with pytest.raises(HttpResponseError) as caught:
         put_version(world, version(), name)
@@ -176,6 +178,7 @@ def test_source_must_be_succeeded(
     with pytest.raises(HttpResponseError) as caught:
         put_version(world, version(image_id("baking")))
     assert caught.value.status_code == 400
+    assert error_code(caught.value) == "InvalidParameter"
     assert "provisioning state 'Creating'" in str(caught.value)
 
 
@@ -273,6 +276,11 @@ def test_wrongly_typed_body_is_invalid_request_content(world: ComputeManagementC
             {},
             {"os_state": "Specialized"},
             "since the OS State in the parent gallery image ('Specialized') is not 'Generalized'",
+        ),
+        (
+            {"os_state": "Specialized"},
+            {"os_state": "Specialized"},
+            "('Specialized') is not 'Generalized'",
         ),
         (
             {},
@@ -506,6 +514,33 @@ def test_adding_a_region_replicates_it_while_updating(
     assert states == {"East US": "Completed", "North Europe": "Replicating"}
     emulator.advance(24 * 3600)
     assert get_version(world).provisioning_state == "Succeeded"
+
+
+def test_a_region_added_after_the_source_is_deleted_copies_the_version(
+    emulator: RunningEmulator, world: ComputeManagementClient
+) -> None:
+    start_version(world, body=version(regions=[("eastus", 1)]))
+    emulator.advance(24 * 3600)
+    world.images.begin_delete(RG, "myImage").result()
+    start_version(world, body=version(regions=[("eastus", 1), ("westus2", 1)]))
+    emulator.advance(24 * 3600)
+    replicated = get_version(world)
+    assert replicated.provisioning_state == "Succeeded"
+    assert {s.state for s in replicated.replication_status.summary} == {"Completed"}
+
+
+@pytest.mark.parametrize(
+    "emulator_config", [EmulatorConfig(timings=Timings(version_update_seconds=600))]
+)
+def test_a_tag_change_does_not_hold_the_source(
+    emulator: RunningEmulator, world: ComputeManagementClient
+) -> None:
+    start_version(world)
+    emulator.advance(24 * 3600)
+    start_version(world, body=version(tags={"owner": "ops"}))
+    assert get_version(world).provisioning_state == "Updating"
+    start_version(world, "1.0.1")
+    assert get_version(world, "1.0.1").provisioning_state == "Creating"
 
 
 def test_removing_a_region_needs_the_safety_switch(
