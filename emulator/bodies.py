@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from emulator.errors import invalid_request_content
+from emulator.errors import ArmError, invalid_request_content
 
 
 class ArmBody(BaseModel):
@@ -142,7 +142,7 @@ def parse_body(model: type[Body], raw: bytes) -> tuple[Body, dict[str, Any]]:
     if not isinstance(document, dict):
         raise invalid_request_content("Expected a JSON object at path ''.")
     try:
-        return model.model_validate(document), document
+        body = model.model_validate(document)
     except ValidationError as exc:
         first = exc.errors()[0]
         path = _json_path(first["loc"])
@@ -150,6 +150,38 @@ def parse_body(model: type[Body], raw: bytes) -> tuple[Body, dict[str, Any]]:
             f"Could not convert value {json.dumps(first.get('input'))}: {first['msg']}. "
             f"Path '{path}'"
         ) from exc
+    check_tags(getattr(body, "tags", None))
+    return body, document
+
+
+# ARM's tag limits (Azure Resource Manager docs) and the texts its errors carry.
+MAX_TAGS, MAX_TAG_NAME, MAX_TAG_VALUE = 50, 512, 256
+
+
+def check_tags(tags: dict[str, str] | None) -> None:
+    if not tags:
+        return
+    if len(tags) > MAX_TAGS:
+        raise ArmError(
+            400,
+            "InvalidTagCount",
+            f"The number of tags ({len(tags)}) exceeds the maximum of {MAX_TAGS} per resource.",
+        )
+    for name, value in tags.items():
+        if len(name) > MAX_TAG_NAME:
+            raise ArmError(
+                400,
+                "InvalidTagNameLength",
+                f"Tag name too large. Following tag name '{name}' exceeded the maximum length. "
+                f"Maximum allowed length for tag name - '{MAX_TAG_NAME}' characters.",
+            )
+        if len(value) > MAX_TAG_VALUE:
+            raise ArmError(
+                400,
+                "InvalidTagValueLength",
+                f"Tag value too large. Following tag value '{value}' exceeded the maximum length. "
+                f"Maximum allowed length for tag value - '{MAX_TAG_VALUE}' characters.",
+            )
 
 
 def _json_path(loc: tuple[int | str, ...]) -> str:

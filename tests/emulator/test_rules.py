@@ -604,6 +604,23 @@ def test_a_resource_cannot_move_to_another_location(world: ComputeManagementClie
         world.galleries.begin_create_or_update(RG, GALLERY, m.Gallery(location="northeurope"))
 
 
+@pytest.mark.parametrize(
+    ("tags", "code"),
+    [
+        ({"owner": "x" * 257}, "InvalidTagValueLength"),
+        ({"n" * 513: "x"}, "InvalidTagNameLength"),
+        ({f"t{i}": "x" for i in range(51)}, "InvalidTagCount"),
+    ],
+)
+def test_tags_over_arms_limits_are_refused(
+    world: ComputeManagementClient, tags: dict[str, str], code: str
+) -> None:
+    with pytest.raises(HttpResponseError) as caught:
+        put_version(world, version(tags=tags))
+    assert caught.value.status_code == 400
+    assert error_code(caught.value) == code
+
+
 def test_gallery_tags_update(emulator: RunningEmulator, world: ComputeManagementClient) -> None:
     updated = world.galleries.begin_create_or_update(
         RG, GALLERY, m.Gallery(location="eastus", tags={"owner": "images"})
