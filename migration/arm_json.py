@@ -115,6 +115,20 @@ def definition_body(plan: DefinitionPlan, location: str) -> dict[str, Any]:
     }
 
 
+# ARM refuses a tag value over 256 characters.
+MAX_TAG_VALUE = 256
+
+
+def version_tags(image: ImagePlan, migration_id: str) -> dict[str, str]:
+    # The fingerprint lets a later delete tell this image from one re-created under its id.
+    tags = {TAG_FINGERPRINT: image.fingerprint, TAG_MIGRATION: migration_id}
+    # The source tag is for people searching by tag; the version's source.id is the record, so
+    # an id too long for a tag (long group and image names) is left to that.
+    if len(image.source) <= MAX_TAG_VALUE:
+        tags[TAG_SOURCE] = image.source
+    return tags
+
+
 def version_body(image: ImagePlan, migration_id: str) -> dict[str, Any]:
     publishing: dict[str, Any] = {
         "targetRegions": [_target_region(t) for t in image.target_regions],
@@ -126,12 +140,7 @@ def version_body(image: ImagePlan, migration_id: str) -> dict[str, Any]:
     return {
         # The version lives in the source's region: Azure refuses any other.
         "location": normalize_region(image.location),
-        # The fingerprint lets a later delete tell this image from one re-created under its id.
-        "tags": {
-            TAG_SOURCE: image.source,
-            TAG_FINGERPRINT: image.fingerprint,
-            TAG_MIGRATION: migration_id,
-        },
+        "tags": version_tags(image, migration_id),
         "properties": {
             "storageProfile": {"source": {"id": image.source}},
             "publishingProfile": publishing,

@@ -108,6 +108,21 @@ def test_version_is_started_not_waited_for_and_not_made_twice(
     assert {r.name for r in done.regions} == {"eastus", "westus2"}
 
 
+def test_an_image_id_too_long_for_a_tag_still_makes_a_version(
+    arm_endpoint: RunningEmulator,
+) -> None:
+    long_id = f"{RG}/{'g' * 90}/providers/Microsoft.Compute/images/{'i' * 80}"
+    assert len(long_id) > 256  # ARM's longest tag value
+    seed(arm_endpoint)
+    arm_endpoint.emulator.seed_image(long_id, location="eastus", hyper_v_generation="V2")
+    gallery.ensure_definition(GALLERY, definition(), "eastus")
+    started = gallery.start_version(GALLERY, image_plan(long_id), "mig-1")
+    assert started.provisioning_state == "Creating"
+    tags = gallery.get_version(GALLERY, "web", "1.0.0").tags
+    assert "galleryMigrator.source" not in tags
+    assert tags["galleryMigrator.sourceFingerprint"]
+
+
 def test_version_taken_by_another_source(arm_endpoint: RunningEmulator) -> None:
     seed(arm_endpoint)
     gallery.ensure_definition(GALLERY, definition(), "eastus")
