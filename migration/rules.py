@@ -14,16 +14,17 @@ MAX_REPLICAS = 100
 DEPLOYMENTS_PER_REPLICA = 20
 STORAGE_ACCOUNT_TYPES = ("Standard_LRS", "Standard_ZRS", "Premium_LRS", "PremiumV2_LRS")
 
-_GALLERY_NAME = re.compile(r"^[A-Za-z0-9_.]{1,80}$")
-_DEFINITION_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9_.-]{0,78}[A-Za-z0-9_])?$")
-_IDENTIFIER_PART = re.compile(r"^[A-Za-z0-9._-]+$")
-_VERSION = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
-_REGION = re.compile(r"^[a-z][a-z0-9]{1,40}$")
+_GALLERY_NAME = re.compile(r"[A-Za-z0-9_.]{1,80}")
+_DEFINITION_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9_.-]{0,78}[A-Za-z0-9_])?")
+_IDENTIFIER_PART = re.compile(r"[A-Za-z0-9._-]+")
+# ASCII digits only: \d would take other scripts' digits, which ARM refuses.
+_VERSION = re.compile(r"([0-9]+)\.([0-9]+)\.([0-9]+)")
+_REGION = re.compile(r"[a-z][a-z0-9]{1,40}")
 IDENTIFIER_LIMITS = {"publisher": 128, "offer": 64, "sku": 64}
 
 
 def gallery_name_error(name: str) -> str | None:
-    if _GALLERY_NAME.match(name):
+    if _GALLERY_NAME.fullmatch(name):
         return None
     return (
         f"Gallery name '{name}' is invalid: use up to 80 letters, digits, underscores and "
@@ -32,7 +33,7 @@ def gallery_name_error(name: str) -> str | None:
 
 
 def definition_name_error(name: str) -> str | None:
-    if _DEFINITION_NAME.match(name):
+    if _DEFINITION_NAME.fullmatch(name):
         return None
     return (
         f"Gallery image name '{name}' is invalid: use up to 80 letters, digits, underscores, "
@@ -46,7 +47,7 @@ def identifier_part_error(part: str, value: str) -> str | None:
         return f"The {part} must not be empty."
     if len(value) > limit:
         return f"The {part} '{value}' is longer than {limit} characters."
-    if not _IDENTIFIER_PART.match(value) or value.endswith("."):
+    if not _IDENTIFIER_PART.fullmatch(value) or value.endswith("."):
         return (
             f"The {part} '{value}' is invalid: use letters, digits, dashes, underscores and "
             "periods, not ending with a period."
@@ -56,8 +57,9 @@ def identifier_part_error(part: str, value: str) -> str | None:
 
 def parse_version(name: str) -> tuple[int, int, int] | None:
     """``Major.Minor.Patch`` as three 32-bit integers, or ``None`` if it is not one."""
-    match = _VERSION.match(name)
-    if not match:
+    match = _VERSION.fullmatch(name)
+    # Over ten digits is over 2**31 anyway, and int() of thousands of digits raises.
+    if not match or any(len(part) > 10 for part in match.groups()):
         return None
     parts = (int(match[1]), int(match[2]), int(match[3]))
     if any(part > MAX_VERSION_PART for part in parts):
@@ -84,7 +86,7 @@ def normalize_region(name: str) -> str:
 
 
 def region_name_error(name: str) -> str | None:
-    if _REGION.match(normalize_region(name)):
+    if _REGION.fullmatch(normalize_region(name)):
         return None
     return f"'{name}' is not an Azure region name (expected a name like 'westus2')."
 

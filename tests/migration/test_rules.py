@@ -37,7 +37,20 @@ def test_version_names(name: str, parts: tuple[int, int, int]) -> None:
     assert rules.parse_version(name) == parts
 
 
-@pytest.mark.parametrize("name", ["1.0", "1.0.0.0", "1.0.2147483648", "a.b.c", "-1.0.0", ""])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "1.0",
+        "1.0.0.0",
+        "1.0.2147483648",
+        "a.b.c",
+        "-1.0.0",
+        "",
+        "\u0661.\u0660.\u0660",  # Arabic-Indic digits
+        "1.0.0\n",
+        "1.0." + "9" * 5000,
+    ],
+)
 def test_invalid_version_names(name: str) -> None:
     assert rules.version_name_error(name) is not None
 
