@@ -154,30 +154,15 @@ class MigrationRequest(_Model):
         limit = _context(info).get("max_images", 50)
         if len(images) > limit:
             raise ValueError(f"at most {limit} images per request; split the work")
-        seen: dict[str, int] = {}
-        taken: dict[tuple[str, str], int] = {}
-        for index, image in enumerate(images):
-            key = image.source.lower()
-            if key in seen:
-                raise ValueError(f"images[{index}] repeats the source of images[{seen[key]}]")
-            seen[key] = index
-            if image.definition.name and image.version:
-                slot = (image.definition.name.lower(), image.version)
-                if slot in taken:
-                    raise ValueError(
-                        f"images[{index}] and images[{taken[slot]}] both ask for version "
-                        f"{image.version} of definition {image.definition.name}"
-                    )
-                taken[slot] = index
         return images
 
-    @field_validator("target_regions")
-    @classmethod
-    def _regions(cls, regions: list[TargetRegion]) -> list[TargetRegion]:
-        names = [region.name for region in regions]
-        if len(set(names)) != len(names):
-            raise ValueError("Duplicate regions are not allowed in target publishing regions.")
-        return regions
+    @model_validator(mode="after")
+    def _unique(self, info: ValidationInfo) -> MigrationRequest:
+        # parse_request reports each repeat at its own path, valid items or not; this guards
+        # a model built any other way.
+        if not _context(info).get("repeats_checked") and (found := repeats(self.to_json())):
+            raise ValueError("; ".join(f"{e.field}: {e.message}" for e in found))
+        return self
 
     @field_validator("storage_account_type")
     @classmethod
@@ -253,11 +238,91 @@ def parse_request(
             raise RequestInvalid([FieldError(field="", message=f"not JSON: {error}")]) from None
     if not isinstance(body, dict):
         raise RequestInvalid([FieldError(field="", message="the body must be a JSON object")])
-    context = {"now": now, "max_images": max_images, "max_approval_timeout": max_approval_timeout}
+    context = {
+        "now": now,
+        "max_images": max_images,
+        "max_approval_timeout": max_approval_timeout,
+        "repeats_checked": True,
+    }
+    found = repeats(body)
     try:
-        return MigrationRequest.model_validate(body, context=context)
+        request = MigrationRequest.model_validate(body, context=context)
     except ValidationError as error:
-        raise RequestInvalid(field_errors(error)) from None
+        raise RequestInvalid(field_errors(error) + found) from None
+    if found:
+        raise RequestInvalid(found)
+    return request
+
+
+def repeats(body: dict[str, Any]) -> list[FieldError]:
+    """Each item that repeats an earlier one: a source, a definition's version, a region.
+
+    Read from the raw JSON so that one bad item does not hide the repeats of the others.
+    """
+    found: list[FieldError] = []
+    images = _member(body, "images")
+    sources: dict[str, int] = {}
+    slots: dict[tuple[str, str], int] = {}
+    for index, image in enumerate(images if isinstance(images, list) else []):
+        if not isinstance(image, dict):
+            continue
+        source = image.get("source")
+        if isinstance(source, str):
+            key = _source_key(source)
+            if key in sources:
+                found.append(
+                    FieldError(
+                        field=f"images[{index}].source",
+                        message=f"repeats the source of images[{sources[key]}]",
+                    )
+                )
+            else:
+                sources[key] = index
+        definition, version = image.get("definition"), image.get("version")
+        name = definition.get("name") if isinstance(definition, dict) else None
+        if isinstance(name, str) and isinstance(version, str) and name.strip():
+            slot = (name.strip().lower(), version.strip())
+            if slot in slots:
+                found.append(
+                    FieldError(
+                        field=f"images[{index}].version",
+                        message=f"images[{slots[slot]}] already asks for version "
+                        f"{slot[1]} of definition {name.strip()}",
+                    )
+                )
+            else:
+                slots[slot] = index
+    regions = _member(body, "targetRegions")
+    names: set[str] = set()
+    for index, region in enumerate(regions if isinstance(regions, list) else []):
+        name = region.get("name") if isinstance(region, dict) else None
+        if not isinstance(name, str):
+            continue
+        key = rules.normalize_region(name)
+        if key in names:
+            found.append(
+                FieldError(
+                    field=f"targetRegions[{index}].name",
+                    message="Duplicate regions are not allowed in target publishing regions.",
+                )
+            )
+        names.add(key)
+    return found
+
+
+def _member(body: dict[str, Any], alias: str) -> Any:
+    # Requests may use the camelCase alias or the field's own name (populate_by_name).
+    return body.get(alias, body.get(_SNAKE.get(alias, alias)))
+
+
+_SNAKE = {"targetRegions": "target_regions"}
+
+
+def _source_key(source: str) -> str:
+    try:
+        return parse_image_id(source).id.lower()
+    except ResourceIdError:
+        return source.strip().lower()
 
 
 def field_errors(error: ValidationError) -> list[FieldError]:

@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from migration.request import DeleteSource, RequestInvalid, parse_request
+from migration.request import DeleteSource, MigrationRequest, RequestInvalid, parse_request
 from tests.migration.factories import GALLERY, image_id, request_body
 
 NOW = datetime(2026, 11, 22, tzinfo=UTC)
@@ -96,13 +96,28 @@ def test_duplicate_sources_are_refused_whatever_their_casing() -> None:
             image_id("web"), image_id("web").upper().replace("SUBSCRIPTIONS", "subscriptions")
         )
     )
-    assert "repeats the source of images[0]" in found["images"]
+    assert found["images[1].source"] == "repeats the source of images[0]"
+
+
+def test_every_repeat_is_named_beside_other_bad_items() -> None:
+    body = request_body(
+        image_id("a"), image_id("a"), image_id("b"), image_id("b"), "not an image id"
+    )
+    body["targetRegions"] = [{"name": "eastus"}, {"name": "East US"}, {"name": "westus2"}]
+    body["targetRegions"][2]["replicaCount"] = 0
+    found = errors_of(body)
+    assert found["images[1].source"] == "repeats the source of images[0]"
+    assert found["images[3].source"] == "repeats the source of images[2]"
+    assert "images[4].source" in found
+    assert "targetRegions[1].name" in found
+    assert "targetRegions[2].replicaCount" in found
 
 
 def test_duplicate_regions_use_azures_words() -> None:
     found = errors_of(request_body(targetRegions=[{"name": "westus2"}, {"name": "West US 2"}]))
     assert (
-        found["targetRegions"] == "Duplicate regions are not allowed in target publishing regions."
+        found["targetRegions[1].name"]
+        == "Duplicate regions are not allowed in target publishing regions."
     )
 
 
@@ -110,7 +125,14 @@ def test_the_same_version_twice_is_refused() -> None:
     body = request_body(image_id("a"), image_id("b"))
     for item in body["images"]:
         item.update({"definition": {"name": "web"}, "version": "1.0.0"})
-    assert "both ask for version 1.0.0" in errors_of(body)["images"]
+    assert "already asks for version 1.0.0" in errors_of(body)["images[1].version"]
+
+
+def test_a_model_built_without_parse_request_still_refuses_repeats() -> None:
+    body = parse_request(request_body(image_id("a")), now=NOW).to_json()
+    body["images"].append(dict(body["images"][0]))
+    with pytest.raises(ValueError, match=r"images\[1\].source: repeats the source"):
+        MigrationRequest.model_validate(body)
 
 
 def test_deployments_become_replicas() -> None:
