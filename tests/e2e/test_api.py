@@ -33,7 +33,12 @@ async def test_bad_request_names_every_field_and_starts_nothing(stack: Stack) ->
     assert answer.content_type == PROBLEM
     assert answer.body["status"] == 400
     fields = {e["field"] for e in answer.body["errors"]}
-    assert fields == {"images", "targetRegions[0].replicaCount", "endOfLifeDate", "deleteSource"}
+    assert fields == {
+        "images[1].source",
+        "targetRegions[0].replicaCount",
+        "endOfLifeDate",
+        "deleteSource",
+    }
     listed = await stack.call("GET", "migrations")
     assert listed.body["migrations"] == []
     assert stack.host.get_status(claim_id(WEB)) is None
@@ -47,15 +52,21 @@ async def test_a_body_that_is_not_json(stack: Stack) -> None:
 
 
 @pytest.mark.parametrize(
-    "app_settings",
-    [{"ALLOWED_SCOPES": f"/subscriptions/{SUBSCRIPTION}/resourceGroups/gallery-rg"}],
+    ("app_settings", "outside"),
+    [
+        (
+            {"ALLOWED_SCOPES": f"/subscriptions/{SUBSCRIPTION}/resourceGroups/gallery-rg"},
+            "images[0].source",
+        ),
+        ({"ALLOWED_SCOPES": f"/subscriptions/{SUBSCRIPTION}/resourceGroups/images-rg"}, "gallery"),
+    ],
 )
-async def test_out_of_scope_resources_are_forbidden(stack: Stack) -> None:
+async def test_out_of_scope_resources_are_forbidden(stack: Stack, outside: str) -> None:
     answer = await stack.call("POST", "migrations", request())
     plan = await stack.call("POST", "migrations/plan", request())
     assert answer.status == 403
     assert answer.content_type == PROBLEM
-    assert [e["field"] for e in answer.body["errors"]] == ["images[0].source"]
+    assert [e["field"] for e in answer.body["errors"]] == [outside]
     assert plan.status == 403
     assert writes(stack) == 0
 

@@ -147,13 +147,14 @@ async def test_validation_handshake(eg_stack: Stack) -> None:
         assert (await r.json()) == {"validationResponse": "512d38b6-c7b8-40c8-89fe-f46f9e9622b6"}
 
 
-async def test_an_image_outside_the_allowed_scopes_is_ignored(
-    caplog: pytest.LogCaptureFixture,
+@pytest.mark.parametrize("allowed", ["gallery-rg", "images-rg"])
+async def test_an_event_with_a_resource_outside_the_allowed_scopes_is_ignored(
+    caplog: pytest.LogCaptureFixture, allowed: str
 ) -> None:
     caplog.set_level(logging.INFO)
     port = free_port()
     config = EmulatorConfig(event_grid_webhook=f"http://127.0.0.1:{port}{WEBHOOK}")
-    scoped = {**POLICY, "ALLOWED_SCOPES": f"{RG}/gallery-rg"}
+    scoped = {**POLICY, "ALLOWED_SCOPES": f"{RG}/{allowed}"}
     async with open_stack(scoped, config, host_port=port) as stack:
         await write_image(stack, NEW, migrateToGallery="true")
         assert await migrations(stack) == []

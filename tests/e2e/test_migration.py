@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -58,12 +59,15 @@ async def test_migration_with_approval(stack: Stack) -> None:
         "westus2": "Completed",
     }
 
+    approved_at = stack.clock.now()
     approved = await stack.call(
         "POST", f"migrations/{migration_id}/approve", {"by": "ana", "reason": "smoke-tested"}
     )
     assert approved.status == 202
     final = await stack.finish(migration_id)
     assert final["runtimeStatus"] == "Completed"
+    # The approval timer lost the race and was cancelled: nothing waited for its three days.
+    assert stack.clock.now() - approved_at < timedelta(hours=1)
     result = image(final)
     assert result["phase"] == "deleted"
     assert result["sourceDeleted"] is True
