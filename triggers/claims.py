@@ -39,7 +39,9 @@ async def acquire(
 ) -> Conflict | None:
     """Claim every source for ``migration_id``, or none of them and say who holds which."""
     held: list[str] = []
-    for source in sources:
+    # One global order: two requests for the same sources in different orders cannot each
+    # take one and both be refused.
+    for source in sorted(sources, key=claim_id):
         claim = claim_id(source)
         found = await client.get_status(claim, show_input=True)
         holder = _holder(found)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -87,6 +88,14 @@ async def test_a_second_migration_of_a_source_waits_its_turn(stack: Stack) -> No
     await stack.finish(other)
     again = await stack.start(request(deleteSource="never"))
     assert (await stack.finish(again))["runtimeStatus"] == "Completed"
+
+
+async def test_requests_for_the_same_sources_in_any_order_let_one_through(stack: Stack) -> None:
+    answers = await asyncio.gather(
+        stack.call("POST", "migrations", request(WEB, APP, deleteSource="never")),
+        stack.call("POST", "migrations", request(APP, WEB, deleteSource="never")),
+    )
+    assert sorted(answer.status for answer in answers) == [202, 409]
 
 
 async def test_a_claim_left_by_a_terminated_migration_is_released(stack: Stack) -> None:
