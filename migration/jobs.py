@@ -86,4 +86,5 @@ def claim_id(source: str) -> str:
 
 
 def watcher_id(migration_id: str) -> str:
-    return f"{migration_id}:replication"
+    # Its own prefix: a listing of migrations by prefix must not spend its page on watchers.
+    return f"watch-{migration_id}"

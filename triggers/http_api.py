@@ -151,11 +151,13 @@ async def get_migration(
 async def list_migrations(
     req: func.HttpRequest, client: df.DurableOrchestrationClient
 ) -> func.HttpResponse:
-    wanted, top, errors = _list_query(req)
+    wanted, top, since, errors = _list_query(req)
     if errors:
         return problems.invalid(errors, "The query is not valid")
     found = await client.get_status_by(
-        instance_id_prefix=starting.MIGRATION_PREFIX, runtime_status=wanted or None
+        created_time_from=since,
+        instance_id_prefix=starting.MIGRATION_PREFIX,
+        runtime_status=wanted or None,
     )
     mine = [s for s in found if s.name == ORCHESTRATOR]
     mine.sort(key=lambda s: s.created_time or datetime.min.replace(tzinfo=UTC), reverse=True)
@@ -165,7 +167,7 @@ async def list_migrations(
 
 def _list_query(
     req: func.HttpRequest,
-) -> tuple[list[df.OrchestrationRuntimeStatus], int, list[FieldError]]:
+) -> tuple[list[df.OrchestrationRuntimeStatus], int, datetime | None, list[FieldError]]:
     errors = []
     wanted: list[df.OrchestrationRuntimeStatus] = []
     for name in filter(None, (req.params.get("runtimeStatus") or "").split(",")):
@@ -180,7 +182,17 @@ def _list_query(
             top = int(raw)
         else:
             errors.append(FieldError(field="top", message=f"a number from 1 to {MAX_LIST}"))
-    return wanted, top, errors
+    since = None
+    if created_after := req.params.get("createdAfter"):
+        try:
+            since = datetime.fromisoformat(created_after)
+        except ValueError:
+            errors.append(
+                FieldError(field="createdAfter", message="an ISO 8601 date or date and time")
+            )
+        else:
+            since = since if since.tzinfo else since.replace(tzinfo=UTC)
+    return wanted, top, since, errors
 
 
 class DecisionBody(BaseModel):

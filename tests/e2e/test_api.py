@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 
 from emulator.testing import SUBSCRIPTION
-from migration.jobs import claim_id
+from migration.jobs import claim_id, watcher_id
 from tests.e2e.test_migration import APP, WEB, request
 from tests.stack import GALLERY, Stack, image_id
 
@@ -132,7 +133,7 @@ async def test_status_and_list(stack: Stack) -> None:
     assert unknown.content_type == PROBLEM
     # Internal instances (claims, the replication watcher) are not migrations.
     assert (await stack.call("GET", f"migrations/{claim_id(WEB)}")).status == 404
-    assert (await stack.call("GET", f"migrations/{migration_id}:replication")).status == 404
+    assert (await stack.call("GET", f"migrations/{watcher_id(migration_id)}")).status == 404
     running = await stack.call("GET", "migrations?runtimeStatus=Running,Pending")
     assert [m["id"] for m in running.body["migrations"]] == [migration_id]
     await stack.finish(migration_id)
@@ -140,9 +141,14 @@ async def test_status_and_list(stack: Stack) -> None:
     item = listed.body["migrations"][0]
     assert (item["id"], item["runtimeStatus"], item["images"]) == (migration_id, "Completed", 1)
     assert item["summary"] == {"kept": 1}
-    bad = await stack.call("GET", "migrations?runtimeStatus=Sleeping&top=0")
+    after = (stack.clock.now() + timedelta(minutes=1)).isoformat()
+    later = await stack.call("GET", "migrations?" + urlencode({"createdAfter": after}))
+    assert later.body["migrations"] == []
+    since = await stack.call("GET", "migrations?createdAfter=2000-01-01")
+    assert [m["id"] for m in since.body["migrations"]] == [migration_id]
+    bad = await stack.call("GET", "migrations?runtimeStatus=Sleeping&top=0&createdAfter=soon")
     assert bad.status == 400
-    assert {e["field"] for e in bad.body["errors"]} == {"runtimeStatus", "top"}
+    assert {e["field"] for e in bad.body["errors"]} == {"runtimeStatus", "top", "createdAfter"}
 
 
 async def test_decisions_are_checked(stack: Stack) -> None:
