@@ -633,8 +633,11 @@ class Engine:
         if EventType.EXECUTION_TERMINATED in kinds:
             terminated = batch[kinds.index(EventType.EXECUTION_TERMINATED)]
             reason = terminated.event.get("Input")
+            # Terminated before it ever ran: its history still starts with ExecutionStarted.
+            first = [m.event for m in batch if m.event["EventType"] == EventType.EXECUTION_STARTED]
             new_events = [
                 h.orchestrator_started(now),
+                *first[:1],
                 terminated.event,
                 h.execution_completed(now, OrchestrationStatus.Terminated, reason),
                 h.orchestrator_completed(now),
@@ -676,6 +679,9 @@ class Engine:
             self._commit_plain(instance, batch + stale, [], now)
             return
 
+        # An execution's history starts with ExecutionStarted even when events raised during
+        # the episode that continued it as new were queued ahead of it (a stable sort).
+        events.sort(key=lambda e: e["EventType"] != EventType.EXECUTION_STARTED)
         new_events = [h.orchestrator_started(now), *events]
         orchestrator = self._orchestrators.get(instance.name.lower())
         if orchestrator is None:

@@ -355,7 +355,9 @@ class EpisodeReplayer:
         key = name.lower()
         waiting = self._waiting_events.get(key)
         if waiting:
-            waiting.popleft().resolve()
+            # The newest waiter takes it, as DurableTask and the SDK do: in a task_any loop the
+            # older waiters belong to rounds that are already over.
+            waiting.pop().resolve()
         else:
             self._buffered_events.setdefault(key, deque()).append(payload)
 

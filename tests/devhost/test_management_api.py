@@ -178,6 +178,19 @@ async def test_terminate(patterns: RunningHost) -> None:
         assert response.status == 404
 
 
+async def test_terminating_an_instance_before_it_runs_keeps_its_start(
+    patterns: RunningHost,
+) -> None:
+    engine = patterns.host.engine
+    instance_id = engine.start_instance("waits_for_go", None, None)
+    engine.terminate(instance_id, "never mind")
+    await patterns.host.run_until_idle()
+    found = patterns.host.get_status(instance_id, show_history=True)
+    assert found is not None
+    assert found["runtimeStatus"] == "Terminated"
+    assert found["historyEvents"][0]["EventType"] == "ExecutionStarted"
+
+
 async def test_suspend_buffers_events_and_resume_runs_them_in_one_episode(
     patterns: RunningHost,
 ) -> None:
@@ -186,7 +199,8 @@ async def test_suspend_buffers_events_and_resume_runs_them_in_one_episode(
     await patterns.host.run_until_idle()
     await client_op(patterns, "suspend", instance_id)
     await patterns.host.run_until_idle()
-    assert (await status(patterns, instance_id))[1]["runtimeStatus"] == "Suspended"
+    code, suspended = await status(patterns, instance_id)
+    assert (code, suspended["runtimeStatus"]) == (202, "Suspended")
     replays = patterns.host.instance_stats(instance_id).replays
     go = started["sendEventPostUri"].replace("{eventName}", "go")
     for value in (1, 2):

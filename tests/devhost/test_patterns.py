@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 
@@ -217,3 +218,63 @@ async def test_inputs_and_outputs_keep_their_json_types(patterns: RunningHost) -
             "echoed": value,
             "same_type": type(value).__name__,
         }, value
+
+
+async def raise_over_http(
+    patterns: RunningHost, started: dict[str, Any], name: str, value: Any
+) -> None:
+    url = started["sendEventPostUri"].replace("{eventName}", name)
+    async with patterns.http.post(url, json=value) as response:
+        assert response.status == 202
+
+
+async def test_an_event_wakes_the_newest_waiter_of_its_name(patterns: RunningHost) -> None:
+    started = await start(patterns, "event_loop")
+    await patterns.host.run_until_idle()
+    await raise_over_http(patterns, started, "x", 1)
+    await patterns.host.run_until_idle()
+    # Round one's "y" waiter is still open but abandoned; round two's must take the event.
+    await raise_over_http(patterns, started, "y", 2)
+    await patterns.host.run_until_idle()
+    _, final = await status(patterns, started["id"])
+    assert (final["runtimeStatus"], final["output"]) == ("Completed", {"seen": [1], "done": 2})
+
+
+async def test_an_event_that_arrives_before_its_wait_is_kept_for_it(patterns: RunningHost) -> None:
+    started = await start(patterns, "late_waiter")
+    await patterns.host.run_until_idle()
+    await raise_over_http(patterns, started, "go", "early")
+    await patterns.host.run_until_idle()
+    assert (await status(patterns, started["id"]))[1]["runtimeStatus"] == "Running"
+    assert await patterns.host.advance_to_next_timer() is True
+    _, final = await status(patterns, started["id"])
+    assert (final["runtimeStatus"], final["output"]) == ("Completed", "early")
+
+
+async def test_sub_orchestration_with_retry(patterns: RunningHost) -> None:
+    instance_id, final = await run(patterns, "parent_with_retry")
+    assert (final["runtimeStatus"], final["output"]) == ("Completed", "succeeded on attempt 2")
+    assert patterns.host.app_module.CALLS["child-key"] == 2
+    types = history_types(patterns, instance_id)
+    assert types.count("SubOrchestrationInstanceFailed") == 1
+    assert types.count("SubOrchestrationInstanceCompleted") == 1
+    assert patterns.clock.now() == DEFAULT_START + timedelta(seconds=10)
+
+
+async def test_a_new_execution_starts_its_history_with_execution_started(
+    patterns: RunningHost,
+) -> None:
+    app = patterns.host.app_module
+    app.GATE.clear()
+    app.BLOCKED.clear()
+    started = await start(patterns, "gated_relay", 0)
+    await patterns.host.run_until_idle()
+    await raise_over_http(patterns, started, "ev", "first")
+    # Raised while the episode that continues as new is still running: it goes to the next.
+    assert await asyncio.to_thread(app.BLOCKED.wait, 30)
+    await raise_over_http(patterns, started, "ev", "second")
+    app.GATE.set()
+    await patterns.host.run_until_idle()
+    _, final = await status(patterns, started["id"])
+    assert final["output"] == {"generation": 1, "event": "second"}
+    assert history_types(patterns, started["id"])[0] == "ExecutionStarted"

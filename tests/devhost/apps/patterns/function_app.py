@@ -5,6 +5,7 @@ It is written as any v2 app is, against azure-functions and azure-functions-dura
 
 import json
 import logging
+import threading
 from datetime import timedelta
 
 import azure.durable_functions as df
@@ -15,6 +16,9 @@ app = df.DFApp(http_auth_level=func.AuthLevel.FUNCTION)
 # Side effects the tests look at (activities really ran, and how often).
 CALLS: dict[str, int] = {}
 REPLAYS: dict[str, int] = {}
+# Lets a test raise an event while an orchestrator is mid-episode (see gated_relay).
+GATE = threading.Event()
+BLOCKED = threading.Event()
 
 
 # -- starters and client operations, all through the SDK's DurableOrchestrationClient ----------
@@ -245,6 +249,49 @@ def waits_for_go(context: df.DurableOrchestrationContext):
     second = yield context.wait_for_external_event("go")
     greeting = yield context.call_activity("hello", "resumed")
     return {"events": [first, second], "greeting": greeting}
+
+
+@app.orchestration_trigger(context_name="context")
+def event_loop(context: df.DurableOrchestrationContext):
+    # Each round makes new waiters; the last round's "y" waiter is abandoned, not the one to wake.
+    seen = []
+    while True:
+        x = context.wait_for_external_event("x")
+        y = context.wait_for_external_event("y")
+        winner = yield context.task_any([x, y])
+        if winner == y:
+            return {"seen": seen, "done": winner.result}
+        seen.append(winner.result)
+        yield context.call_activity("hello", str(winner.result))
+
+
+@app.orchestration_trigger(context_name="context")
+def late_waiter(context: df.DurableOrchestrationContext):
+    yield context.create_timer(context.current_utc_datetime + timedelta(minutes=5))
+    return (yield context.wait_for_external_event("go"))
+
+
+@app.orchestration_trigger(context_name="context")
+def parent_with_retry(context: df.DurableOrchestrationContext):
+    options = df.RetryOptions(first_retry_interval_in_milliseconds=10_000, max_number_of_attempts=3)
+    return (yield context.call_sub_orchestrator_with_retry("flaky_child", options, "child-key"))
+
+
+@app.orchestration_trigger(context_name="context")
+def flaky_child(context: df.DurableOrchestrationContext):
+    return (yield context.call_activity("flaky", {"key": context.get_input(), "succeed_on": 2}))
+
+
+@app.orchestration_trigger(context_name="context")
+def gated_relay(context: df.DurableOrchestrationContext):
+    generation = context.get_input() or 0
+    event = yield context.wait_for_external_event("ev")
+    if generation == 0:
+        BLOCKED.set()
+        GATE.wait(30)
+        context.continue_as_new(1)
+        return None
+    return {"generation": generation, "event": event}
 
 
 @app.orchestration_trigger(context_name="context")
