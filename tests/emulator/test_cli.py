@@ -97,11 +97,10 @@ def test_cli_seeds_and_runs_a_virtual_clock(tmp_path: Path) -> None:
     assert advanced.body["now"] > before["now"]
 
 
-def test_cli_rejects_an_invalid_seed(tmp_path: Path) -> None:
-    seed = tmp_path / "seed.json"
-    seed.write_text(json.dumps({"images": [{"id": IMAGE_ID, "location": "moon"}]}))
+def refused(flag: str, path: Path) -> str:
+    """Start the CLI with a bad file; it must exit 2 at once and say why on stderr."""
     result = subprocess.run(
-        [sys.executable, "-m", "emulator", "--port", "0", "--seed", str(seed)],
+        [sys.executable, "-m", "emulator", "--port", "0", flag, str(path)],
         cwd=ROOT,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
         capture_output=True,
@@ -109,23 +108,20 @@ def test_cli_rejects_an_invalid_seed(tmp_path: Path) -> None:
         timeout=30,
     )
     assert result.returncode == 2
-    assert "moon" in result.stderr
     assert "Traceback" not in result.stderr
+    return result.stderr
+
+
+def test_cli_rejects_an_invalid_seed(tmp_path: Path) -> None:
+    seed = tmp_path / "seed.json"
+    seed.write_text(json.dumps({"images": [{"id": IMAGE_ID, "location": "moon"}]}))
+    assert "moon" in refused("--seed", seed)
 
 
 def test_cli_rejects_a_bad_fault_file(tmp_path: Path) -> None:
     faults = tmp_path / "faults.json"
     faults.write_text('{"error_rate": 7}')
-    result = subprocess.run(
-        [sys.executable, "-m", "emulator", "--port", "0", "--faults", str(faults)],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
-    assert result.returncode == 2
-    assert "error_rate" in result.stderr
+    assert "error_rate" in refused("--faults", faults)
 
 
 def test_flags_build_the_configuration(tmp_path: Path) -> None:
