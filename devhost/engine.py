@@ -117,6 +117,25 @@ class Instance:
     def is_terminal(self) -> bool:
         return self.status in h.TERMINAL_STATUSES
 
+    @classmethod
+    def from_row(cls, row: InstanceRow, history_length: int) -> Instance:
+        return cls(
+            instance_id=row.instance_id,
+            name=row.name,
+            execution_id=row.execution_id,
+            status=OrchestrationStatus(row.status),
+            input=row.input,
+            output=row.output,
+            custom_status=row.custom_status,
+            created_time=h.parse_timestamp(row.created_time),
+            last_updated_time=h.parse_timestamp(row.last_updated_time),
+            parent=None if row.parent is None else json.loads(row.parent),
+            failure_details=row.failure_details,
+            episodes=row.episodes,
+            cpu_seconds=row.cpu_seconds,
+            history_length=history_length,
+        )
+
     def row(self) -> InstanceRow:
         return InstanceRow(
             instance_id=self.instance_id,
@@ -233,22 +252,7 @@ class Engine:
         """Load the store: instances, queued messages, unfinished activities and timers."""
         lengths = self._store.history_lengths()
         for row in self._store.instances():
-            instance = Instance(
-                instance_id=row.instance_id,
-                name=row.name,
-                execution_id=row.execution_id,
-                status=OrchestrationStatus(row.status),
-                input=row.input,
-                output=row.output,
-                custom_status=row.custom_status,
-                created_time=h.parse_timestamp(row.created_time),
-                last_updated_time=h.parse_timestamp(row.last_updated_time),
-                parent=None if row.parent is None else json.loads(row.parent),
-                failure_details=row.failure_details,
-                episodes=row.episodes,
-                cpu_seconds=row.cpu_seconds,
-                history_length=lengths.get(row.instance_id, 0),
-            )
+            instance = Instance.from_row(row, lengths.get(row.instance_id, 0))
             self._instances[instance.instance_id] = instance
         for message in self._store.messages():
             target = self._instances.get(message.instance_id)

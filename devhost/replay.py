@@ -207,7 +207,7 @@ def _completed() -> _Future:
     return future
 
 
-_Coroutine = Generator[_Future, bool, None]
+_Coroutine = Generator[_Future, bool | None, None]
 
 
 @dataclass(frozen=True)
@@ -587,7 +587,9 @@ class EpisodeReplayer:
     def _spawn(self, coroutine: _Coroutine) -> _Future:
         result = _Future()
 
-        def step(failed: bool) -> None:
+        # The first send is None, which starts a fresh generator; later sends carry whether the
+        # awaited task failed.
+        def step(failed: bool | None) -> None:
             # Loop rather than recurse while awaited tasks are already complete: a long history
             # replays thousands of completed awaits in a row.
             while True:
@@ -609,26 +611,7 @@ class EpisodeReplayer:
                 awaited.on_done(lambda future: step(future.failed))
                 return
 
-        # A fresh generator must be started with None; later sends carry the awaited outcome.
-        def start() -> None:
-            try:
-                awaited = next(coroutine)
-            except StopIteration:
-                result.resolve()
-                return
-            except _TaskFaulted:
-                result.resolve(failed=True)
-                return
-            except _ProgramFault as fault:
-                self._fault = fault
-                result.resolve(failed=True)
-                return
-            if awaited.done:
-                step(awaited.failed)
-            else:
-                awaited.on_done(lambda future: step(future.failed))
-
-        start()
+        step(None)
         return result
 
     def _decision(self, task_id: int, action: _ScheduledAction) -> Decision:
