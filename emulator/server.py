@@ -18,7 +18,7 @@ from emulator.faults import FaultInjector
 from emulator.records import Delivery, Recorder, RequestRecord, StateEvent
 from emulator.routes import build_app
 from emulator.seeding import SeedData, SeedImage, image_body
-from emulator.service import ComputeService, check_seed_gallery, check_seed_image
+from emulator.service import ComputeService, seed_gallery_target, seed_image_spec
 from emulator.throttling import Throttler
 from simclock import Clock, RealClock, VirtualClock
 
@@ -192,9 +192,9 @@ class Emulator:
     def seed(self, data: SeedData) -> None:
         """Create everything in ``data``, or nothing: ``ValueError`` names what is invalid."""
         for gallery in data.galleries:
-            check_seed_gallery(gallery.id, gallery.location)
+            seed_gallery_target(gallery.id, gallery.location)  # raises on what cannot be seeded
         for image in data.images:
-            check_seed_image(image.id, image_body(image))
+            seed_image_spec(image.id, image_body(image))
         for gallery in data.galleries:
             self.seed_gallery(gallery.id, gallery.location, tags=gallery.tags, **gallery.properties)
         for image in data.images:

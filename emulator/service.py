@@ -946,8 +946,8 @@ class ComputeService:
         tags: dict[str, str],
         now: datetime,
     ) -> dict[str, Any]:
-        parsed, region = _seed_gallery_target(resource_id, location)
-        assert parsed.resource_group is not None  # checked by _seed_gallery_target
+        parsed, region = seed_gallery_target(resource_id, location)
+        assert parsed.resource_group is not None  # checked by seed_gallery_target
         with self.lock:
             self.settle(now)
             gallery = Gallery(
@@ -968,7 +968,7 @@ class ComputeService:
     def seed_image(
         self, resource_id: str, spec_body: dict[str, Any], now: datetime
     ) -> dict[str, Any]:
-        sub, rg, name, spec = _seed_image_spec(resource_id, spec_body)
+        sub, rg, name, spec = seed_image_spec(resource_id, spec_body)
         with self.lock:
             self.settle(now)
             image = self._new_image(ids.image_id(sub, rg, name), name, sub, rg, spec, now)
@@ -978,7 +978,7 @@ class ComputeService:
             return image.render()
 
 
-def _seed_gallery_target(resource_id: str, location: str) -> tuple[ids.ParsedId, Region]:
+def seed_gallery_target(resource_id: str, location: str) -> tuple[ids.ParsedId, Region]:
     """Where a seeded gallery goes; ``ValueError`` (never an ARM error) when it cannot."""
     parsed = ids.parse_id(resource_id)
     if (
@@ -994,7 +994,7 @@ def _seed_gallery_target(resource_id: str, location: str) -> tuple[ids.ParsedId,
         raise ValueError(f"{resource_id}: {exc.message}") from exc
 
 
-def _seed_image_spec(
+def seed_image_spec(
     resource_id: str, spec_body: dict[str, Any]
 ) -> tuple[str, str, str, rules.ImageSpec]:
     """A seeded image's subscription, group, name and spec; ``ValueError`` when it is invalid."""
@@ -1007,14 +1007,6 @@ def _seed_image_spec(
         return sub, rg, name, rules.image_spec(ImageBody.model_validate(spec_body), spec_body)
     except ArmError as exc:
         raise ValueError(f"{resource_id}: {exc.message}") from exc
-
-
-def check_seed_gallery(resource_id: str, location: str) -> None:
-    _seed_gallery_target(resource_id, location)
-
-
-def check_seed_image(resource_id: str, spec_body: dict[str, Any]) -> None:
-    _seed_image_spec(resource_id, spec_body)
 
 
 def _in_flight(resource: Tracked) -> Operation | None:
