@@ -57,7 +57,13 @@ class MigrationInput(Data):
     def parsed_request(self) -> MigrationRequest:
         # Validated once by the starter; here "now" is pinned so that a replay months later
         # does not reject an end-of-life date that has since passed.
-        context = {"now": _EPOCH, "max_images": 2**31, "max_approval_timeout": timedelta.max}
+        # Repeats were refused then too: no need to look for them again on every replay.
+        context = {
+            "now": _EPOCH,
+            "max_images": 2**31,
+            "max_approval_timeout": timedelta.max,
+            "repeats_checked": True,
+        }
         return MigrationRequest.model_validate(self.request, context=context)
 
 

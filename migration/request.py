@@ -260,7 +260,7 @@ def repeats(body: dict[str, Any]) -> list[FieldError]:
     Read from the raw JSON so that one bad item does not hide the repeats of the others.
     """
     found: list[FieldError] = []
-    images = _member(body, "images")
+    images = body.get("images")
     sources: dict[str, int] = {}
     slots: dict[tuple[str, str], int] = {}
     for index, image in enumerate(images if isinstance(images, list) else []):
@@ -292,7 +292,8 @@ def repeats(body: dict[str, Any]) -> list[FieldError]:
                 )
             else:
                 slots[slot] = index
-    regions = _member(body, "targetRegions")
+    # populate_by_name: the field's own name is accepted beside its camelCase alias.
+    regions = body.get("targetRegions", body.get("target_regions"))
     names: set[str] = set()
     for index, region in enumerate(regions if isinstance(regions, list) else []):
         name = region.get("name") if isinstance(region, dict) else None
@@ -308,14 +309,6 @@ def repeats(body: dict[str, Any]) -> list[FieldError]:
             )
         names.add(key)
     return found
-
-
-def _member(body: dict[str, Any], alias: str) -> Any:
-    # Requests may use the camelCase alias or the field's own name (populate_by_name).
-    return body.get(alias, body.get(_SNAKE.get(alias, alias)))
-
-
-_SNAKE = {"targetRegions": "target_regions"}
 
 
 def _source_key(source: str) -> str:
