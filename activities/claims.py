@@ -8,7 +8,7 @@ from typing import Any
 import azure.durable_functions as df
 
 from activities import names
-from migration.jobs import RELEASE_EVENT
+from migration.durable.jobs import RELEASE_EVENT
 
 bp = df.Blueprint()
 log = logging.getLogger(__name__)

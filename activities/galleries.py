@@ -7,9 +7,9 @@ from typing import Any
 import azure.durable_functions as df
 
 from activities import names
-from migration import gallery
-from migration.outcome import capture
-from migration.plan import DefinitionPlan
+from migration.arm import gallery
+from migration.domain.plan import DefinitionPlan
+from migration.durable.outcome import capture
 
 bp = df.Blueprint()
 

@@ -7,8 +7,8 @@ from typing import Any
 import azure.durable_functions as df
 
 from activities import names
-from migration import gallery
-from migration.outcome import capture
+from migration.arm import gallery
+from migration.durable.outcome import capture
 
 bp = df.Blueprint()
 

@@ -27,7 +27,7 @@ import aiohttp
 from demo.stack import LocalStack, local_stack
 from emulator import Emulator, EmulatorConfig, FaultConfig
 from emulator.audit import unsafe_deletions
-from migration.jobs import watcher_id
+from migration.durable.jobs import watcher_id
 from simclock import VirtualClock
 
 START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)

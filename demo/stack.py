@@ -14,7 +14,7 @@ from typing import Any
 
 from devhost import DevHost
 from emulator import Emulator, EmulatorConfig
-from migration.arm_client import clear_client_cache
+from migration.arm.client import clear_client_cache
 from simclock import Clock
 
 APP_DIR = Path(__file__).resolve().parents[1]

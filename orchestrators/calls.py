@@ -8,7 +8,7 @@ from typing import Any
 
 import azure.durable_functions as df
 
-from migration.outcome import TRANSIENT_WAIT, Outcome
+from migration.durable.outcome import TRANSIENT_WAIT, Outcome
 
 # Attempts per call before an outcome that asks for a retry is accepted as final. Throttling
 # gets many more: it says nothing about the call, only about the load, and it passes.

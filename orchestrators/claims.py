@@ -12,7 +12,7 @@ from typing import Any
 
 import azure.durable_functions as df
 
-from migration.jobs import CLAIM_ORCHESTRATOR, RELEASE_EVENT, decoded
+from migration.durable.jobs import CLAIM_ORCHESTRATOR, RELEASE_EVENT, decoded
 
 bp = df.Blueprint()
 

@@ -14,17 +14,10 @@ from typing import Any
 import azure.durable_functions as df
 
 from activities import names
-from migration.jobs import (
-    APPROVAL_EVENT,
-    ORCHESTRATOR,
-    REPLICATION_WATCHER,
-    MigrationInput,
-    decoded,
-    watcher_id,
-)
-from migration.models import GalleryFacts, ImageFacts, VersionFacts
-from migration.plan import ImagePlan, Plan, build_plan, existing_targets, sources_of
-from migration.progress import (
+from migration.domain.facts import GalleryFacts, ImageFacts, VersionFacts
+from migration.domain.plan import ImagePlan, Plan, build_plan, existing_targets, sources_of
+from migration.domain.request import DeleteSource, MigrationRequest
+from migration.domain.state import (
     ApprovalDecision,
     ApprovalState,
     Decision,
@@ -33,7 +26,14 @@ from migration.progress import (
     MigrationState,
     Phase,
 )
-from migration.request import DeleteSource, MigrationRequest
+from migration.durable.jobs import (
+    APPROVAL_EVENT,
+    ORCHESTRATOR,
+    REPLICATION_WATCHER,
+    MigrationInput,
+    decoded,
+    watcher_id,
+)
 from orchestrators.calls import call_all
 from orchestrators.replication import WatchedVersion, WatchInput, WatchResult
 

@@ -20,12 +20,12 @@ import azure.durable_functions as df
 from pydantic import Field
 
 from activities import names
-from migration.jobs import REPLICATION_WATCHER
-from migration.models import Data, RegionStatus, VersionFacts
-from migration.outcome import Outcome
-from migration.polling import next_poll_seconds
-from migration.progress import fit_images
-from migration.safety import replication_complete, replication_failed
+from migration.domain.facts import Data, RegionStatus, VersionFacts
+from migration.domain.polling import next_poll_seconds
+from migration.domain.safety import replication_complete, replication_failed
+from migration.domain.state import fit_images
+from migration.durable.jobs import REPLICATION_WATCHER
+from migration.durable.outcome import Outcome
 from orchestrators.calls import call_all
 
 bp = df.Blueprint()

@@ -12,7 +12,7 @@ from emulator.testing import (  # noqa: F401  (fixtures)
     emulator_config,
     virtual_clock,
 )
-from migration.arm_client import clear_client_cache
+from migration.arm.client import clear_client_cache
 
 
 @pytest.fixture
@@ -20,7 +20,7 @@ def arm_endpoint(
     emulator: RunningEmulator,  # noqa: F811  (the fixture imported above)
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[RunningEmulator]:
-    """An emulator with the app's settings pointing migration.arm_client at it."""
+    """An emulator with the app's settings pointing migration.arm.client at it."""
     monkeypatch.setenv("ARM_ENDPOINT", emulator.base_url)
     monkeypatch.delenv("ARM_TOKEN", raising=False)
     clear_client_cache()

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import azure.durable_functions as df
 from azure.durable_functions.models.DurableOrchestrationStatus import DurableOrchestrationStatus
 
-from migration.jobs import CLAIM_ORCHESTRATOR, RELEASE_EVENT, claim_id, decoded
+from migration.durable.jobs import CLAIM_ORCHESTRATOR, RELEASE_EVENT, claim_id, decoded
 
 log = logging.getLogger(__name__)
 

@@ -14,11 +14,11 @@ import os
 import azure.durable_functions as df
 import azure.functions as func
 
-from migration import gallery
-from migration.inspection import inspect_and_plan
-from migration.policy import EventGridPolicy, written_image
-from migration.request import RequestInvalid
-from migration.settings import Settings, SettingsError
+from migration.arm import gallery
+from migration.arm.inspection import inspect_and_plan
+from migration.config.policy import EventGridPolicy, written_image
+from migration.config.settings import Settings, SettingsError
+from migration.domain.request import RequestInvalid
 from triggers import claims, starting
 
 bp = df.Blueprint()

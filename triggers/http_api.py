@@ -12,11 +12,10 @@ import azure.functions as func
 from azure.durable_functions.models.DurableOrchestrationStatus import DurableOrchestrationStatus
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
-from migration.errors import ArmError
-from migration.inspection import inspect_and_plan
-from migration.jobs import APPROVAL_EVENT, ORCHESTRATOR, watcher_id
-from migration.progress import ApprovalDecision, Phase
-from migration.request import (
+from migration.arm.errors import ArmError
+from migration.arm.inspection import inspect_and_plan
+from migration.config.settings import Settings, SettingsError
+from migration.domain.request import (
     DeleteSource,
     FieldError,
     MigrationRequest,
@@ -24,7 +23,8 @@ from migration.request import (
     field_errors,
     parse_request,
 )
-from migration.settings import Settings, SettingsError
+from migration.domain.state import ApprovalDecision, Phase
+from migration.durable.jobs import APPROVAL_EVENT, ORCHESTRATOR, watcher_id
 from triggers import claims, problems, starting
 from triggers.views import delete_policy, migration_state, migration_view, summary_view
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import azure.functions as func
 
-from migration.request import FieldError
+from migration.domain.request import FieldError
 
 CONTENT_TYPE = "application/problem+json"
 _TYPE = "urn:gallery-migrator:problem:"

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 
 import azure.durable_functions as df
 
-from migration.ids import parse_gallery_id, parse_image_id
-from migration.jobs import ORCHESTRATOR, MigrationInput, Options, claim_id
-from migration.request import FieldError, MigrationRequest
-from migration.settings import Settings
+from migration.config.settings import Settings
+from migration.domain.ids import parse_gallery_id, parse_image_id
+from migration.domain.request import FieldError, MigrationRequest
+from migration.durable.jobs import ORCHESTRATOR, MigrationInput, Options, claim_id
 from triggers import claims
 
 MIGRATION_PREFIX = "mig-"

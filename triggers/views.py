@@ -7,9 +7,9 @@ from typing import Any
 import azure.durable_functions as df
 from azure.durable_functions.models.DurableOrchestrationStatus import DurableOrchestrationStatus
 
-from migration.jobs import decoded
-from migration.progress import ImagePhase, Phase
-from migration.request import DeleteSource
+from migration.domain.request import DeleteSource
+from migration.domain.state import ImagePhase, Phase
+from migration.durable.jobs import decoded
 
 
 def _time(value: Any) -> str | None:

@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 import pytest
 
 from emulator.testing import SUBSCRIPTION
-from migration.jobs import claim_id, watcher_id
+from migration.durable.jobs import claim_id, watcher_id
 from tests.e2e.test_migration import APP, WEB, request
 from tests.stack import GALLERY, Stack, image_id
 

@@ -4,10 +4,10 @@ import pytest
 from azure.mgmt.compute import ComputeManagementClient
 
 from emulator.testing import SUBSCRIPTION, RunningEmulator
-from migration.arm_client import compute_client
+from migration.arm.client import compute_client
 
 
 @pytest.fixture
 def arm(arm_endpoint: RunningEmulator) -> ComputeManagementClient:
-    """The app's own client (migration.arm_client) pointed at the emulator by ARM_ENDPOINT."""
+    """The app's own client (migration.arm.client) pointed at the emulator by ARM_ENDPOINT."""
     return compute_client(SUBSCRIPTION)

@@ -17,7 +17,7 @@ from emulator import (
     ThrottleConfig,
 )
 from emulator.testing import RunningEmulator, running_emulator
-from migration import arm_client
+from migration.arm import client as arm_client
 from simclock import RealClock, ScaledClock, VirtualClock
 from tests.emulator.helpers import GALLERY, GALLERY_ID, IMAGE_ID, RG, definition, seed_world
 

@@ -13,7 +13,7 @@ FUNCTION_APP = bicep.app("function-app")
 STORAGE = bicep.app("storage")
 MONITORING = bicep.app("monitoring")
 
-# What migration/settings.py and migration/policy.py read, with the defaults the app assumes.
+# What migration/config/settings.py and policy.py read, with the defaults the app assumes.
 MIGRATOR_SETTINGS = {
     "ALLOWED_SCOPES",
     "MAX_DATA_DISK_GB",
@@ -170,9 +170,9 @@ def test_app_settings_cover_every_setting_the_code_reads() -> None:
     # Read the names straight from the app, so a setting added there fails here until exposed.
     read = set()
     for module in ("settings", "policy"):
-        source = (bicep.REPO / "migration" / f"{module}.py").read_text()
+        source = (bicep.REPO / "migration" / "config" / f"{module}.py").read_text()
         read |= set(re.findall(r'"([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)"', source))
-    assert read, "found no setting names in migration/settings.py and policy.py"
+    assert read, "found no setting names in migration/config/settings.py and policy.py"
     assert read == MIGRATOR_SETTINGS | EVENTGRID_SETTINGS
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from migration.models import (
+from migration.domain.facts import (
     TAG_FINGERPRINT,
     DefinitionFacts,
     GalleryFacts,

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from emulator import EmulatorConfig
-from migration.jobs import watcher_id
+from migration.durable.jobs import watcher_id
 from orchestrators.replication import ROUNDS_PER_EXECUTION
 from tests.stack import GALLERY, Stack, image_id, open_stack
 

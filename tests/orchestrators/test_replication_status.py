@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from migration.models import RegionStatus
-from migration.progress import CUSTOM_STATUS_LIMIT, status_size
+from migration.domain.facts import RegionStatus
+from migration.domain.state import CUSTOM_STATUS_LIMIT, status_size
 from orchestrators.replication import WatchedVersion, WatchInput, _status
 
 NOW = datetime(2026, 1, 5, tzinfo=UTC)

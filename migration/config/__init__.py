@@ -1,0 +1,1 @@
+"""Configuration: app settings and the Event Grid policy."""

@@ -1,0 +1,124 @@
+"""Event Grid policy: which written managed images to migrate, where to, and how.
+
+Read from app settings (``EVENTGRID_*``); an event that does not apply is told apart from one that
+does without touching anything, so that it can be ignored with a log line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from migration.config.settings import SettingsError, split_list
+from migration.domain.facts import ImageFacts
+from migration.domain.ids import ResourceIdError, parse_image_id
+from migration.domain.request import MigrationRequest, RequestInvalid, parse_request
+
+WRITE_SUCCESS = "microsoft.resources.resourcewritesuccess"
+IMAGE_WRITE = "microsoft.compute/images/write"
+DEFAULT_OPT_IN_TAG = "migrateToGallery"
+_FALSE = {"false", "no", "0", "off"}
+
+
+@dataclass(frozen=True)
+class EventGridPolicy:
+    gallery: str
+    target_regions: tuple[dict[str, Any], ...]
+    delete_source: str
+    approval_timeout: str | None
+    storage_account_type: str | None
+    opt_in: str  # "tag" or "all"
+    opt_in_tag: str
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> EventGridPolicy | None:
+        """The configured policy, ``None`` when Event Grid migration is not configured."""
+        gallery = env.get("EVENTGRID_GALLERY_ID", "").strip()
+        if not gallery:
+            return None
+        opt_in = env.get("EVENTGRID_OPT_IN", "tag").strip().lower()
+        if opt_in not in {"tag", "all"}:
+            raise SettingsError(f"EVENTGRID_OPT_IN: '{opt_in}' is neither 'tag' nor 'all'.")
+        policy = cls(
+            gallery=gallery,
+            target_regions=tuple(_regions(env.get("EVENTGRID_TARGET_REGIONS", ""))),
+            delete_source=env.get("EVENTGRID_DELETE_SOURCE", "afterApproval").strip(),
+            approval_timeout=env.get("EVENTGRID_APPROVAL_TIMEOUT") or None,
+            storage_account_type=env.get("EVENTGRID_STORAGE_ACCOUNT_TYPE") or None,
+            opt_in=opt_in,
+            opt_in_tag=env.get("EVENTGRID_OPT_IN_TAG") or DEFAULT_OPT_IN_TAG,
+        )
+        try:
+            policy.request_for(
+                "/subscriptions/0/resourceGroups/rg/providers/Microsoft.Compute/images/probe"
+            )
+        except RequestInvalid as error:
+            raise SettingsError(f"EVENTGRID_* settings: {error}") from None
+        return policy
+
+    def request_for(
+        self,
+        image_id: str,
+        *,
+        now: datetime | None = None,
+        max_approval_timeout: timedelta = timedelta(days=90),
+    ) -> MigrationRequest:
+        body: dict[str, Any] = {
+            "gallery": self.gallery,
+            "images": [{"source": image_id}],
+            "targetRegions": list(self.target_regions),
+            "deleteSource": self.delete_source,
+        }
+        if self.approval_timeout:
+            body["approvalTimeout"] = self.approval_timeout
+        if self.storage_account_type:
+            body["storageAccountType"] = self.storage_account_type
+        return parse_request(body, now=now, max_approval_timeout=max_approval_timeout)
+
+    def opted_in(self, image: ImageFacts) -> bool:
+        if self.opt_in == "all":
+            return True
+        tags = {k.lower(): v for k, v in image.tags.items()}
+        value = tags.get(self.opt_in_tag.lower())
+        return value is not None and value.strip().lower() not in _FALSE
+
+
+def written_image(event_type: str, subject: str, data: Any) -> tuple[str | None, str]:
+    """The managed image an event says was written, or ``None`` and why the event is ignored."""
+    if event_type.strip().lower() != WRITE_SUCCESS:
+        return None, f"event type {event_type} is not ResourceWriteSuccess"
+    data = data if isinstance(data, dict) else {}
+    operation = str(data.get("operationName") or "")
+    if operation.lower() != IMAGE_WRITE:
+        return None, f"operation {operation or '(none)'} is not {IMAGE_WRITE}"
+    if str(data.get("status") or "Succeeded").lower() != "succeeded":
+        return None, f"operation status is {data.get('status')}"
+    resource = str(data.get("resourceUri") or subject or "")
+    try:
+        return parse_image_id(resource).id, ""
+    except ResourceIdError:
+        return None, f"'{resource}' is not a managed image id"
+
+
+def _regions(value: str) -> list[dict[str, Any]]:
+    """``eastus=2:Standard_ZRS, westus2`` -> target regions (replicas and storage optional)."""
+    regions = []
+    for item in split_list(value):
+        name, _, rest = item.partition("=")
+        replicas, _, storage = rest.partition(":")
+        if ":" in name:
+            name, _, storage = name.partition(":")
+        region: dict[str, Any] = {"name": name}
+        if replicas:
+            try:
+                region["replicaCount"] = int(replicas)
+            except ValueError:
+                raise SettingsError(
+                    f"EVENTGRID_TARGET_REGIONS: '{item}' has a replica count that is not a number."
+                ) from None
+        if storage:
+            region["storageAccountType"] = storage
+        regions.append(region)
+    return regions

@@ -1,0 +1,99 @@
+"""App settings (environment variables in Azure Functions), read once per use and validated.
+
+Orchestrators never read settings: starters snapshot what an orchestration needs into its input,
+so that a replay sees the values the orchestration started with.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from migration.domain.durations import DurationError, parse_duration
+from migration.domain.ids import ResourceId, ResourceIdError, Scope, parse_scope
+
+
+class SettingsError(ValueError):
+    """An app setting has a value the app cannot use."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    allowed_scopes: tuple[Scope, ...] = ()
+    max_data_disk_gb: int = 1024
+    default_publisher: str | None = None
+    default_approval_timeout: timedelta = timedelta(days=3)
+    max_approval_timeout: timedelta = timedelta(days=90)
+    replication_timeout: timedelta = timedelta(hours=24)
+    poll_min: timedelta = timedelta(minutes=1)
+    poll_max: timedelta = timedelta(minutes=15)
+    max_images_per_request: int = 50
+    include_durable_links: bool = False
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    def in_scope(self, resource: ResourceId) -> bool:
+        """An empty allowlist allows every scope the app's identity can reach."""
+        return not self.allowed_scopes or any(s.contains(resource) for s in self.allowed_scopes)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        return cls(
+            allowed_scopes=_scopes(env.get("ALLOWED_SCOPES", "")),
+            max_data_disk_gb=_int(env, "MAX_DATA_DISK_GB", 1024, minimum=1),
+            default_publisher=env.get("DEFINITION_PUBLISHER") or None,
+            default_approval_timeout=_duration(env, "APPROVAL_TIMEOUT", timedelta(days=3)),
+            max_approval_timeout=_duration(env, "MAX_APPROVAL_TIMEOUT", timedelta(days=90)),
+            replication_timeout=_duration(env, "REPLICATION_TIMEOUT", timedelta(hours=24)),
+            poll_min=_duration(env, "REPLICATION_POLL_MIN", timedelta(minutes=1)),
+            poll_max=_duration(env, "REPLICATION_POLL_MAX", timedelta(minutes=15)),
+            max_images_per_request=_int(env, "MAX_IMAGES_PER_REQUEST", 50, minimum=1),
+            include_durable_links=_flag(env, "INCLUDE_DURABLE_LINKS"),
+            extra={k: v for k, v in env.items() if k.startswith("EVENTGRID_")},
+        )
+
+
+def split_list(value: str) -> list[str]:
+    return [item for item in re.split(r"[\s,;]+", value.strip()) if item]
+
+
+def _scopes(value: str) -> tuple[Scope, ...]:
+    try:
+        return tuple(parse_scope(item) for item in split_list(value))
+    except ResourceIdError as error:
+        raise SettingsError(f"ALLOWED_SCOPES: {error}") from error
+
+
+def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int) -> int:
+    raw = env.get(name)
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name}: '{raw}' is not a whole number.") from None
+    if value < minimum:
+        raise SettingsError(f"{name}: must be at least {minimum}.")
+    return value
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if raw in ("", "0", "false", "no", "off"):
+        return False
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    raise SettingsError(f"{name}: '{raw}' is neither true nor false.")
+
+
+def _duration(env: Mapping[str, str], name: str, default: timedelta) -> timedelta:
+    raw = env.get(name)
+    if not raw:
+        return default
+    try:
+        return parse_duration(raw)
+    except DurationError as error:
+        raise SettingsError(f"{name}: {error}") from None

@@ -1,0 +1,1 @@
+"""Pure rules and planning: no I/O, no clocks, no randomness, so orchestrations may call it."""

@@ -1,0 +1,164 @@
+"""A migration's state as users see it: the orchestration's custom status and its result."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import Field
+
+from migration.domain.facts import Data, RegionStatus, RegionTarget
+
+# Durable Functions fails an orchestration whose custom status is over 16 KB of UTF-16 JSON
+# text (8,192 characters); keep some room for how the SDK spaces its JSON.
+CUSTOM_STATUS_LIMIT = 16 * 1024
+CUSTOM_STATUS_BUDGET = CUSTOM_STATUS_LIMIT - 1024
+
+
+class Phase(StrEnum):
+    INSPECTING = "inspecting"
+    CREATING_DEFINITIONS = "creatingDefinitions"
+    CREATING_VERSIONS = "creatingVersions"
+    REPLICATING = "replicating"
+    AWAITING_APPROVAL = "awaitingApproval"
+    DELETING = "deleting"
+    DONE = "done"
+
+
+class ImagePhase(StrEnum):
+    PLANNED = "planned"
+    BLOCKED = "blocked"
+    SKIPPED = "skipped"
+    CREATING_DEFINITION = "creatingDefinition"
+    CREATING_VERSION = "creatingVersion"
+    REPLICATING = "replicating"
+    REPLICATED = "replicated"
+    FAILED = "failed"
+    DELETING = "deleting"
+    DELETED = "deleted"
+    KEPT = "kept"
+
+
+class ImageState(Data):
+    source: str
+    phase: ImagePhase = ImagePhase.PLANNED
+    definition: str | None = None
+    version: str | None = None
+    version_id: str | None = None
+    target_regions: list[RegionTarget] = Field(default_factory=list)
+    regions: list[RegionStatus] = Field(default_factory=list)
+    source_deleted: bool = False
+    kept_reason: str | None = None
+    error: str | None = None
+    notes: list[str] = Field(default_factory=list)
+    version_started_at: datetime | None = None
+    replicated_at: datetime | None = None
+    finished_at: datetime | None = None
+
+    def fail(self, message: str, at: datetime) -> None:
+        self.phase = ImagePhase.FAILED
+        self.error = message
+        self.kept_reason = self.kept_reason or "the migration of this image failed"
+        self.finished_at = at
+
+    def keep(self, reason: str, at: datetime) -> None:
+        self.phase = ImagePhase.KEPT
+        self.kept_reason = reason
+        self.finished_at = at
+
+    def mark_deleted(self, at: datetime) -> None:
+        self.phase = ImagePhase.DELETED
+        self.source_deleted = True
+        self.kept_reason = None
+        self.finished_at = at
+
+    @property
+    def replicated(self) -> bool:
+        return self.phase == ImagePhase.REPLICATED
+
+
+class Decision(StrEnum):
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    TIMED_OUT = "timedOut"
+
+
+class ApprovalState(Data):
+    required: bool = False
+    deadline: datetime | None = None
+    decision: Decision | None = None
+    by: str | None = None
+    reason: str | None = None
+    at: datetime | None = None
+
+    @property
+    def awaiting(self) -> bool:
+        return self.required and self.decision is None
+
+
+class MigrationState(Data):
+    migration_id: str
+    gallery: str
+    delete_source: str
+    trigger: str = "http"
+    phase: Phase = Phase.INSPECTING
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    images: list[ImageState] = Field(default_factory=list)
+    approval: ApprovalState = Field(default_factory=ApprovalState)
+    problems: list[str] = Field(default_factory=list)
+
+    def summary(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for image in self.images:
+            counts[image.phase.value] = counts.get(image.phase.value, 0) + 1
+        return counts
+
+    def to_result(self) -> dict[str, Any]:
+        result = self.to_json()
+        result["summary"] = self.summary()
+        return result
+
+    def to_custom_status(self) -> dict[str, Any]:
+        """The custom status, cut down step by step to fit Durable's 16 KB limit if it must be.
+
+        At the last step an image keeps only its phase; the status endpoint takes each image's
+        source from the migration's input, by position.
+        """
+        status = self.model_dump(mode="json", by_alias=True, exclude_none=True)
+        return fit_images(status, _STATUS_DETAIL)
+
+
+class ApprovalDecision(Data):
+    """The payload of the ``Approval`` event that the approve and reject endpoints raise."""
+
+    approved: bool
+    by: str
+    reason: str | None = None
+
+
+# What each image keeps at each step of cutting the custom status down.
+_STATUS_DETAIL: tuple[set[str], ...] = (
+    {"source", "phase", "definition", "version", "versionId", "regions", "error", "keptReason"},
+    {"source", "phase", "definition", "version"},
+    {"phase", "definition", "version"},
+    {"phase"},
+)
+
+
+def status_size(value: Any) -> int:
+    """Bytes of UTF-16 JSON, as Durable measures a custom status (spaced as the SDK spaces it)."""
+    return len(json.dumps(value).encode("utf-16-le"))
+
+
+def fit_images(status: dict[str, Any], levels: Sequence[set[str]]) -> dict[str, Any]:
+    """Cut ``status["images"]`` entries to the keys of each level in turn until it fits."""
+    for keep in levels:
+        if status_size(status) <= CUSTOM_STATUS_BUDGET:
+            break
+        status["images"] = [{k: v for k, v in i.items() if k in keep} for i in status["images"]]
+        status["truncated"] = True
+    return status

@@ -1,0 +1,1 @@
+"""Durable Functions plumbing shared by triggers, orchestrators and activities."""

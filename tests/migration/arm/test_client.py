@@ -1,0 +1,202 @@
+"""migration.arm.client builds the right pipeline for the emulator and for Azure (no network)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from azure.core.pipeline import PipelineContext, PipelineRequest, PipelineResponse
+from azure.core.rest import HttpRequest
+from azure.mgmt.compute import ComputeManagementClient
+from azure.mgmt.core.policies import ARMChallengeAuthenticationPolicy
+
+from migration.arm import client as arm_client
+from migration.arm.client import (
+    ServiceRetryPolicy,
+    StaticBearerPolicy,
+    clear_client_cache,
+    compute_client,
+)
+
+SUB = "00000000-0000-0000-0000-000000000001"
+
+
+@pytest.fixture(autouse=True)
+def clean_settings(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    for name in ("ARM_ENDPOINT", "ARM_TOKEN", "AZURE_CLIENT_ID"):
+        monkeypatch.delenv(name, raising=False)
+    clear_client_cache()
+    yield
+    clear_client_cache()
+
+
+class FakeCredential:
+    """Stands in for DefaultAzureCredential and remembers how it was built."""
+
+    built: list[dict[str, Any]] = []
+
+    def __init__(self, **kwargs: Any) -> None:
+        FakeCredential.built.append(kwargs)
+
+    def get_token(self, *scopes: str, **kwargs: Any) -> Any:
+        raise AssertionError("no token may be requested in these tests")
+
+
+@pytest.fixture
+def fake_identity(monkeypatch: pytest.MonkeyPatch) -> type[FakeCredential]:
+    import azure.identity
+
+    FakeCredential.built = []
+    monkeypatch.setattr(azure.identity, "DefaultAzureCredential", FakeCredential)
+    return FakeCredential
+
+
+def config(client: ComputeManagementClient) -> Any:
+    return client._config
+
+
+# Which client ----------------------------------------------------------------------------------
+
+
+def test_emulator_endpoint_builds_a_static_token_client(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ARM_ENDPOINT", "http://127.0.0.1:8480/")
+    client = compute_client(SUB)
+    settings = config(client)
+    assert settings.base_url == "http://127.0.0.1:8480"
+    assert settings.subscription_id == SUB
+    assert settings.polling_interval == 0
+    assert isinstance(settings.authentication_policy, StaticBearerPolicy)
+    retry = settings.retry_policy
+    assert isinstance(retry, ServiceRetryPolicy)
+    assert retry.backoff_factor <= 0.1
+    assert retry.max_retry_after <= 5
+    assert settings.credential.get_token("scope").token == "emulator"
+
+
+def test_static_policy_sends_the_configured_token(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ARM_ENDPOINT", "http://localhost:8480")
+    monkeypatch.setenv("ARM_TOKEN", "secret-ish")
+    policy = config(compute_client(SUB)).authentication_policy
+    request = PipelineRequest(HttpRequest("GET", "http://localhost:8480/x"), PipelineContext(None))
+    policy.on_request(request)
+    assert request.http_request.headers["Authorization"] == "Bearer secret-ish"
+
+
+@pytest.mark.parametrize(
+    "endpoint", ["http://[::1]:8480", "http://localhost:1", "https://emulator.example.com"]
+)
+def test_allowed_emulator_endpoints(monkeypatch: pytest.MonkeyPatch, endpoint: str) -> None:
+    monkeypatch.setenv("ARM_ENDPOINT", endpoint)
+    assert config(compute_client(SUB)).base_url == endpoint
+
+
+@pytest.mark.parametrize("endpoint", ["http://10.0.0.5:8480", "ftp://127.0.0.1", "127.0.0.1:8480"])
+def test_refused_emulator_endpoints(monkeypatch: pytest.MonkeyPatch, endpoint: str) -> None:
+    monkeypatch.setenv("ARM_ENDPOINT", endpoint)
+    with pytest.raises(ValueError, match="ARM_ENDPOINT"):
+        compute_client(SUB)
+
+
+def test_azure_uses_default_credential(fake_identity: type[FakeCredential]) -> None:
+    client = compute_client(SUB)
+    settings = config(client)
+    assert settings.base_url.rstrip("/") == "https://management.azure.com"
+    assert isinstance(settings.credential, FakeCredential)
+    assert fake_identity.built == [{"managed_identity_client_id": None}]
+    assert isinstance(settings.authentication_policy, ARMChallengeAuthenticationPolicy)
+    assert settings.polling_interval == 5
+    retry = settings.retry_policy
+    assert isinstance(retry, ServiceRetryPolicy)
+    assert retry.total_retries == 4
+    assert retry.max_retry_after == 20
+    assert retry.timeout == 90
+
+
+def test_azure_client_id_selects_the_managed_identity(
+    monkeypatch: pytest.MonkeyPatch, fake_identity: type[FakeCredential]
+) -> None:
+    monkeypatch.setenv("AZURE_CLIENT_ID", "11111111-2222-3333-4444-555555555555")
+    compute_client(SUB)
+    assert fake_identity.built == [
+        {"managed_identity_client_id": "11111111-2222-3333-4444-555555555555"}
+    ]
+
+
+# Caching ----------------------------------------------------------------------------------------
+
+
+def test_clients_are_cached_per_subscription_and_settings(
+    monkeypatch: pytest.MonkeyPatch, fake_identity: type[FakeCredential]
+) -> None:
+    azure = compute_client(SUB)
+    assert compute_client(SUB) is azure
+    assert compute_client(SUB.upper()) is azure
+    assert compute_client("00000000-0000-0000-0000-000000000002") is not azure
+    monkeypatch.setenv("ARM_ENDPOINT", "http://127.0.0.1:8480")
+    emulator = compute_client(SUB)
+    assert emulator is not azure
+    monkeypatch.setenv("ARM_ENDPOINT", "http://127.0.0.1:9000")
+    assert compute_client(SUB) is not emulator
+    monkeypatch.setenv("ARM_ENDPOINT", "http://127.0.0.1:8480")
+    assert compute_client(SUB) is emulator
+    clear_client_cache()
+    assert compute_client(SUB) is not emulator
+
+
+def test_cache_is_thread_safe(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ARM_ENDPOINT", "http://127.0.0.1:8480")
+    built: list[ComputeManagementClient] = []
+    original = arm_client._emulator_client
+
+    def counting(subscription_id: str, settings: Any) -> ComputeManagementClient:
+        client = original(subscription_id, settings)
+        built.append(client)
+        return client
+
+    monkeypatch.setattr(arm_client, "_emulator_client", counting)
+    with ThreadPoolExecutor(8) as pool:
+        clients = list(pool.map(lambda _: compute_client(SUB), range(64)))
+    assert len(built) == 1
+    assert all(client is built[0] for client in clients)
+
+
+# Retry policy -----------------------------------------------------------------------------------
+
+
+@dataclass
+class StubResponse:
+    status_code: int
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def response(status: int, method: str = "GET", **headers: str) -> PipelineResponse[Any, Any]:
+    return PipelineResponse(
+        HttpRequest(method, "http://127.0.0.1/x"),
+        StubResponse(status, {k.replace("_", "-"): v for k, v in headers.items()}),
+        PipelineContext(None),
+    )
+
+
+def policy(max_retry_after: float = 20) -> ServiceRetryPolicy:
+    return ServiceRetryPolicy(max_retry_after=max_retry_after, retry_total=3)
+
+
+def test_retry_after_ms_wins_over_retry_after() -> None:
+    answer = response(429, Retry_After="120", retry_after_ms="250")
+    assert policy().get_retry_after(answer) == 0.25
+    assert policy().get_retry_after(response(429, x_ms_retry_after_ms="1500")) == 1.5
+    assert policy().get_retry_after(response(429, Retry_After="7")) == 7
+    assert policy().get_retry_after(response(429)) is None
+
+
+def test_short_waits_are_retried_long_ones_are_not() -> None:
+    settings = policy().configure_retries({})
+    assert policy().is_retry(settings, response(429, Retry_After="3"))
+    assert not policy().is_retry(settings, response(429, Retry_After="120"))
+    assert not policy(max_retry_after=5).is_retry(settings, response(429, retry_after_ms="6000"))
+    assert policy().is_retry(settings, response(503))
+    assert not policy().is_retry(settings, response(404))
+    assert not policy().is_retry(settings, response(200, Retry_After="120"))

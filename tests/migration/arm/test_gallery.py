@@ -1,0 +1,247 @@
+"""The ARM operations of a migration, against the emulator through azure-mgmt-compute."""
+
+from __future__ import annotations
+
+import pytest
+
+from emulator import EmulatorConfig, FaultConfig
+from emulator.testing import SUBSCRIPTION, RunningEmulator
+from migration.arm import gallery
+from migration.arm.errors import ArmError, Throttled
+from migration.arm.inspection import inspect_and_plan
+from migration.domain.facts import Identifier, RegionTarget
+from migration.domain.plan import DefinitionPlan, ImagePlan
+from migration.domain.request import parse_request
+from migration.domain.safety import replication_complete
+
+RG = f"/subscriptions/{SUBSCRIPTION}/resourceGroups"
+GALLERY = f"{RG}/gallery-rg/providers/Microsoft.Compute/galleries/gal"
+WEB = f"{RG}/images-rg/providers/Microsoft.Compute/images/web"
+OTHER = f"{RG}/images-rg/providers/Microsoft.Compute/images/other"
+
+
+def seed(arm_endpoint: RunningEmulator) -> None:
+    arm_endpoint.emulator.seed_gallery(GALLERY, location="eastus")
+    arm_endpoint.emulator.seed_image(
+        WEB, location="eastus", os_type="Linux", hyper_v_generation="V2"
+    )
+    arm_endpoint.emulator.seed_image(
+        OTHER, location="eastus", os_type="Linux", hyper_v_generation="V2"
+    )
+
+
+def definition(name: str = "web", **overrides: object) -> DefinitionPlan:
+    values: dict[str, object] = {
+        "name": name,
+        "create": True,
+        "os_type": "Linux",
+        "hyper_v_generation": "V2",
+        "identifier": Identifier(publisher="images-rg", offer=name, sku="linux-v2"),
+    }
+    values.update(overrides)
+    return DefinitionPlan.model_validate(values)
+
+
+def image_plan(source: str = WEB, version: str = "1.0.0") -> ImagePlan:
+    """The plan inspection would make: it carries the image's fingerprint as read now."""
+    return ImagePlan(
+        source=source,
+        location="eastus",
+        fingerprint=gallery.get_image(source).fingerprint,
+        definition=definition(),
+        version=version,
+        target_regions=[
+            RegionTarget(name="eastus", replicas=1),
+            RegionTarget(name="westus2", replicas=2),
+        ],
+    )
+
+
+def test_reads_images_and_galleries(arm_endpoint: RunningEmulator) -> None:
+    seed(arm_endpoint)
+    facts = gallery.get_image(WEB.upper().replace("SUBSCRIPTIONS", "subscriptions"))
+    assert (facts.exists, facts.name, facts.os_type, facts.hyper_v_generation) == (
+        True,
+        "web",
+        "Linux",
+        "V2",
+    )
+    assert facts.fingerprint
+    assert not gallery.get_image(WEB + "-missing").exists
+    found = gallery.get_gallery(GALLERY)
+    assert (found.exists, found.location, found.definitions) == (True, "eastus", [])
+    assert not gallery.get_gallery(GALLERY + "x").exists
+
+
+def test_definition_is_created_once_then_reused(arm_endpoint: RunningEmulator) -> None:
+    seed(arm_endpoint)
+    assert gallery.ensure_definition(GALLERY, definition(), "eastus") == "created"
+    assert gallery.ensure_definition(GALLERY, definition(), "eastus") == "reused"
+    assert arm_endpoint.emulator.counters.get("gallery_images.create_or_update") == 1
+
+
+def test_incompatible_definition_is_left_unchanged(arm_endpoint: RunningEmulator) -> None:
+    seed(arm_endpoint)
+    gallery.ensure_definition(GALLERY, definition(), "eastus")
+    with pytest.raises(ArmError, match="left unchanged") as caught:
+        gallery.ensure_definition(GALLERY, definition(hyper_v_generation="V1"), "eastus")
+    assert caught.value.code == "DefinitionIncompatible"
+    assert arm_endpoint.emulator.counters.get("gallery_images.create_or_update") == 1
+
+
+def test_version_is_started_not_waited_for_and_not_made_twice(
+    arm_endpoint: RunningEmulator,
+) -> None:
+    seed(arm_endpoint)
+    gallery.ensure_definition(GALLERY, definition(), "eastus")
+    started = gallery.start_version(GALLERY, image_plan(), "mig-1")
+    assert started.provisioning_state == "Creating"
+    again = gallery.start_version(GALLERY, image_plan(), "mig-1")  # the activity ran twice
+    assert again.source.lower() == WEB.lower()
+    assert arm_endpoint.emulator.counters.get("gallery_image_versions.create_or_update") == 1
+    version = gallery.get_version(GALLERY, "web", "1.0.0")
+    assert version.tags["galleryMigrator.migrationId"] == "mig-1"
+    assert replication_complete(version, WEB) is not None
+    arm_endpoint.advance(6 * 3600)
+    done = gallery.get_version(GALLERY, "web", "1.0.0")
+    assert replication_complete(done, WEB) is None
+    assert {r.name for r in done.regions} == {"eastus", "westus2"}
+
+
+def test_an_image_id_too_long_for_a_tag_still_makes_a_version(
+    arm_endpoint: RunningEmulator,
+) -> None:
+    long_id = f"{RG}/{'g' * 90}/providers/Microsoft.Compute/images/{'i' * 80}"
+    assert len(long_id) > 256  # ARM's longest tag value
+    seed(arm_endpoint)
+    arm_endpoint.emulator.seed_image(long_id, location="eastus", hyper_v_generation="V2")
+    gallery.ensure_definition(GALLERY, definition(), "eastus")
+    started = gallery.start_version(GALLERY, image_plan(long_id), "mig-1")
+    assert started.provisioning_state == "Creating"
+    tags = gallery.get_version(GALLERY, "web", "1.0.0").tags
+    assert "galleryMigrator.source" not in tags
+    assert tags["galleryMigrator.sourceFingerprint"]
+
+
+def test_version_taken_by_another_source(arm_endpoint: RunningEmulator) -> None:
+    seed(arm_endpoint)
+    gallery.ensure_definition(GALLERY, definition(), "eastus")
+    gallery.start_version(GALLERY, image_plan(OTHER), "mig-1")
+    with pytest.raises(ArmError, match="already exists from") as caught:
+        gallery.start_version(GALLERY, image_plan(WEB), "mig-2")
+    assert caught.value.code == "VersionTaken"
+
+
+def test_missing_definition_asks_to_come_back(arm_endpoint: RunningEmulator) -> None:
+    seed(arm_endpoint)
+    with pytest.raises(ArmError) as caught:
+        gallery.start_version(GALLERY, image_plan(), "mig-1")
+    assert caught.value.code == "ParentResourceNotFound"
+    assert caught.value.retry_after == gallery.CACHE_LAG_WAIT
+
+
+@pytest.mark.parametrize(
+    "emulator_config", [EmulatorConfig(faults=FaultConfig(cache_lag_requests=2))]
+)
+def test_cache_lag_on_a_new_definition_asks_to_come_back(arm_endpoint: RunningEmulator) -> None:
+    seed(arm_endpoint)
+    with pytest.raises(ArmError) as caught:  # the poller's final GET misses it
+        gallery.ensure_definition(GALLERY, definition(), "eastus")
+    assert caught.value.retry_after == gallery.CACHE_LAG_WAIT
+    with pytest.raises(ArmError) as caught:  # and so does the version's PUT, once
+        gallery.start_version(GALLERY, image_plan(), "mig-1")
+    assert caught.value.retry_after == gallery.CACHE_LAG_WAIT
+    assert gallery.ensure_definition(GALLERY, definition(), "eastus") == "reused"
+    assert gallery.start_version(GALLERY, image_plan(), "mig-1").provisioning_state == "Creating"
+
+
+def test_delete_refuses_until_replication_completes(arm_endpoint: RunningEmulator) -> None:
+    seed(arm_endpoint)
+    gallery.ensure_definition(GALLERY, definition(), "eastus")
+    gallery.start_version(GALLERY, image_plan(), "mig-1")
+    with pytest.raises(ArmError, match="not Succeeded") as caught:
+        gallery.delete_source(WEB, GALLERY, "web", "1.0.0")
+    assert caught.value.code == "NotSafeToDelete"
+    assert gallery.get_image(WEB).exists
+    arm_endpoint.advance(6 * 3600)
+    assert gallery.delete_source(WEB, GALLERY, "web", "1.0.0") == "deleting"
+    assert not gallery.get_image(WEB).exists
+    assert gallery.delete_source(WEB, GALLERY, "web", "1.0.0") == "gone"
+    kinds = [e.kind for e in arm_endpoint.emulator.events if e.resource_id.lower() == WEB.lower()]
+    assert "source_deleted_while_replicating" not in kinds
+
+
+def test_delete_refuses_a_version_of_another_image(arm_endpoint: RunningEmulator) -> None:
+    seed(arm_endpoint)
+    gallery.ensure_definition(GALLERY, definition(), "eastus")
+    gallery.start_version(GALLERY, image_plan(OTHER), "mig-1")
+    arm_endpoint.advance(6 * 3600)
+    with pytest.raises(ArmError, match="comes from"):
+        gallery.delete_source(WEB, GALLERY, "web", "1.0.0")
+    assert gallery.get_image(WEB).exists
+
+
+def test_delete_refuses_an_image_recreated_since_its_version(
+    arm_endpoint: RunningEmulator,
+) -> None:
+    seed(arm_endpoint)
+    gallery.ensure_definition(GALLERY, definition(), "eastus")
+    gallery.start_version(GALLERY, image_plan(), "mig-1")
+    arm_endpoint.advance(6 * 3600)
+    # The same id, other disks: a different image that no version holds a copy of.
+    arm_endpoint.emulator.seed_image(WEB, location="eastus", os_disk_gb=64, data_disks_gb=(10,))
+    with pytest.raises(ArmError, match="re-written or re-created") as caught:
+        gallery.delete_source(WEB, GALLERY, "web", "1.0.0")
+    assert caught.value.code == "SourceChanged"
+    assert gallery.get_image(WEB).exists
+
+
+def test_version_tags_say_what_it_was_made_from(arm_endpoint: RunningEmulator) -> None:
+    seed(arm_endpoint)
+    gallery.ensure_definition(GALLERY, definition(), "eastus")
+    gallery.start_version(GALLERY, image_plan(), "mig-7")
+    version = gallery.get_version(GALLERY, "web", "1.0.0")
+    assert version.fingerprint == gallery.get_image(WEB).fingerprint
+    assert version.tags["galleryMigrator.source"] == WEB
+    assert version.tags["galleryMigrator.migrationId"] == "mig-7"
+
+
+def test_inspect_and_plan_reads_everything_a_plan_needs(arm_endpoint: RunningEmulator) -> None:
+    seed(arm_endpoint)
+    gallery.ensure_definition(GALLERY, definition(), "eastus")
+    gallery.start_version(GALLERY, image_plan(OTHER), "mig-1")
+    request = parse_request(
+        {"gallery": GALLERY, "images": [{"source": WEB}, {"source": WEB + "-missing"}]}
+    )
+    plan = inspect_and_plan(request, max_data_disk_gb=1024)
+    assert plan.images[0].version == "1.0.1"  # 1.0.0 is other's
+    assert plan.images[0].definition is not None
+    assert not plan.images[0].definition.create
+    assert "was not found" in plan.images[1].problems[0]
+    assert arm_endpoint.emulator.counters.get("gallery_image_versions.create_or_update") == 1
+
+
+def test_a_version_made_meanwhile_by_another_migration_is_not_taken_over(
+    arm_endpoint: RunningEmulator,
+) -> None:
+    seed(arm_endpoint)
+    gallery.ensure_definition(GALLERY, definition(), "eastus")
+    gallery.start_version(GALLERY, image_plan(), "mig-1")
+    assert gallery.start_version(GALLERY, image_plan(), "mig-1").source  # its own: fine
+    with pytest.raises(ArmError, match="made meanwhile by migration mig-1") as caught:
+        gallery.start_version(GALLERY, image_plan(), "mig-2")
+    assert caught.value.code == "VersionTaken"
+    adopted = image_plan().model_copy(update={"adopt": True})
+    assert gallery.start_version(GALLERY, adopted, "mig-2").source  # the plan chose to adopt it
+
+
+def test_a_throttled_read_is_raised_not_taken_for_the_images_answer(
+    arm_endpoint: RunningEmulator,
+) -> None:
+    """Event Grid then delivers the event again, instead of the image being dropped."""
+    seed(arm_endpoint)
+    starved = {"enabled": True, "reads": {"capacity": 1, "refill_per_second": 0.001}}
+    arm_endpoint.emulator.configure_faults(FaultConfig.model_validate({"throttle": starved}))
+    request = parse_request({"gallery": GALLERY, "images": [{"source": WEB}]})
+    with pytest.raises(Throttled):
+        inspect_and_plan(request, max_data_disk_gb=1024)

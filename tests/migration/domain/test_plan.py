@@ -1,0 +1,254 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from migration.domain.facts import Identifier, RegionTarget
+from migration.domain.plan import build_plan
+from migration.domain.request import parse_request
+from tests.migration import factories as f
+
+NOW = datetime(2026, 11, 22, tzinfo=UTC)
+
+
+def plan_for(
+    body: dict[str, Any], *images: Any, gallery: Any = None, versions: Any = None, **kw: Any
+) -> Any:
+    request = parse_request(body, now=NOW)
+    facts = {i.id.lower(): i for i in images}
+    return build_plan(
+        request,
+        facts,
+        gallery if gallery is not None else f.gallery(),
+        versions or {},
+        max_data_disk_gb=kw.pop("max_data_disk_gb", 1024),
+        **kw,
+    )
+
+
+def test_new_image_gets_a_derived_definition_and_version_1_0_0() -> None:
+    plan = plan_for(f.request_body(f.image_id("web")), f.image("web"))
+    image = plan.images[0]
+    assert image.ready
+    assert image.definition is not None
+    assert image.definition.name == "web"
+    assert image.definition.create
+    assert image.definition.identifier == Identifier(
+        publisher="images-rg", offer="web", sku="linux-v2"
+    )
+    assert image.version == "1.0.0"
+    assert image.target_regions == [RegionTarget(name="eastus", replicas=1)]
+    assert image.notes == []
+    assert [d.name for d in plan.definitions_to_create] == ["web"]
+
+
+def test_source_region_is_added_and_said() -> None:
+    body = f.request_body(
+        targetRegions=[
+            {"name": "westus2", "replicaCount": 2, "storageAccountType": "Standard_ZRS"}
+        ],
+        storageAccountType="Standard_LRS",
+        replicaCount=1,
+    )
+    image = plan_for(body, f.image("web")).images[0]
+    assert image.target_regions == [
+        RegionTarget(name="eastus", replicas=1, storage_account_type="Standard_LRS"),
+        RegionTarget(name="westus2", replicas=2, storage_account_type="Standard_ZRS"),
+    ]
+    assert image.notes == ["source region eastus added to the target regions"]
+
+
+def test_existing_compatible_definition_gets_the_next_patch() -> None:
+    existing = f.definition("web")
+    versions = {
+        "web": [
+            f.version("web", "1.0.0", f.image_id("old")),
+            f.version("web", "1.2.3", f.image_id("older")),
+        ]
+    }
+    plan = plan_for(
+        f.request_body(), f.image("web"), gallery=f.gallery(existing), versions=versions
+    )
+    image = plan.images[0]
+    assert image.definition is not None
+    assert not image.definition.create
+    assert image.version == "1.2.4"
+    assert plan.definitions_to_create == []
+
+
+def test_incompatible_definition_is_never_changed() -> None:
+    existing = f.definition("web", os_type="Windows", hyper_v_generation="V1")
+    image = plan_for(f.request_body(), f.image("web"), gallery=f.gallery(existing)).images[0]
+    assert not image.ready
+    assert any("is for Windows" in p for p in image.problems)
+    assert any("Hyper-V generation V1" in p for p in image.problems)
+
+
+def test_trusted_launch_definition_cannot_take_a_managed_image() -> None:
+    existing = f.definition("web", security_type="TrustedLaunch")
+    image = plan_for(f.request_body(), f.image("web"), gallery=f.gallery(existing)).images[0]
+    assert any("Trusted Launch" in p for p in image.problems)
+
+
+def test_asked_identifier_must_match_an_existing_definition() -> None:
+    body = f.request_body()
+    body["images"][0]["definition"] = {"publisher": "someone-else"}
+    image = plan_for(body, f.image("web"), gallery=f.gallery(f.definition("web"))).images[0]
+    assert image.problems == ["Definition web has publisher 'images-rg', not 'someone-else'."]
+
+
+def test_identifier_taken_by_another_definition() -> None:
+    other = f.definition(
+        "other", identifier=Identifier(publisher="images-rg", offer="web", sku="linux-v2")
+    )
+    image = plan_for(f.request_body(), f.image("web"), gallery=f.gallery(other)).images[0]
+    assert "already used by definition other" in image.problems[0]
+
+
+def test_source_preconditions() -> None:
+    body = f.request_body(f.image_id("a"), f.image_id("b"), f.image_id("c"), f.image_id("gone"))
+    plan = plan_for(
+        body,
+        f.image("a", provisioning_state="Failed"),
+        f.image("b", data_disks_gb=[512, 2048]),
+        f.image("c", os_state="Specialized"),
+    )
+    problems = [i.problems for i in plan.images]
+    assert "not 'Succeeded'" in problems[0][0]
+    assert problems[1] == [f"Data disk 1 of {f.image_id('b')} is 2048 GB; the limit is 1024 GB."]
+    assert "not Generalized" in problems[2][0]
+    assert "was not found" in problems[3][0]
+
+
+def test_data_disk_limit_is_a_setting() -> None:
+    body = f.request_body()
+    assert (
+        plan_for(body, f.image("web", data_disks_gb=[2048]), max_data_disk_gb=2048).images[0].ready
+    )
+
+
+def test_missing_gallery_blocks_every_image() -> None:
+    plan = plan_for(f.request_body(), f.image("web"), gallery=f.gallery(exists=False))
+    assert plan.problems == [f"Gallery {f.GALLERY} was not found."]
+    assert not plan.images[0].ready
+
+
+def test_two_images_into_one_new_definition_get_consecutive_versions() -> None:
+    body = f.request_body(f.image_id("web", rg="a"), f.image_id("web", rg="b"))
+    plan = plan_for(
+        body,
+        f.image("web", id=f.image_id("web", rg="a")),
+        f.image("web", id=f.image_id("web", rg="b")),
+    )
+    assert [i.version for i in plan.images] == ["1.0.0", "1.0.1"]
+    assert len(plan.definitions_to_create) == 1
+
+
+def test_two_incompatible_images_into_one_new_definition() -> None:
+    body = f.request_body(f.image_id("web", rg="a"), f.image_id("web", rg="b"))
+    plan = plan_for(
+        body,
+        f.image("web", id=f.image_id("web", rg="a")),
+        f.image("web", id=f.image_id("web", rg="b"), os_type="Windows"),
+    )
+    assert plan.images[0].ready
+    assert "planned for a Linux V2 image" in plan.images[1].problems[0]
+
+
+def test_asked_version_taken_by_another_source() -> None:
+    body = f.request_body()
+    body["images"][0]["version"] = "1.0.0"
+    versions = {"web": [f.version("web", "1.0.0", f.image_id("other"))]}
+    image = plan_for(
+        body, f.image("web"), gallery=f.gallery(f.definition("web")), versions=versions
+    ).images[0]
+    assert image.problems == [f"Version 1.0.0 is already taken (from {f.image_id('other')})."]
+
+
+def test_version_from_this_image_is_adopted_not_made_twice() -> None:
+    mine = f.version("web", "1.0.3", f.image_id("web").upper(), state="Creating")
+    mine.target_regions = [RegionTarget(name="eastus", replicas=1)]
+    plan = plan_for(
+        f.request_body(),
+        f.image("web"),
+        gallery=f.gallery(f.definition("web")),
+        versions={"web": [mine]},
+    )
+    image = plan.images[0]
+    assert image.ready
+    assert image.adopt
+    assert image.version == "1.0.3"
+
+
+def test_adopted_version_must_cover_the_asked_regions() -> None:
+    mine = f.version("web", "1.0.3", f.image_id("web"))
+    mine.target_regions = [RegionTarget(name="eastus", replicas=1)]
+    body = f.request_body(targetRegions=[{"name": "eastus"}, {"name": "westus"}])
+    image = plan_for(
+        body, f.image("web"), gallery=f.gallery(f.definition("web")), versions={"web": [mine]}
+    ).images[0]
+    assert "without regions westus" in image.problems[0]
+
+
+def test_failed_version_from_this_image_is_not_adopted() -> None:
+    failed = f.version("web", "1.0.0", f.image_id("web"), state="Failed")
+    image = plan_for(
+        f.request_body(),
+        f.image("web"),
+        gallery=f.gallery(f.definition("web")),
+        versions={"web": [failed]},
+    ).images[0]
+    assert not image.adopt
+    assert image.version == "1.0.1"
+
+
+def test_skip_migrated_leaves_an_already_migrated_image_alone() -> None:
+    mine = f.version("web", "1.0.0", f.image_id("web"))
+    plan = plan_for(
+        f.request_body(),
+        f.image("web"),
+        gallery=f.gallery(f.definition("web")),
+        versions={"web": [mine]},
+        skip_migrated=True,
+    )
+    assert plan.images[0].skipped
+    assert not plan.images[0].ready
+
+
+def test_a_version_of_an_earlier_image_of_the_same_id_is_not_adopted() -> None:
+    """Deleting the new image on the strength of the old one's version would lose it."""
+    old = f.version("web", "1.0.0", f.image_id("web"), fingerprint="fp-of-the-old-disks")
+    gallery = f.gallery(f.definition("web"))
+    plan = plan_for(f.request_body(), f.image("web"), gallery=gallery, versions={"web": [old]})
+    assert not plan.images[0].adopt
+    assert plan.images[0].version == "1.0.1"
+    skipping = plan_for(
+        f.request_body(),
+        f.image("web"),
+        gallery=gallery,
+        versions={"web": [old]},
+        skip_migrated=True,
+    )
+    assert not skipping.images[0].skipped
+
+
+def test_a_version_another_migration_is_still_making_is_not_adopted() -> None:
+    making = f.version("web", "1.0.0", f.image_id("web"), state="Creating")
+    making.tags["galleryMigrator.migrationId"] = "mig-other"
+    gallery = f.gallery(f.definition("web"))
+    request = f.request_body()
+    blocked = plan_for(
+        request, f.image("web"), gallery=gallery, versions={"web": [making]}, migration_id="mig-me"
+    )
+    assert blocked.images[0].problems == [
+        "Version 1.0.0 of this image is still being made by migration mig-other."
+    ]
+    # Its own version (an earlier attempt of the same migration) is adopted.
+    mine = plan_for(
+        request,
+        f.image("web"),
+        gallery=gallery,
+        versions={"web": [making]},
+        migration_id="mig-other",
+    )
+    assert mine.images[0].adopt

@@ -1,0 +1,181 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from migration.domain.request import DeleteSource, MigrationRequest, RequestInvalid, parse_request
+from tests.migration.factories import GALLERY, image_id, request_body
+
+NOW = datetime(2026, 11, 22, tzinfo=UTC)
+
+
+def errors_of(body: Any, **kwargs: Any) -> dict[str, str]:
+    with pytest.raises(RequestInvalid) as caught:
+        parse_request(body, now=NOW, **kwargs)
+    return {e.field: e.message for e in caught.value.errors}
+
+
+def test_minimal_request_gets_the_defaults() -> None:
+    request = parse_request(request_body(), now=NOW)
+    assert request.delete_source is DeleteSource.AFTER_APPROVAL
+    assert request.replica_count == 1
+    assert request.target_regions == []
+    assert request.images[0].definition.name is None
+    assert request.approval_timeout_or(timedelta(days=3)) == timedelta(days=3)
+
+
+def test_design_example_is_valid() -> None:
+    body = {
+        "gallery": GALLERY,
+        "images": [
+            {
+                "source": image_id("myImage"),
+                "definition": {
+                    "name": "myImageDefinition",
+                    "publisher": "myPublisher",
+                    "offer": "myOffer",
+                    "sku": "mySKU",
+                },
+                "version": "1.0.0",
+            }
+        ],
+        "targetRegions": [
+            {"name": "southcentralus", "replicaCount": 1},
+            {"name": "westcentralus", "replicaCount": 2, "storageAccountType": "Standard_ZRS"},
+        ],
+        "storageAccountType": "Standard_LRS",
+        "endOfLifeDate": "2030-12-31",
+        "excludeFromLatest": False,
+        "deleteSource": "afterApproval",
+        "approvalTimeout": "P3D",
+    }
+    request = parse_request(body, now=NOW)
+    assert request.end_of_life_date == datetime(2030, 12, 31, 23, 59, 59, tzinfo=UTC)
+    assert [r.replicas(1) for r in request.target_regions] == [1, 2]
+    assert request.to_json()["targetRegions"][1]["storageAccountType"] == "Standard_ZRS"
+
+
+def test_every_bad_field_is_named_in_one_answer() -> None:
+    body = {
+        "gallery": GALLERY.removesuffix("/gal") + "/bad-name",
+        "images": [
+            {"source": "not-an-id", "version": "1.0"},
+            {"source": image_id("b"), "definition": {"name": "-x", "sku": "bad."}},
+        ],
+        "targetRegions": [{"name": "eastus", "replicaCount": 101}],
+        "storageAccountType": "Cold_LRS",
+        "endOfLifeDate": "2020-01-01",
+        "deleteSource": "sometimes",
+        "approvalTimeout": "soon",
+        "surprise": True,
+    }
+    found = errors_of(body)
+    assert set(found) == {
+        "gallery",
+        "images[0].source",
+        "images[0].version",
+        "images[1].definition.name",
+        "images[1].definition.sku",
+        "targetRegions[0].replicaCount",
+        "storageAccountType",
+        "endOfLifeDate",
+        "deleteSource",
+        "approvalTimeout",
+        "surprise",
+    }
+    assert "no dashes" in found["gallery"]
+    assert found["surprise"] == "unknown field"
+    assert "must be in the future" in found["endOfLifeDate"]
+
+
+def test_duplicate_sources_are_refused_whatever_their_casing() -> None:
+    found = errors_of(
+        request_body(
+            image_id("web"), image_id("web").upper().replace("SUBSCRIPTIONS", "subscriptions")
+        )
+    )
+    assert found["images[1].source"] == "repeats the source of images[0]"
+
+
+def test_every_repeat_is_named_beside_other_bad_items() -> None:
+    body = request_body(
+        image_id("a"), image_id("a"), image_id("b"), image_id("b"), "not an image id"
+    )
+    body["targetRegions"] = [{"name": "eastus"}, {"name": "East US"}, {"name": "westus2"}]
+    body["targetRegions"][2]["replicaCount"] = 0
+    found = errors_of(body)
+    assert found["images[1].source"] == "repeats the source of images[0]"
+    assert found["images[3].source"] == "repeats the source of images[2]"
+    assert "images[4].source" in found
+    assert "targetRegions[1].name" in found
+    assert "targetRegions[2].replicaCount" in found
+
+
+def test_duplicate_regions_use_azures_words() -> None:
+    found = errors_of(request_body(targetRegions=[{"name": "westus2"}, {"name": "West US 2"}]))
+    assert (
+        found["targetRegions[1].name"]
+        == "Duplicate regions are not allowed in target publishing regions."
+    )
+
+
+def test_the_same_version_twice_is_refused() -> None:
+    body = request_body(image_id("a"), image_id("b"))
+    for item in body["images"]:
+        item.update({"definition": {"name": "web"}, "version": "1.0.0"})
+    assert "already asks for version 1.0.0" in errors_of(body)["images[1].version"]
+
+
+def test_a_model_built_without_parse_request_still_refuses_repeats() -> None:
+    body = parse_request(request_body(image_id("a")), now=NOW).to_json()
+    body["images"].append(dict(body["images"][0]))
+    with pytest.raises(ValueError, match=r"images\[1\].source: repeats the source"):
+        MigrationRequest.model_validate(body)
+
+
+def test_deployments_become_replicas() -> None:
+    request = parse_request(
+        request_body(targetRegions=[{"name": "eastus", "expectedConcurrentDeployments": 41}]),
+        now=NOW,
+    )
+    assert request.target_regions[0].replicas(1) == 3
+
+
+def test_replicas_and_deployments_together_are_ambiguous() -> None:
+    found = errors_of(
+        request_body(
+            targetRegions=[
+                {"name": "eastus", "replicaCount": 2, "expectedConcurrentDeployments": 5}
+            ]
+        )
+    )
+    assert "not both" in found["targetRegions[0]"]
+
+
+def test_too_many_deployments_for_a_region() -> None:
+    found = errors_of(
+        request_body(targetRegions=[{"name": "eastus", "expectedConcurrentDeployments": 2001}])
+    )
+    assert "at most 100" in found["targetRegions[0]"]
+
+
+def test_image_count_limits() -> None:
+    assert "at least 1" in errors_of(request_body() | {"images": []})["images"]
+    many = request_body(*(image_id(f"i{n}") for n in range(3)))
+    assert "at most 2 images" in errors_of(many, max_images=2)["images"]
+
+
+def test_approval_timeout_limits_and_normalisation() -> None:
+    request = parse_request(request_body(approvalTimeout="PT72H"), now=NOW)
+    assert request.approval_timeout == "P3D"
+    found = errors_of(request_body(approvalTimeout="P30D"), max_approval_timeout=timedelta(days=7))
+    assert found["approvalTimeout"] == "at most P7D"
+    assert "longer than zero" in errors_of(request_body(approvalTimeout="PT0S"))["approvalTimeout"]
+
+
+@pytest.mark.parametrize("body", [b"{not json", b"[1, 2]", b"", "null"])
+def test_a_body_that_is_not_an_object(body: bytes | str) -> None:
+    found = errors_of(body)
+    assert list(found) == [""]
