@@ -19,7 +19,8 @@ from migration.arm.inspection import inspect_and_plan
 from migration.config.policy import EventGridPolicy, written_image
 from migration.config.settings import Settings, SettingsError
 from migration.domain.request import RequestInvalid
-from triggers import claims, starting
+from migration.durable import claims
+from triggers import starting
 
 bp = df.Blueprint()
 log = logging.getLogger(__name__)

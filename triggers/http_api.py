@@ -24,8 +24,9 @@ from migration.domain.request import (
     parse_request,
 )
 from migration.domain.state import ApprovalDecision, Phase
+from migration.durable import claims
 from migration.durable.jobs import APPROVAL_EVENT, ORCHESTRATOR, watcher_id
-from triggers import claims, problems, starting
+from triggers import problems, starting
 from triggers.views import delete_policy, migration_state, migration_view, summary_view
 
 bp = df.Blueprint()

@@ -10,8 +10,9 @@ import azure.durable_functions as df
 from migration.config.settings import Settings
 from migration.domain.ids import parse_gallery_id, parse_image_id
 from migration.domain.request import FieldError, MigrationRequest
-from migration.durable.jobs import ORCHESTRATOR, MigrationInput, Options, claim_id
-from triggers import claims
+from migration.durable import claims
+from migration.durable.claims import claim_id
+from migration.durable.jobs import ORCHESTRATOR, MigrationInput, Options
 
 MIGRATION_PREFIX = "mig-"
 

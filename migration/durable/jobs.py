@@ -14,14 +14,11 @@ from pydantic import Field
 
 from migration.config.settings import Settings
 from migration.domain.facts import Data
-from migration.domain.ids import source_key
 from migration.domain.request import MigrationRequest
 
 ORCHESTRATOR = "migrate"
 REPLICATION_WATCHER = "watch_replication"
-CLAIM_ORCHESTRATOR = "hold_source"
 APPROVAL_EVENT = "Approval"
-RELEASE_EVENT = "Release"
 
 
 class Options(Data):
@@ -84,11 +81,6 @@ def decoded(value: Any) -> Any:
         except ValueError:
             return value
     return value
-
-
-def claim_id(source: str) -> str:
-    """The instance id of the orchestration that holds ``source`` while a migration uses it."""
-    return f"claim-{source_key(source)}"
 
 
 def watcher_id(migration_id: str) -> str:

@@ -10,7 +10,8 @@ from urllib.parse import urlencode
 import pytest
 
 from emulator.testing import SUBSCRIPTION
-from migration.durable.jobs import claim_id, watcher_id
+from migration.durable.claims import claim_id
+from migration.durable.jobs import watcher_id
 from tests.e2e.test_migration import APP, WEB, request
 from tests.stack import GALLERY, Stack, image_id
 
