@@ -8,16 +8,8 @@ from typing import Any
 
 import azure.durable_functions as df
 
-from migration.durable.outcome import TRANSIENT_WAIT, Outcome
-
-# Attempts per call before an outcome that asks for a retry is accepted as final. Throttling
-# gets many more: it says nothing about the call, only about the load, and it passes.
-MAX_ATTEMPTS = 8
-MAX_THROTTLED_ATTEMPTS = 60
-# Retry-After says when one request may pass again; an activity may need several, and others
-# share the budget, so repeated throttling backs off exponentially from there.
-THROTTLE_BACKOFF_BASE = 5.0
-THROTTLE_BACKOFF_MAX = 300.0
+from migration.arm import retry
+from migration.durable.outcome import Outcome
 
 Call = tuple[str, Any]
 
@@ -43,10 +35,13 @@ def call_all(
             outcome = Outcome.from_json(raw)
             outcomes[index] = outcome
             attempts[index] += 1
-            limit = MAX_THROTTLED_ATTEMPTS if outcome.throttled else MAX_ATTEMPTS
+            limit = retry.attempts_allowed(throttled=outcome.throttled)
             if not outcome.ok and outcome.retry_after is not None and attempts[index] < limit:
                 again.append(index)
-                wait = max(wait, _wait(outcome, attempts[index]))
+                asked = retry.wait_before_retry(
+                    outcome.retry_after, attempts[index], throttled=outcome.throttled
+                )
+                wait = max(wait, asked)
         if again:
             yield context.create_timer(context.current_utc_datetime + timedelta(seconds=wait))
         pending = again
@@ -70,14 +65,8 @@ def _each_settled(context: df.DurableOrchestrationContext, tasks: list[Any]) -> 
                 # The failure text ends with the worker's stack trace: keep its first line, and
                 # try again later (the host, a token, a timeout may be what failed).
                 reason = (str(error).strip().splitlines() or ["the activity failed"])[0]
-                failure = Outcome.failure("ActivityFailed", reason, retry_after=TRANSIENT_WAIT)
+                failure = Outcome.failure(
+                    "ActivityFailed", reason, retry_after=retry.TRANSIENT_WAIT
+                )
                 results.append(failure.to_json())
         return results
-
-
-def _wait(outcome: Outcome, attempt: int) -> float:
-    asked = outcome.retry_after or 0.0
-    if not outcome.throttled:
-        return asked
-    backoff: float = min(THROTTLE_BACKOFF_MAX, THROTTLE_BACKOFF_BASE * 2.0 ** (attempt - 1))
-    return max(asked, backoff)

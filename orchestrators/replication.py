@@ -20,6 +20,7 @@ import azure.durable_functions as df
 from pydantic import Field
 
 from activities import names
+from migration.arm import retry
 from migration.domain.facts import Data, RegionStatus, VersionFacts
 from migration.domain.polling import next_poll_seconds
 from migration.domain.safety import replication_complete, replication_failed
@@ -32,12 +33,6 @@ bp = df.Blueprint()
 
 # Polls per execution before continuing as new, which bounds the history a replay reads.
 ROUNDS_PER_EXECUTION = 20
-# Looks at which a version just created may still be missing (ARM's cache lag) before it
-# counts as gone.
-MISSING_GRACE = 3
-# Reads of one version that may fail in a row (for a reason that does not say when to come
-# back) before it counts as failed.
-READ_FAILURES = 5
 
 
 class WatchedVersion(Data):
@@ -131,7 +126,7 @@ def _record(watch: WatchInput, watched: WatchedVersion, outcome: Outcome, now: d
     if not outcome.ok:
         # Replication goes on whether or not a read fails; give up only on a run of failures.
         failures = watch.read_failures[key] = watch.read_failures.get(key, 0) + 1
-        if failures >= READ_FAILURES:
+        if failures >= retry.READ_FAILURES:
             watch.results[key] = WatchResult(
                 state="failed", message=f"could not read replication: {outcome.message}", at=now
             )
@@ -144,7 +139,7 @@ def _record(watch: WatchInput, watched: WatchedVersion, outcome: Outcome, now: d
     if not version.exists:
         watch.missing[key] = watch.missing.get(key, 0) + 1
         watch.due[key] = now + timedelta(seconds=minimum)
-        if watch.missing[key] < MISSING_GRACE:
+        if watch.missing[key] < retry.MISSING_GRACE:
             return
     else:
         watch.missing.pop(key, None)

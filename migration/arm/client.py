@@ -22,9 +22,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from azure.core.credentials import AccessToken, TokenCredential
-from azure.core.pipeline import PipelineRequest, PipelineResponse
-from azure.core.pipeline.policies import RetryPolicy, SansIOHTTPPolicy
+from azure.core.pipeline import PipelineRequest
+from azure.core.pipeline.policies import SansIOHTTPPolicy
 from azure.mgmt.compute import ComputeManagementClient
+
+from migration.arm.retry import ServiceRetryPolicy
 
 ENDPOINT_SETTING = "ARM_ENDPOINT"
 TOKEN_SETTING = "ARM_TOKEN"
@@ -33,40 +35,6 @@ AZURE_ENDPOINT = "https://management.azure.com"
 
 _lock = threading.Lock()
 _clients: dict[tuple[str, ...], ComputeManagementClient] = {}
-
-
-class ServiceRetryPolicy(RetryPolicy[Any, Any]):
-    """azure-core's retry policy, with two changes for activities.
-
-    - ``retry-after-ms`` / ``x-ms-retry-after-ms`` win over ``Retry-After`` when both are present:
-      they are the more precise figure (azure-core 1.41 reads ``Retry-After`` first).
-    - A response that asks for a longer wait than ``max_retry_after`` is not retried here: ARM's
-      throttling cool-downs run to minutes (120 s and 1200 s have been seen), and an activity must
-      not sleep through them. The error reaches the caller, whose orchestration can wait on a
-      durable timer instead.
-    """
-
-    def __init__(self, *, max_retry_after: float, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.max_retry_after = max_retry_after
-
-    def get_retry_after(self, response: PipelineResponse[Any, Any]) -> float | None:
-        headers = response.http_response.headers
-        for name in ("retry-after-ms", "x-ms-retry-after-ms"):
-            value = headers.get(name)
-            if value:
-                try:
-                    return max(0.0, float(value) / 1000)
-                except ValueError:
-                    break
-        return super().get_retry_after(response)
-
-    def is_retry(self, settings: dict[str, Any], response: PipelineResponse[Any, Any]) -> bool:
-        if response.http_response.status_code >= 400:
-            wait = self.get_retry_after(response)
-            if wait is not None and wait > self.max_retry_after:
-                return False
-        return bool(super().is_retry(settings, response))
 
 
 class StaticTokenCredential:
@@ -130,8 +98,8 @@ def _is_loopback(host: str) -> bool:
 def _emulator_client(subscription_id: str, settings: _Settings) -> ComputeManagementClient:
     assert settings.endpoint is not None
     _check_emulator_endpoint(settings.endpoint)
-    # The emulator answers at once, so nothing should wait in wall time: poll LROs without delay,
-    # back off briefly on 5xx, and follow its retry-after-ms, which is already in wall time.
+    # The emulator answers at once, so nothing should wait in wall time: poll LROs without delay
+    # and back off briefly on 5xx (throttling is the orchestration's to wait out, as in Azure).
     return ComputeManagementClient(
         credential=StaticTokenCredential(settings.token),
         subscription_id=subscription_id,

@@ -11,6 +11,8 @@ from collections.abc import Iterator
 
 from azure.core.exceptions import HttpResponseError
 
+from migration.arm.retry import DEFAULT_THROTTLE_WAIT, retry_after
+
 
 class ArmError(Exception):
     """An ARM call failed in a way the caller should report, not retry blindly."""
@@ -33,12 +35,6 @@ class ArmError(Exception):
 
 class Throttled(ArmError):
     """ARM answered 429 after the client's own retries; wait ``retry_after`` seconds."""
-
-
-DEFAULT_THROTTLE_WAIT = 60.0
-# Retry-After first: it is ARM's own figure, in the service's seconds, which is what a durable
-# timer waits in (an emulator on a scaled clock sends retry-after-ms in wall time).
-_RETRY_HEADERS = (("retry-after", 1.0), ("retry-after-ms", 0.001), ("x-ms-retry-after-ms", 0.001))
 
 
 def passing(error: ArmError) -> bool:
@@ -73,12 +69,5 @@ def from_http_error(action: str, error: HttpResponseError) -> ArmError:
 
 def _retry_after(error: HttpResponseError) -> float:
     response = error.response
-    if response is None:
-        return DEFAULT_THROTTLE_WAIT
-    headers = getattr(response, "headers", None) or {}
-    for name, scale in _RETRY_HEADERS:
-        value = headers.get(name)
-        if value:
-            with contextlib.suppress(ValueError):
-                return max(1.0, float(value) * scale)
-    return DEFAULT_THROTTLE_WAIT
+    asked = retry_after(getattr(response, "headers", None)) if response is not None else None
+    return DEFAULT_THROTTLE_WAIT if asked is None else max(1.0, asked)

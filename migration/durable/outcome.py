@@ -19,13 +19,10 @@ from azure.core.exceptions import (
 )
 
 from migration.arm.errors import ArmError, Throttled
+from migration.arm.retry import TRANSIENT_WAIT
 from migration.domain.facts import Data
 
 log = logging.getLogger(__name__)
-
-# How long to wait before retrying after a transport failure or a 5xx that outlived the client's
-# own retries.
-TRANSIENT_WAIT = 30.0
 
 
 class OutcomeError(Data):

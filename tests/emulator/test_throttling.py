@@ -6,7 +6,6 @@ import time
 from typing import Any
 
 import pytest
-from azure.core.exceptions import HttpResponseError
 
 from emulator import (
     BucketConfig,
@@ -17,8 +16,7 @@ from emulator import (
     ThrottleConfig,
 )
 from emulator.testing import RunningEmulator, running_emulator
-from migration.arm import client as arm_client
-from simclock import RealClock, ScaledClock, VirtualClock
+from simclock import ScaledClock, VirtualClock
 from tests.emulator.helpers import GALLERY, GALLERY_ID, IMAGE_ID, RG, definition, seed_world
 
 GALLERY_PATH = f"{GALLERY_ID}?api-version=2026-03-03"
@@ -121,21 +119,6 @@ def test_sdk_retry_honours_the_wall_time_of_a_scaled_clock() -> None:
     assert elapsed < 5
 
 
-def test_app_client_retries_throttling_on_a_scaled_clock(monkeypatch: pytest.MonkeyPatch) -> None:
-    config = throttled(reads=BucketConfig(capacity=1, refill_per_second=0.002))
-    with running_emulator(ScaledClock(2000), config) as running:
-        seed_world(running.emulator)
-        monkeypatch.setenv("ARM_ENDPOINT", running.base_url)
-        arm_client.clear_client_cache()
-        client = arm_client.compute_client("00000000-0000-0000-0000-000000000001")
-        client.galleries.get(RG, GALLERY)
-        assert client.galleries.get(RG, GALLERY).name == GALLERY
-        statuses = [r.status for r in running.emulator.request_log]
-    arm_client.clear_client_cache()
-    assert 429 in statuses
-    assert statuses[-1] == 200
-
-
 def test_a_test_can_advance_a_virtual_clock_through_a_throttle() -> None:
     clock = VirtualClock()
     config = throttled(reads=BucketConfig(capacity=1, refill_per_second=0.01))
@@ -153,25 +136,3 @@ def test_a_test_can_advance_a_virtual_clock_through_a_throttle() -> None:
         found = client.galleries.get(RG, GALLERY, raw_response_hook=advance_on_429)
     assert found.name == GALLERY
     assert waits == ["100"]
-
-
-def test_app_client_leaves_long_cool_downs_to_its_caller(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Real time: a 120 s cool-down is 120 s of wall time, which an activity must not sleep.
-    config = throttled(reads=BucketConfig(capacity=1, refill_per_second=1 / 120))
-    with running_emulator(RealClock(), config) as running:
-        seed_world(running.emulator)
-        monkeypatch.setenv("ARM_ENDPOINT", running.base_url)
-        arm_client.clear_client_cache()
-        client = arm_client.compute_client("00000000-0000-0000-0000-000000000001")
-        client.galleries.get(RG, GALLERY)
-        started = time.monotonic()
-        with pytest.raises(HttpResponseError) as caught:
-            client.galleries.get(RG, GALLERY)
-        elapsed = time.monotonic() - started
-        statuses = [r.status for r in running.emulator.request_log]
-    arm_client.clear_client_cache()
-    assert caught.value.status_code == 429
-    response: Any = caught.value.response
-    assert response.headers["Retry-After"] in ("119", "120")
-    assert statuses == [200, 429]
-    assert elapsed < 2

@@ -2,24 +2,29 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from azure.core.pipeline import PipelineContext, PipelineRequest, PipelineResponse
+from azure.core.exceptions import HttpResponseError
+from azure.core.pipeline import PipelineContext, PipelineRequest
 from azure.core.rest import HttpRequest
 from azure.mgmt.compute import ComputeManagementClient
 from azure.mgmt.core.policies import ARMChallengeAuthenticationPolicy
 
+from emulator import BucketConfig, EmulatorConfig, FaultConfig, ThrottleConfig
+from emulator.testing import SUBSCRIPTION, running_emulator
 from migration.arm import client as arm_client
 from migration.arm.client import (
-    ServiceRetryPolicy,
     StaticBearerPolicy,
     clear_client_cache,
     compute_client,
 )
+from migration.arm.retry import ServiceRetryPolicy, retry_after
+from simclock import Clock, RealClock, ScaledClock
+from tests.emulator.helpers import GALLERY, RG, seed_world
 
 SUB = "00000000-0000-0000-0000-000000000001"
 
@@ -163,40 +168,33 @@ def test_cache_is_thread_safe(monkeypatch: pytest.MonkeyPatch) -> None:
     assert all(client is built[0] for client in clients)
 
 
-# Retry policy -----------------------------------------------------------------------------------
+# Throttling, against the emulator -----------------------------------------------------------
 
 
-@dataclass
-class StubResponse:
-    status_code: int
-    headers: dict[str, str] = field(default_factory=dict)
+def throttled_reads(refill_per_second: float) -> EmulatorConfig:
+    reads = BucketConfig(capacity=1, refill_per_second=refill_per_second)
+    return EmulatorConfig(faults=FaultConfig(throttle=ThrottleConfig(enabled=True, reads=reads)))
 
 
-def response(status: int, method: str = "GET", **headers: str) -> PipelineResponse[Any, Any]:
-    return PipelineResponse(
-        HttpRequest(method, "http://127.0.0.1/x"),
-        StubResponse(status, {k.replace("_", "-"): v for k, v in headers.items()}),
-        PipelineContext(None),
-    )
-
-
-def policy(max_retry_after: float = 20) -> ServiceRetryPolicy:
-    return ServiceRetryPolicy(max_retry_after=max_retry_after, retry_total=3)
-
-
-def test_retry_after_ms_wins_over_retry_after() -> None:
-    answer = response(429, Retry_After="120", retry_after_ms="250")
-    assert policy().get_retry_after(answer) == 0.25
-    assert policy().get_retry_after(response(429, x_ms_retry_after_ms="1500")) == 1.5
-    assert policy().get_retry_after(response(429, Retry_After="7")) == 7
-    assert policy().get_retry_after(response(429)) is None
-
-
-def test_short_waits_are_retried_long_ones_are_not() -> None:
-    settings = policy().configure_retries({})
-    assert policy().is_retry(settings, response(429, Retry_After="3"))
-    assert not policy().is_retry(settings, response(429, Retry_After="120"))
-    assert not policy(max_retry_after=5).is_retry(settings, response(429, retry_after_ms="6000"))
-    assert policy().is_retry(settings, response(503))
-    assert not policy().is_retry(settings, response(404))
-    assert not policy().is_retry(settings, response(200, Retry_After="120"))
+@pytest.mark.parametrize("clock", [RealClock(), ScaledClock(2000)], ids=["real", "scaled"])
+def test_app_client_hands_throttling_straight_to_its_caller(
+    clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An activity must not sleep through a cool-down; its orchestration waits on a timer."""
+    with running_emulator(clock, throttled_reads(1 / 120)) as running:
+        seed_world(running.emulator)
+        monkeypatch.setenv("ARM_ENDPOINT", running.base_url)
+        clear_client_cache()
+        client = compute_client(SUBSCRIPTION)
+        client.galleries.get(RG, GALLERY)
+        started = time.monotonic()
+        with pytest.raises(HttpResponseError) as caught:
+            client.galleries.get(RG, GALLERY)
+        elapsed = time.monotonic() - started
+        statuses = [r.status for r in running.emulator.request_log]
+    clear_client_cache()
+    assert caught.value.status_code == 429
+    response: Any = caught.value.response
+    assert 60 < (retry_after(response.headers) or 0) <= 120
+    assert statuses == [200, 429]
+    assert elapsed < 2

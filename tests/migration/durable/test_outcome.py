@@ -5,7 +5,8 @@ from collections.abc import Callable
 from azure.core.exceptions import ClientAuthenticationError, ServiceRequestError
 
 from migration.arm.errors import ArmError, Throttled
-from migration.durable.outcome import TRANSIENT_WAIT, Outcome, capture
+from migration.arm.retry import TRANSIENT_WAIT
+from migration.durable.outcome import Outcome, capture
 
 
 def raising(error: Exception) -> Callable[[], object]:
