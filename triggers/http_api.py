@@ -54,12 +54,7 @@ def _accept(req: func.HttpRequest) -> tuple[Settings, MigrationRequest] | func.H
     """The settings and the validated request, or the problem answer that refuses it."""
     try:
         settings = Settings.from_env()
-        request = parse_request(
-            req.get_body(),
-            now=datetime.now(UTC),
-            max_images=settings.max_images_per_request,
-            max_approval_timeout=settings.max_approval_timeout,
-        )
+        request = parse_request(req.get_body(), settings.request_limits(datetime.now(UTC)))
     except SettingsError as error:
         return problems.misconfigured(str(error))
     except RequestInvalid as error:
@@ -112,7 +107,7 @@ def plan_migration(req: func.HttpRequest) -> func.HttpResponse:
         return accepted
     settings, request = accepted
     try:
-        plan = inspect_and_plan(
+        _, plan = inspect_and_plan(
             request,
             max_data_disk_gb=settings.max_data_disk_gb,
             default_publisher=settings.default_publisher,

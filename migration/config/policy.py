@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
-from migration.config.settings import SettingsError, split_list
+from migration.config.settings import Settings, SettingsError, split_list
 from migration.domain.facts import ImageFacts
 from migration.domain.ids import ResourceIdError, parse_image_id
-from migration.domain.request import MigrationRequest, RequestInvalid, parse_request
+from migration.domain.request import MigrationRequest, RequestInvalid, RequestLimits, parse_request
 
 WRITE_SUCCESS = "microsoft.resources.resourcewritesuccess"
 IMAGE_WRITE = "microsoft.compute/images/write"
@@ -33,8 +33,12 @@ class EventGridPolicy:
     opt_in_tag: str
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> EventGridPolicy | None:
-        """The configured policy, ``None`` when Event Grid migration is not configured."""
+    def from_env(cls, env: Mapping[str, str], settings: Settings) -> EventGridPolicy | None:
+        """The configured policy, ``None`` when Event Grid migration is not configured.
+
+        Checked whole against ``settings`` (a probe request), so a bad value fails here, once,
+        rather than on every event.
+        """
         gallery = env.get("EVENTGRID_GALLERY_ID", "").strip()
         if not gallery:
             return None
@@ -52,19 +56,14 @@ class EventGridPolicy:
         )
         try:
             policy.request_for(
-                "/subscriptions/0/resourceGroups/rg/providers/Microsoft.Compute/images/probe"
+                "/subscriptions/0/resourceGroups/rg/providers/Microsoft.Compute/images/probe",
+                settings.request_limits(datetime.now(UTC)),
             )
         except RequestInvalid as error:
             raise SettingsError(f"EVENTGRID_* settings: {error}") from None
         return policy
 
-    def request_for(
-        self,
-        image_id: str,
-        *,
-        now: datetime | None = None,
-        max_approval_timeout: timedelta = timedelta(days=90),
-    ) -> MigrationRequest:
+    def request_for(self, image_id: str, limits: RequestLimits) -> MigrationRequest:
         body: dict[str, Any] = {
             "gallery": self.gallery,
             "images": [{"source": image_id}],
@@ -75,7 +74,7 @@ class EventGridPolicy:
             body["approvalTimeout"] = self.approval_timeout
         if self.storage_account_type:
             body["storageAccountType"] = self.storage_account_type
-        return parse_request(body, now=now, max_approval_timeout=max_approval_timeout)
+        return parse_request(body, limits)
 
     def opted_in(self, image: ImageFacts) -> bool:
         if self.opt_in == "all":

@@ -10,10 +10,11 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from migration.domain.durations import DurationError, parse_duration
 from migration.domain.ids import ResourceId, ResourceIdError, Scope, parse_scope
+from migration.domain.request import RequestLimits
 
 
 class SettingsError(ValueError):
@@ -34,6 +35,14 @@ class Settings:
     include_durable_links: bool = False
     extra: Mapping[str, str] = field(default_factory=dict)
 
+    def request_limits(self, now: datetime) -> RequestLimits:
+        """What validating a request received at ``now`` takes from these settings."""
+        return RequestLimits(
+            now=now,
+            max_images=self.max_images_per_request,
+            max_approval_timeout=self.max_approval_timeout,
+        )
+
     def in_scope(self, resource: ResourceId) -> bool:
         """An empty allowlist allows every scope the app's identity can reach."""
         return not self.allowed_scopes or any(s.contains(resource) for s in self.allowed_scopes)
@@ -41,19 +50,26 @@ class Settings:
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
+        d = _DEFAULTS
         return cls(
             allowed_scopes=_scopes(env.get("ALLOWED_SCOPES", "")),
-            max_data_disk_gb=_int(env, "MAX_DATA_DISK_GB", 1024, minimum=1),
+            max_data_disk_gb=_int(env, "MAX_DATA_DISK_GB", d.max_data_disk_gb, minimum=1),
             default_publisher=env.get("DEFINITION_PUBLISHER") or None,
-            default_approval_timeout=_duration(env, "APPROVAL_TIMEOUT", timedelta(days=3)),
-            max_approval_timeout=_duration(env, "MAX_APPROVAL_TIMEOUT", timedelta(days=90)),
-            replication_timeout=_duration(env, "REPLICATION_TIMEOUT", timedelta(hours=24)),
-            poll_min=_duration(env, "REPLICATION_POLL_MIN", timedelta(minutes=1)),
-            poll_max=_duration(env, "REPLICATION_POLL_MAX", timedelta(minutes=15)),
-            max_images_per_request=_int(env, "MAX_IMAGES_PER_REQUEST", 50, minimum=1),
+            default_approval_timeout=_duration(env, "APPROVAL_TIMEOUT", d.default_approval_timeout),
+            max_approval_timeout=_duration(env, "MAX_APPROVAL_TIMEOUT", d.max_approval_timeout),
+            replication_timeout=_duration(env, "REPLICATION_TIMEOUT", d.replication_timeout),
+            poll_min=_duration(env, "REPLICATION_POLL_MIN", d.poll_min),
+            poll_max=_duration(env, "REPLICATION_POLL_MAX", d.poll_max),
+            max_images_per_request=_int(
+                env, "MAX_IMAGES_PER_REQUEST", d.max_images_per_request, minimum=1
+            ),
             include_durable_links=_flag(env, "INCLUDE_DURABLE_LINKS"),
             extra={k: v for k, v in env.items() if k.startswith("EVENTGRID_")},
         )
+
+
+# The defaults, as the dataclass states them: the one place each is written.
+_DEFAULTS = Settings()
 
 
 def split_list(value: str) -> list[str]:

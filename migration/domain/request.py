@@ -1,12 +1,21 @@
-"""The migration request: its model, its validation, and errors that name each bad field.
+"""The migration request: its model, its validation at the door, and errors naming each field.
 
-Every rule that can be checked before anything starts is checked here, so that a bad request gets
-one answer listing all of its problems and nothing is started.
+Two layers, so that a request is validated once:
+
+- :class:`MigrationRequest` and its parts are plain data: what an orchestration receives, already
+  valid and in canonical form (ids, region names, durations). Reading one back from an
+  orchestration's input checks types only; no rule runs again on a replay.
+- The ``*Body`` subclasses add every rule that can be checked before anything starts. Only
+  :func:`parse_request` uses them, with :class:`RequestLimits` taken from the app's settings at the
+  time of the request, so that a bad request gets one answer listing all of its problems and
+  nothing is started.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Annotated, Any
@@ -35,16 +44,15 @@ class DeleteSource(StrEnum):
 
 class _Model(BaseModel):
     model_config = ConfigDict(
-        alias_generator=to_camel,
-        populate_by_name=True,
-        extra="forbid",
-        frozen=True,
-        str_strip_whitespace=True,
+        alias_generator=to_camel, populate_by_name=True, extra="ignore", frozen=True
     )
 
     def to_json(self) -> dict[str, Any]:
         """The camelCase JSON form, as requests and orchestration inputs carry it."""
         return self.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+# -- the validated request, as orchestrations and plans read it --------------------------------
 
 
 class DefinitionSpec(_Model):
@@ -54,6 +62,60 @@ class DefinitionSpec(_Model):
     publisher: str | None = None
     offer: str | None = None
     sku: str | None = None
+
+
+class ImageSpec(_Model):
+    source: str
+    definition: DefinitionSpec = Field(default_factory=DefinitionSpec)
+    version: str | None = None
+
+
+class TargetRegion(_Model):
+    name: str
+    replica_count: int | None = None
+    expected_concurrent_deployments: int | None = None
+    storage_account_type: str | None = None
+
+    def replicas(self, default: int) -> int:
+        if self.replica_count is not None:
+            return self.replica_count
+        if self.expected_concurrent_deployments is not None:
+            return rules.replicas_for_deployments(self.expected_concurrent_deployments)
+        return default
+
+
+class MigrationRequest(_Model):
+    gallery: str
+    images: Sequence[ImageSpec]
+    target_regions: Sequence[TargetRegion] = Field(default_factory=list)
+    replica_count: int = 1
+    storage_account_type: str | None = None
+    end_of_life_date: datetime | None = None
+    exclude_from_latest: bool = False
+    delete_source: DeleteSource = DeleteSource.AFTER_APPROVAL
+    approval_timeout: str | None = None
+
+    def approval_timeout_or(self, default: timedelta) -> timedelta:
+        return parse_duration(self.approval_timeout) if self.approval_timeout else default
+
+
+# -- the request as it arrives: every rule checked once, at the door ---------------------------
+
+
+@dataclass(frozen=True)
+class RequestLimits:
+    """What the rules that depend on the app's settings and on the time of the request take."""
+
+    now: datetime
+    max_images: int
+    max_approval_timeout: timedelta
+
+
+_BODY = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class DefinitionSpecBody(DefinitionSpec):
+    model_config = _BODY
 
     @field_validator("name")
     @classmethod
@@ -68,10 +130,9 @@ class DefinitionSpec(_Model):
         return _check(value, lambda v: rules.identifier_part_error(str(info.field_name), v))
 
 
-class ImageSpec(_Model):
-    source: str
-    definition: DefinitionSpec = Field(default_factory=DefinitionSpec)
-    version: str | None = None
+class ImageSpecBody(ImageSpec):
+    model_config = _BODY
+    definition: DefinitionSpecBody = Field(default_factory=DefinitionSpecBody)
 
     @field_validator("source")
     @classmethod
@@ -87,11 +148,13 @@ class ImageSpec(_Model):
         return _check(value, rules.version_name_error)
 
 
-class TargetRegion(_Model):
-    name: str
-    replica_count: Annotated[int, Field(ge=rules.MIN_REPLICAS, le=rules.MAX_REPLICAS)] | None = None
+_Replicas = Annotated[int, Field(ge=rules.MIN_REPLICAS, le=rules.MAX_REPLICAS)]
+
+
+class TargetRegionBody(TargetRegion):
+    model_config = _BODY
+    replica_count: _Replicas | None = None
     expected_concurrent_deployments: Annotated[int, Field(ge=1)] | None = None
-    storage_account_type: str | None = None
 
     @field_validator("name")
     @classmethod
@@ -106,7 +169,7 @@ class TargetRegion(_Model):
         return _check(value, _storage_error)
 
     @model_validator(mode="after")
-    def _replicas(self) -> TargetRegion:
+    def _replicas(self) -> TargetRegionBody:
         if self.replica_count is not None and self.expected_concurrent_deployments is not None:
             raise ValueError("give replicaCount or expectedConcurrentDeployments, not both")
         if self.expected_concurrent_deployments is not None:
@@ -118,24 +181,12 @@ class TargetRegion(_Model):
                 )
         return self
 
-    def replicas(self, default: int) -> int:
-        if self.replica_count is not None:
-            return self.replica_count
-        if self.expected_concurrent_deployments is not None:
-            return rules.replicas_for_deployments(self.expected_concurrent_deployments)
-        return default
 
-
-class MigrationRequest(_Model):
-    gallery: str
-    images: list[ImageSpec] = Field(min_length=1)
-    target_regions: list[TargetRegion] = Field(default_factory=list)
-    replica_count: Annotated[int, Field(ge=rules.MIN_REPLICAS, le=rules.MAX_REPLICAS)] = 1
-    storage_account_type: str | None = None
-    end_of_life_date: datetime | None = None
-    exclude_from_latest: bool = False
-    delete_source: DeleteSource = DeleteSource.AFTER_APPROVAL
-    approval_timeout: str | None = None
+class RequestBody(MigrationRequest):
+    model_config = _BODY
+    images: Sequence[ImageSpecBody] = Field(min_length=1)
+    target_regions: Sequence[TargetRegionBody] = Field(default_factory=list)
+    replica_count: _Replicas = 1
 
     @field_validator("gallery")
     @classmethod
@@ -150,19 +201,11 @@ class MigrationRequest(_Model):
 
     @field_validator("images")
     @classmethod
-    def _images(cls, images: list[ImageSpec], info: ValidationInfo) -> list[ImageSpec]:
-        limit = _context(info).get("max_images", 50)
+    def _images(cls, images: Sequence[ImageSpecBody], info: ValidationInfo) -> list[ImageSpecBody]:
+        limit = _limits(info).max_images
         if len(images) > limit:
             raise ValueError(f"at most {limit} images per request; split the work")
-        return images
-
-    @model_validator(mode="after")
-    def _unique(self, info: ValidationInfo) -> MigrationRequest:
-        # parse_request reports each repeat at its own path, valid items or not; this guards
-        # a model built any other way.
-        if not _context(info).get("repeats_checked") and (found := repeats(self.to_json())):
-            raise ValueError("; ".join(f"{e.field}: {e.message}" for e in found))
-        return self
+        return list(images)
 
     @field_validator("storage_account_type")
     @classmethod
@@ -187,8 +230,7 @@ class MigrationRequest(_Model):
         if value is None:
             return None
         value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-        now: datetime = _context(info).get("now") or datetime.now(UTC)
-        if value <= now:
+        if value <= _limits(info).now:
             raise ValueError(f"The end-of-life date {value.isoformat()} must be in the future.")
         return value
 
@@ -201,13 +243,10 @@ class MigrationRequest(_Model):
             parsed = parse_duration(value)
         except DurationError as error:
             raise ValueError(str(error)) from None
-        limit: timedelta = _context(info).get("max_approval_timeout", timedelta(days=90))
+        limit = _limits(info).max_approval_timeout
         if parsed > limit:
             raise ValueError(f"at most {format_duration(limit)}")
         return format_duration(parsed)
-
-    def approval_timeout_or(self, default: timedelta) -> timedelta:
-        return parse_duration(self.approval_timeout) if self.approval_timeout else default
 
 
 class FieldError(BaseModel):
@@ -223,13 +262,7 @@ class RequestInvalid(ValueError):
         self.errors = errors
 
 
-def parse_request(
-    body: bytes | str | dict[str, Any],
-    *,
-    now: datetime | None = None,
-    max_images: int = 50,
-    max_approval_timeout: timedelta = timedelta(days=90),
-) -> MigrationRequest:
+def parse_request(body: bytes | str | dict[str, Any], limits: RequestLimits) -> MigrationRequest:
     """Validate a request body; raise :class:`RequestInvalid` listing every problem."""
     if isinstance(body, bytes | str):
         try:
@@ -238,15 +271,9 @@ def parse_request(
             raise RequestInvalid([FieldError(field="", message=f"not JSON: {error}")]) from None
     if not isinstance(body, dict):
         raise RequestInvalid([FieldError(field="", message="the body must be a JSON object")])
-    context = {
-        "now": now,
-        "max_images": max_images,
-        "max_approval_timeout": max_approval_timeout,
-        "repeats_checked": True,
-    }
     found = repeats(body)
     try:
-        request = MigrationRequest.model_validate(body, context=context)
+        request = RequestBody.model_validate(body, context=limits)
     except ValidationError as error:
         raise RequestInvalid(field_errors(error) + found) from None
     if found:
@@ -349,5 +376,7 @@ def _storage_error(value: str) -> str | None:
     return f"'{value}' is not a storage account type; use one of {choices}"
 
 
-def _context(info: ValidationInfo) -> dict[str, Any]:
-    return info.context if isinstance(info.context, dict) else {}
+def _limits(info: ValidationInfo) -> RequestLimits:
+    if not isinstance(info.context, RequestLimits):
+        raise TypeError("a request body is validated by parse_request, with RequestLimits")
+    return info.context

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
+from datetime import UTC, datetime
 from typing import Any
 
+from migration.config.settings import Settings
 from migration.domain.facts import (
     TAG_FINGERPRINT,
     DefinitionFacts,
@@ -12,6 +15,7 @@ from migration.domain.facts import (
     ImageFacts,
     VersionFacts,
 )
+from migration.domain.request import MigrationRequest, RequestLimits, parse_request
 
 SUB = "00000000-0000-0000-0000-000000000001"
 GALLERY = (
@@ -81,3 +85,15 @@ def request_body(*sources: str, **fields: Any) -> dict[str, Any]:
     }
     body.update(fields)
     return body
+
+
+NOW = datetime(2026, 11, 22, tzinfo=UTC)
+
+
+def limits(**overrides: Any) -> RequestLimits:
+    """The default settings' limits for a request received at ``NOW``, with ``overrides``."""
+    return dataclasses.replace(Settings().request_limits(NOW), **overrides)
+
+
+def parse(body: Any, **overrides: Any) -> MigrationRequest:
+    return parse_request(body, limits(**overrides))

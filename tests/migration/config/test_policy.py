@@ -6,9 +6,9 @@ from typing import Any
 import pytest
 
 from migration.config.policy import EventGridPolicy, written_image
-from migration.config.settings import SettingsError
+from migration.config.settings import Settings, SettingsError
 from migration.domain.request import RequestInvalid
-from tests.migration.factories import GALLERY, image, image_id
+from tests.migration.factories import GALLERY, image, image_id, limits
 
 ENV = {
     "EVENTGRID_GALLERY_ID": GALLERY,
@@ -28,13 +28,13 @@ def data(**overrides: Any) -> dict[str, Any]:
 
 
 def test_unconfigured_policy_is_none() -> None:
-    assert EventGridPolicy.from_env({}) is None
+    assert EventGridPolicy.from_env({}, Settings()) is None
 
 
 def test_policy_builds_requests() -> None:
-    policy = EventGridPolicy.from_env(ENV)
+    policy = EventGridPolicy.from_env(ENV, Settings())
     assert policy is not None
-    request = policy.request_for(image_id("web"))
+    request = policy.request_for(image_id("web"), limits())
     assert [(r.name, r.replicas(1), r.storage_account_type) for r in request.target_regions] == [
         ("eastus", 1, None),
         ("westus2", 2, "Standard_ZRS"),
@@ -54,16 +54,16 @@ def test_policy_builds_requests() -> None:
 )
 def test_bad_policy_settings_are_refused(env: dict[str, str]) -> None:
     with pytest.raises(SettingsError):
-        EventGridPolicy.from_env(env)
+        EventGridPolicy.from_env(env, Settings())
 
 
 def test_opt_in_by_tag_or_for_all() -> None:
-    policy = EventGridPolicy.from_env(ENV)
+    policy = EventGridPolicy.from_env(ENV, Settings())
     assert policy is not None
     assert not policy.opted_in(image("web"))
     assert policy.opted_in(image("web", tags={"MigrateToGallery": "true"}))
     assert not policy.opted_in(image("web", tags={"migrateToGallery": "false"}))
-    everything = EventGridPolicy.from_env({**ENV, "EVENTGRID_OPT_IN": "all"})
+    everything = EventGridPolicy.from_env({**ENV, "EVENTGRID_OPT_IN": "all"}, Settings())
     assert everything is not None
     assert everything.opted_in(image("web"))
 
@@ -82,8 +82,8 @@ def test_written_image_events() -> None:
 
 
 def test_policy_approval_timeout_is_held_to_the_app_limit() -> None:
-    policy = EventGridPolicy.from_env({**ENV, "EVENTGRID_APPROVAL_TIMEOUT": "P30D"})
+    policy = EventGridPolicy.from_env({**ENV, "EVENTGRID_APPROVAL_TIMEOUT": "P30D"}, Settings())
     assert policy is not None
-    assert policy.request_for(image_id("web")).approval_timeout == "P30D"
+    assert policy.request_for(image_id("web"), limits()).approval_timeout == "P30D"
     with pytest.raises(RequestInvalid):
-        policy.request_for(image_id("web"), max_approval_timeout=timedelta(days=7))
+        policy.request_for(image_id("web"), limits(max_approval_timeout=timedelta(days=7)))
