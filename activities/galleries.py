@@ -1,4 +1,4 @@
-"""Galleries and image definitions: read what exists; create a definition that does not."""
+"""Galleries and image definitions: inspect a request; create a definition that does not exist."""
 
 from __future__ import annotations
 
@@ -8,24 +8,21 @@ import azure.durable_functions as df
 
 from activities import names
 from migration.arm import gallery
+from migration.arm.inspection import inspect
+from migration.domain.facts import Inspection
 from migration.domain.plan import DefinitionPlan
+from migration.domain.request import MigrationRequest
 from migration.durable.outcome import capture
 
 bp = df.Blueprint()
 
 
-@bp.activity_trigger(input_name="gallery_id", activity=names.INSPECT_GALLERY)
-def inspect_gallery(gallery_id: str) -> dict[str, Any]:
-    return capture(lambda: gallery.get_gallery(gallery_id).to_json())
-
-
-@bp.activity_trigger(input_name="payload", activity=names.LIST_VERSIONS)
-def list_versions(payload: dict[str, Any]) -> dict[str, Any]:
-    return capture(
-        lambda: [
-            v.to_json() for v in gallery.list_versions(payload["gallery"], payload["definition"])
-        ]
-    )
+@bp.activity_trigger(input_name="payload", activity=names.INSPECT)
+def inspect_request(payload: dict[str, Any]) -> dict[str, Any]:
+    """What planning needs that ``known`` lacks (the images, the gallery, their versions)."""
+    request = MigrationRequest.model_validate(payload["request"])
+    known = Inspection.from_json(payload["known"]) if payload.get("known") else None
+    return capture(lambda: inspect(request, known).to_json())
 
 
 @bp.activity_trigger(input_name="payload", activity=names.ENSURE_DEFINITION)

@@ -2,8 +2,7 @@
 
 INSPECT_IMAGE = "inspect_image"
 DELETE_SOURCE = "delete_source"
-INSPECT_GALLERY = "inspect_gallery"
-LIST_VERSIONS = "list_versions"
+INSPECT = "inspect_request"
 ENSURE_DEFINITION = "ensure_definition"
 START_VERSION = "start_version"
 GET_VERSIONS = "get_versions"

@@ -14,8 +14,9 @@ from typing import Any
 import azure.durable_functions as df
 
 from activities import names
-from migration.domain.facts import GalleryFacts, ImageFacts, VersionFacts
-from migration.domain.plan import ImagePlan, Plan, build_plan, existing_targets, sources_of
+from migration.arm import retry
+from migration.domain.facts import GalleryFacts, ImageFacts, Inspection, VersionFacts, Wait
+from migration.domain.plan import ImagePlan, Plan, build_plan, given_up
 from migration.domain.request import DeleteSource, MigrationRequest
 from migration.domain.state import (
     ApprovalDecision,
@@ -75,7 +76,7 @@ class MigrationRun:
     def __init__(self, context: df.DurableOrchestrationContext, job: MigrationInput) -> None:
         self.context = context
         self.job = job
-        self.request: MigrationRequest = job.parsed_request()
+        self.request: MigrationRequest = job.request
         self.state = MigrationState(
             migration_id=job.migration_id,
             gallery=self.request.gallery,
@@ -120,52 +121,46 @@ class MigrationRun:
     # -- inspection and planning -------------------------------------------------------------
 
     def inspect(self) -> Generator[Any, Any, Plan]:
-        sources = [image.source for image in self.request.images]
-        outcomes = yield from call_all(
-            self.context,
-            [(names.INSPECT_IMAGE, s) for s in sources]
-            + [(names.INSPECT_GALLERY, self.request.gallery)],
-        )
-        facts: dict[str, ImageFacts] = {}
-        unreadable: dict[str, str] = {}
-        for source, outcome in zip(sources, outcomes, strict=False):
-            if outcome.ok:
-                facts[source.lower()] = ImageFacts.from_json(outcome.value)
-            else:
-                unreadable[source.lower()] = f"could not read the image: {outcome.message}"
-        gallery_outcome = outcomes[-1]
-        if gallery_outcome.ok:
-            gallery = GalleryFacts.from_json(gallery_outcome.value)
-        else:
-            gallery = GalleryFacts(
-                id=self.request.gallery, exists=False, error=gallery_outcome.message
-            )
-        self.gallery = gallery
+        """Plan from the starter's inspection if it made one, else from one made now.
 
-        existing = existing_targets(self.request, facts, gallery)
-        listed = yield from call_all(
-            self.context,
-            [(names.LIST_VERSIONS, {"gallery": gallery.id, "definition": d}) for d in existing],
-        )
-        versions: dict[str, list[VersionFacts]] = {}
-        for name, outcome in zip(existing, listed, strict=True):
-            if outcome.ok:
-                versions[name.lower()] = [VersionFacts.from_json(v) for v in outcome.value]
-            else:
-                for key in sources_of(self.request, facts, name):
-                    unreadable[key] = f"could not list the versions of {name}: {outcome.message}"
-        plan = build_plan(
+        Reads that ARM asks to try later are read again after a durable timer, only those, until
+        the retry policy gives up on them.
+        """
+        inspection = self.job.inspection
+        attempts = 0
+        while inspection is None or not inspection.complete:
+            if inspection is not None:
+                throttled = inspection.throttled
+                if attempts >= retry.attempts_allowed(throttled=throttled):
+                    inspection = given_up(self.request, inspection)
+                    break
+                wait = retry.wait_before_retry(
+                    inspection.longest_wait, attempts, throttled=throttled
+                )
+                yield self.context.create_timer(self.now + timedelta(seconds=wait))
+            attempts += 1
+            known = inspection.to_json() if inspection is not None else None
+            (outcome,) = yield from call_all(
+                self.context, [(names.INSPECT, {"request": self.request.to_json(), "known": known})]
+            )
+            if not outcome.ok:
+                failed = Wait(seconds=0, message=f"inspection failed: {outcome.message}")
+                inspection = given_up(
+                    self.request,
+                    (inspection or Inspection()).model_copy(update={"waits": {"all": failed}}),
+                )
+                break
+            inspection = Inspection.from_json(outcome.value)
+        self.gallery = inspection.gallery or self.gallery
+        options = self.job.options
+        return build_plan(
             self.request,
-            facts,
-            gallery,
-            versions,
-            max_data_disk_gb=self.job.options.max_data_disk_gb,
-            default_publisher=self.job.options.default_publisher,
-            skip_migrated=self.job.options.skip_migrated,
-            unreadable=unreadable,
+            inspection,
+            max_data_disk_gb=options.max_data_disk_gb,
+            default_publisher=options.default_publisher,
+            skip_migrated=options.skip_migrated,
             migration_id=self.job.migration_id,
         )
-        return plan
 
     def apply_plan(self, plan: Plan) -> None:
         self.plans = plan.images

@@ -10,11 +10,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+from datetime import UTC, datetime
 
 import azure.durable_functions as df
 import azure.functions as func
 
-from migration.arm import gallery
 from migration.arm.inspection import inspect_and_plan
 from migration.config.policy import EventGridPolicy, written_image
 from migration.config.settings import Settings, SettingsError
@@ -41,33 +41,36 @@ async def on_image_written(
         return
     try:
         settings = Settings.from_env()
-        policy = EventGridPolicy.from_env(os.environ)
+        policy = EventGridPolicy.from_env(os.environ, settings)
         if policy is None:
             log.info("event %s ignored: EVENTGRID_GALLERY_ID is not set", event.id)
             return
-        request = policy.request_for(image_id, max_approval_timeout=settings.max_approval_timeout)
+        request = policy.request_for(image_id, settings.request_limits(datetime.now(UTC)))
     except (SettingsError, RequestInvalid) as error:
         log.error("event %s ignored: the Event Grid policy is not valid: %s", event.id, error)
         return
     if outside := starting.out_of_scope(request, settings):
         log.info("event %s ignored: %s", event.id, "; ".join(e.message for e in outside))
         return
-    # ARM reads block: keep them off the event loop. A failure here raises, so Event Grid
+    # One inspection decides, and the orchestration plans from it: the image is read once. ARM
+    # reads block, so they run off the event loop; a read that fails raises, and Event Grid
     # delivers the event again later.
-    image = await asyncio.to_thread(gallery.get_image, image_id)
-    if not image.exists:
-        log.info("event %s ignored: image %s no longer exists", event.id, image_id)
-        return
-    if not policy.opted_in(image):
-        log.info("event %s ignored: %s lacks tag %s", event.id, image_id, policy.opt_in_tag)
-        return
-    plan = await asyncio.to_thread(
+    inspection, plan = await asyncio.to_thread(
         inspect_and_plan,
         request,
         max_data_disk_gb=settings.max_data_disk_gb,
         default_publisher=settings.default_publisher,
         skip_migrated=True,
     )
+    image = inspection.image(image_id)
+    if image is None or not image.exists:
+        log.info(
+            "event %s ignored: image %s cannot be read or no longer exists", event.id, image_id
+        )
+        return
+    if not policy.opted_in(image):
+        log.info("event %s ignored: %s lacks tag %s", event.id, image_id, policy.opt_in_tag)
+        return
     planned = plan.images[0]
     if planned.skipped:
         log.info("event %s ignored: %s is already migrated", event.id, image_id)
@@ -78,7 +81,7 @@ async def on_image_written(
         )
         return
     outcome = await starting.start(
-        client, request, settings, trigger="eventGrid", skip_migrated=True
+        client, request, settings, trigger="eventGrid", skip_migrated=True, inspection=inspection
     )
     if isinstance(outcome, claims.Conflict):
         log.info(

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import azure.durable_functions as df
 
 from migration.config.settings import Settings
+from migration.domain.facts import Inspection
 from migration.domain.ids import parse_gallery_id, parse_image_id
 from migration.domain.request import FieldError, MigrationRequest
 from migration.durable import claims
@@ -47,6 +48,7 @@ async def start(
     *,
     trigger: str,
     skip_migrated: bool = False,
+    inspection: Inspection | None = None,
 ) -> Started | claims.Conflict:
     """Claim every source, then start the orchestration; on any failure, claim nothing."""
     migration_id = new_migration_id()
@@ -54,15 +56,13 @@ async def start(
     conflict = await claims.acquire(client, migration_id, sources)
     if conflict is not None:
         return conflict
-    options = Options.from_settings(settings, request).model_copy(
-        update={"skip_migrated": skip_migrated}
-    )
     job = MigrationInput(
         migration_id=migration_id,
-        request=request.to_json(),
-        options=options,
+        request=request,
+        options=Options.from_settings(settings, request, skip_migrated=skip_migrated),
         trigger=trigger,
         claims=[claim_id(source) for source in sources],
+        inspection=inspection,
     )
     try:
         await client.start_new(ORCHESTRATOR, migration_id, job.to_json())

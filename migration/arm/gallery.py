@@ -17,6 +17,7 @@ from azure.mgmt.compute import models
 from migration.arm import shapes
 from migration.arm.client import compute_client
 from migration.arm.errors import ArmError, arm_errors
+from migration.arm.retry import CACHE_LAG_WAIT
 from migration.domain.facts import (
     TAG_MIGRATION,
     DefinitionFacts,
@@ -32,8 +33,6 @@ from migration.durable.outcome import capture
 REPLICATION_STATUS = "ReplicationStatus"
 # ARM reads run side by side; a few at a time keeps well inside the read budget.
 PARALLEL_READS = 8
-# A child of a resource this run just created can be missing from ARM's cache for a moment.
-CACHE_LAG_WAIT = 10.0
 
 
 def get_image(source_id: str) -> ImageFacts:

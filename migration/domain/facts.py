@@ -108,3 +108,49 @@ class VersionFacts(Data):
     def fingerprint(self) -> str:
         """The fingerprint of the image this version was made from, as this app tagged it."""
         return self.tags_get(TAG_FINGERPRINT)
+
+
+class Wait(Data):
+    """A read that failed for a reason that passes (throttled, a server error): try it later."""
+
+    seconds: float
+    throttled: bool = False
+    message: str = ""
+
+
+class Inspection(Data):
+    """What inspecting a request found: everything planning needs, read once.
+
+    ``images`` maps each source id (lower case) to its facts; ``versions`` maps each existing
+    target definition's name (lower case) to its versions; ``unreadable`` maps a source id (lower
+    case) to why its facts, or its definition's versions, could not be read, for good. ``waits``
+    holds the reads that failed for a reason that passes (keys :data:`GALLERY_READ`,
+    ``image:<source>``, ``versions:<definition>``): an inspection is complete once there are none.
+    """
+
+    gallery: GalleryFacts | None = None
+    images: dict[str, ImageFacts] = Field(default_factory=dict)
+    versions: dict[str, list[VersionFacts]] = Field(default_factory=dict)
+    unreadable: dict[str, str] = Field(default_factory=dict)
+    waits: dict[str, Wait] = Field(default_factory=dict)
+
+    def image(self, source: str) -> ImageFacts | None:
+        return self.images.get(source.lower())
+
+    @property
+    def complete(self) -> bool:
+        return self.gallery is not None and not self.waits
+
+    @property
+    def throttled(self) -> bool:
+        return any(wait.throttled for wait in self.waits.values())
+
+    @property
+    def longest_wait(self) -> float:
+        return max((wait.seconds for wait in self.waits.values()), default=0.0)
+
+    def describe_waits(self) -> str:
+        return "; ".join(wait.message for wait in self.waits.values())
+
+
+GALLERY_READ = "gallery"

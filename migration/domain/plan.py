@@ -6,18 +6,20 @@ the plan endpoint calls it to answer a dry run.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import datetime
 
 from pydantic import Field
 
 from migration.domain.facts import (
+    GALLERY_READ,
     TAG_MIGRATION,
     Data,
     DefinitionFacts,
     GalleryFacts,
     Identifier,
     ImageFacts,
+    Inspection,
     RegionTarget,
     VersionFacts,
 )
@@ -108,28 +110,47 @@ def sources_of(
     ]
 
 
+def given_up(request: MigrationRequest, inspection: Inspection) -> Inspection:
+    """``inspection`` with every read still waited for taken as failed for good.
+
+    For an orchestration that has waited as long as the retry policy allows: the images those
+    reads were for are blocked with the reason, the others go on.
+    """
+    settled = inspection.model_copy(deep=True)
+    for key, wait in inspection.waits.items():
+        reason = f"could not be read in time: {wait.message}"
+        if key == GALLERY_READ:
+            settled.gallery = GalleryFacts(id=request.gallery, exists=False, error=reason)
+        elif key.startswith("image:"):
+            settled.unreadable[key.removeprefix("image:")] = reason
+        else:
+            for source in sources_of(request, inspection.images, key.removeprefix("versions:")):
+                settled.unreadable[source] = reason
+    if settled.gallery is None:
+        settled.gallery = GalleryFacts(id=request.gallery, exists=False, error="never read")
+    settled.waits = {}
+    return settled
+
+
 def build_plan(
     request: MigrationRequest,
-    images: Mapping[str, ImageFacts],
-    gallery: GalleryFacts,
-    versions: Mapping[str, Iterable[VersionFacts]],
+    inspection: Inspection,
     *,
     max_data_disk_gb: int,
     default_publisher: str | None = None,
     skip_migrated: bool = False,
-    unreadable: Mapping[str, str] | None = None,
     migration_id: str | None = None,
 ) -> Plan:
-    """Plan every image of ``request``.
+    """Plan every image of ``request`` from what ``inspection`` found.
 
-    ``images`` maps each source id (lower case) to its facts; ``versions`` maps each existing
-    target definition's name (lower case) to its versions; ``unreadable`` maps a source id (lower
-    case) to why its facts, or its definition's versions, could not be read. With
-    ``skip_migrated``, an image that already feeds a version is left alone (Event Grid's repeated
-    events) instead of adopted. ``migration_id`` is the migration planning (a dry run has none):
-    a version still being made by another migration is not adopted.
+    With ``skip_migrated``, an image that already feeds a version is left alone (Event Grid's
+    repeated events) instead of adopted. ``migration_id`` is the migration planning (a dry run has
+    none): a version still being made by another migration is not adopted.
     """
-    unreadable = unreadable or {}
+    if inspection.gallery is None:
+        raise ValueError("build_plan needs an inspection that read the gallery")
+    images, gallery, versions = inspection.images, inspection.gallery, inspection.versions
+    unreadable = inspection.unreadable
     plan = Plan(gallery=gallery.id)
     if gallery.error:
         plan.problems.append(f"Could not read gallery {gallery.id}: {gallery.error}")

@@ -7,13 +7,12 @@ so that every replay decides the same way.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import Field
 
 from migration.config.settings import Settings
-from migration.domain.facts import Data
+from migration.domain.facts import Data, Inspection
 from migration.domain.request import MigrationRequest
 
 ORCHESTRATOR = "migrate"
@@ -22,16 +21,20 @@ APPROVAL_EVENT = "Approval"
 
 
 class Options(Data):
-    max_data_disk_gb: int = 1024
-    default_publisher: str | None = None
-    replication_timeout_seconds: float = 24 * 3600
-    poll_min_seconds: float = 60
-    poll_max_seconds: float = 900
-    approval_timeout_seconds: float = 3 * 24 * 3600
+    """The settings an orchestration runs under, as its starter read them (defaults: Settings)."""
+
+    max_data_disk_gb: int
+    default_publisher: str | None
+    replication_timeout_seconds: float
+    poll_min_seconds: float
+    poll_max_seconds: float
+    approval_timeout_seconds: float
     skip_migrated: bool = False
 
     @classmethod
-    def from_settings(cls, settings: Settings, request: MigrationRequest) -> Options:
+    def from_settings(
+        cls, settings: Settings, request: MigrationRequest, *, skip_migrated: bool = False
+    ) -> Options:
         return cls(
             max_data_disk_gb=settings.max_data_disk_gb,
             default_publisher=settings.default_publisher,
@@ -41,30 +44,21 @@ class Options(Data):
             approval_timeout_seconds=request.approval_timeout_or(
                 settings.default_approval_timeout
             ).total_seconds(),
+            skip_migrated=skip_migrated,
         )
 
 
 class MigrationInput(Data):
+    """An orchestration's input: the request, validated once by its starter, and its options."""
+
     migration_id: str
-    request: dict[str, object]
-    options: Options = Field(default_factory=Options)
+    request: MigrationRequest
+    options: Options
     trigger: str = "http"
     claims: list[str] = Field(default_factory=list)
-
-    def parsed_request(self) -> MigrationRequest:
-        # Validated once by the starter; here "now" is pinned so that a replay months later
-        # does not reject an end-of-life date that has since passed.
-        # Repeats were refused then too: no need to look for them again on every replay.
-        context = {
-            "now": _EPOCH,
-            "max_images": 2**31,
-            "max_approval_timeout": timedelta.max,
-            "repeats_checked": True,
-        }
-        return MigrationRequest.model_validate(self.request, context=context)
-
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+    # What the starter already read to decide to start (an Event Grid start), so that the
+    # orchestration plans from it instead of reading the same resources again.
+    inspection: Inspection | None = None
 
 
 def decoded(value: Any) -> Any:

@@ -54,9 +54,7 @@ def doubled(real: Real) -> Callable[..., Any]:
 async def test_every_activity_may_run_twice() -> None:
     """Durable runs activities at least once: running each twice changes nothing."""
     names = [
-        "inspect_image",
-        "inspect_gallery",
-        "list_versions",
+        "inspect_request",
         "ensure_definition",
         "start_version",
         "get_versions",

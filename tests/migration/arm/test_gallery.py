@@ -6,13 +6,13 @@ import pytest
 
 from emulator import EmulatorConfig, FaultConfig
 from emulator.testing import SUBSCRIPTION, RunningEmulator
-from migration.arm import gallery
+from migration.arm import gallery, retry
 from migration.arm.errors import ArmError, Throttled
 from migration.arm.inspection import inspect_and_plan
 from migration.domain.facts import Identifier, RegionTarget
 from migration.domain.plan import DefinitionPlan, ImagePlan
-from migration.domain.request import parse_request
 from migration.domain.safety import replication_complete
+from tests.migration.factories import parse
 
 RG = f"/subscriptions/{SUBSCRIPTION}/resourceGroups"
 GALLERY = f"{RG}/gallery-rg/providers/Microsoft.Compute/galleries/gal"
@@ -137,7 +137,7 @@ def test_missing_definition_asks_to_come_back(arm_endpoint: RunningEmulator) -> 
     with pytest.raises(ArmError) as caught:
         gallery.start_version(GALLERY, image_plan(), "mig-1")
     assert caught.value.code == "ParentResourceNotFound"
-    assert caught.value.retry_after == gallery.CACHE_LAG_WAIT
+    assert caught.value.retry_after == retry.CACHE_LAG_WAIT
 
 
 @pytest.mark.parametrize(
@@ -147,10 +147,10 @@ def test_cache_lag_on_a_new_definition_asks_to_come_back(arm_endpoint: RunningEm
     seed(arm_endpoint)
     with pytest.raises(ArmError) as caught:  # the poller's final GET misses it
         gallery.ensure_definition(GALLERY, definition(), "eastus")
-    assert caught.value.retry_after == gallery.CACHE_LAG_WAIT
+    assert caught.value.retry_after == retry.CACHE_LAG_WAIT
     with pytest.raises(ArmError) as caught:  # and so does the version's PUT, once
         gallery.start_version(GALLERY, image_plan(), "mig-1")
-    assert caught.value.retry_after == gallery.CACHE_LAG_WAIT
+    assert caught.value.retry_after == retry.CACHE_LAG_WAIT
     assert gallery.ensure_definition(GALLERY, definition(), "eastus") == "reused"
     assert gallery.start_version(GALLERY, image_plan(), "mig-1").provisioning_state == "Creating"
 
@@ -210,10 +210,8 @@ def test_inspect_and_plan_reads_everything_a_plan_needs(arm_endpoint: RunningEmu
     seed(arm_endpoint)
     gallery.ensure_definition(GALLERY, definition(), "eastus")
     gallery.start_version(GALLERY, image_plan(OTHER), "mig-1")
-    request = parse_request(
-        {"gallery": GALLERY, "images": [{"source": WEB}, {"source": WEB + "-missing"}]}
-    )
-    plan = inspect_and_plan(request, max_data_disk_gb=1024)
+    request = parse({"gallery": GALLERY, "images": [{"source": WEB}, {"source": WEB + "-missing"}]})
+    _, plan = inspect_and_plan(request, max_data_disk_gb=1024)
     assert plan.images[0].version == "1.0.1"  # 1.0.0 is other's
     assert plan.images[0].definition is not None
     assert not plan.images[0].definition.create
@@ -242,6 +240,6 @@ def test_a_throttled_read_is_raised_not_taken_for_the_images_answer(
     seed(arm_endpoint)
     starved = {"enabled": True, "reads": {"capacity": 1, "refill_per_second": 0.001}}
     arm_endpoint.emulator.configure_faults(FaultConfig.model_validate({"throttle": starved}))
-    request = parse_request({"gallery": GALLERY, "images": [{"source": WEB}]})
+    request = parse({"gallery": GALLERY, "images": [{"source": WEB}]})
     with pytest.raises(Throttled):
         inspect_and_plan(request, max_data_disk_gb=1024)

@@ -3,9 +3,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from migration.domain.facts import Identifier, RegionTarget
+from migration.domain.facts import Identifier, Inspection, RegionTarget
 from migration.domain.plan import build_plan
-from migration.domain.request import parse_request
 from tests.migration import factories as f
 
 NOW = datetime(2026, 11, 22, tzinfo=UTC)
@@ -14,16 +13,14 @@ NOW = datetime(2026, 11, 22, tzinfo=UTC)
 def plan_for(
     body: dict[str, Any], *images: Any, gallery: Any = None, versions: Any = None, **kw: Any
 ) -> Any:
-    request = parse_request(body, now=NOW)
-    facts = {i.id.lower(): i for i in images}
-    return build_plan(
-        request,
-        facts,
-        gallery if gallery is not None else f.gallery(),
-        versions or {},
-        max_data_disk_gb=kw.pop("max_data_disk_gb", 1024),
-        **kw,
+    request = f.parse(body)
+    inspection = Inspection(
+        gallery=gallery if gallery is not None else f.gallery(),
+        images={i.id.lower(): i for i in images},
+        versions=versions or {},
+        unreadable=kw.pop("unreadable", {}),
     )
+    return build_plan(request, inspection, max_data_disk_gb=kw.pop("max_data_disk_gb", 1024), **kw)
 
 
 def test_new_image_gets_a_derived_definition_and_version_1_0_0() -> None:

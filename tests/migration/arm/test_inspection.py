@@ -1,0 +1,76 @@
+"""Inspection against the emulator: what a plan needs, read a few reads at a time if it must."""
+
+from __future__ import annotations
+
+import pytest
+
+from emulator import FaultConfig
+from emulator.testing import RunningEmulator
+from migration.arm import gallery, retry
+from migration.arm.errors import Throttled
+from migration.arm.inspection import complete, inspect
+from migration.domain.facts import GALLERY_READ
+from migration.domain.plan import given_up
+from tests.migration.arm.test_gallery import GALLERY, OTHER, WEB, definition, seed
+from tests.migration.factories import parse
+
+
+def starve_reads(arm_endpoint: RunningEmulator, capacity: int) -> None:
+    """ARM's read bucket holds ``capacity`` reads and refills only as the clock moves."""
+    throttle = {"enabled": True, "reads": {"capacity": capacity, "refill_per_second": 1}}
+    arm_endpoint.emulator.configure_faults(FaultConfig.model_validate({"throttle": throttle}))
+
+
+def test_a_request_needing_more_reads_than_the_bucket_holds_is_read_in_rounds(
+    arm_endpoint: RunningEmulator,
+) -> None:
+    seed(arm_endpoint)
+    gallery.ensure_definition(GALLERY, definition(), "eastus")
+    request = parse({"gallery": GALLERY, "images": [{"source": WEB}, {"source": OTHER}]})
+    starve_reads(arm_endpoint, capacity=2)  # two images, the gallery, its list, one listing
+    first = inspect(request)
+    assert not first.complete
+    assert first.throttled
+    assert first.longest_wait >= 1
+    rounds = [first]
+    while not rounds[-1].complete:
+        assert len(rounds) < 5, "every round must read something new"
+        # As the orchestration does: wait what ARM asked, backing off for throttling.
+        wait = retry.wait_before_retry(rounds[-1].longest_wait, len(rounds), throttled=True)
+        arm_endpoint.advance(wait)
+        rounds.append(inspect(request, rounds[-1]))
+    done = rounds[-1]
+    assert set(done.images) == {WEB.lower(), OTHER.lower()}
+    assert done.gallery is not None
+    assert done.gallery.exists
+    assert set(done.versions) == {"web"}
+    # Nothing was read twice: each read that passed stays known.
+    reads = [r for r in arm_endpoint.emulator.request_log if r.status == 200]
+    assert len(reads) == len({(r.method, r.path) for r in reads})
+
+
+def test_callers_that_cannot_wait_get_the_throttling_raised(
+    arm_endpoint: RunningEmulator,
+) -> None:
+    seed(arm_endpoint)
+    starve_reads(arm_endpoint, capacity=1)
+    partial = inspect(parse({"gallery": GALLERY, "images": [{"source": WEB}]}))
+    with pytest.raises(Throttled) as caught:
+        complete(partial)
+    assert caught.value.retry_after == partial.longest_wait
+
+
+def test_giving_up_blocks_only_what_could_not_be_read(arm_endpoint: RunningEmulator) -> None:
+    seed(arm_endpoint)
+    request = parse({"gallery": GALLERY, "images": [{"source": WEB}, {"source": OTHER}]})
+    starve_reads(arm_endpoint, capacity=2)
+    partial = inspect(request)
+    settled = given_up(request, partial)
+    assert settled.complete
+    assert set(settled.images) | set(settled.unreadable) == {WEB.lower(), OTHER.lower()}
+    for key in partial.waits:
+        if key.startswith("image:"):
+            assert "could not be read in time" in settled.unreadable[key.removeprefix("image:")]
+    if GALLERY_READ in partial.waits:
+        assert settled.gallery is not None
+        assert not settled.gallery.exists
