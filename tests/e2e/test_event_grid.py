@@ -160,3 +160,21 @@ async def test_an_event_with_a_resource_outside_the_allowed_scopes_is_ignored(
         assert await migrations(stack) == []
     assert "images[0].source" not in caplog.text
     assert "not inside any of" in caplog.text
+
+
+async def test_an_event_start_reads_the_image_once(eg_stack: Stack) -> None:
+    """The starter's inspection decides and the orchestration plans from it: one read."""
+    await write_image(eg_stack, NEW, migrateToGallery="true")
+    (started,) = await migrations(eg_stack)
+    final = await eg_stack.finish(started["id"])
+    assert final["images"][0]["phase"] == "deleted"
+    reads = [
+        r
+        for r in eg_stack.emulator.request_log
+        if r.operation == "images.get" and r.path.lower().startswith(NEW.lower())
+    ]
+    # One to decide and plan, one right before the delete (the safety re-check), and the
+    # looks while the delete runs.
+    deleting = [r for r in eg_stack.emulator.request_log if r.operation == "images.delete"]
+    before_delete = [r for r in reads if r.time <= deleting[0].time]
+    assert len(before_delete) == 2, [(r.time, r.status) for r in reads]
