@@ -35,6 +35,7 @@ from migration.durable.jobs import (
     decoded,
     watcher_id,
 )
+from migration.durable.status import custom_status
 from orchestrators.calls import call_all
 from orchestrators.replication import WatchedVersion, WatchInput, WatchResult
 
@@ -96,7 +97,7 @@ class MigrationRun:
     def publish(self, phase: Phase | None = None) -> None:
         if phase is not None:
             self.state.phase = phase
-        self.context.set_custom_status(self.state.to_custom_status())
+        self.context.set_custom_status(custom_status(self.state))
 
     def live(self, *phases: ImagePhase) -> list[tuple[ImageState, ImagePlan]]:
         pairs = zip(self.state.images, self.plans, strict=True)

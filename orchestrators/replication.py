@@ -24,9 +24,9 @@ from migration.arm import retry
 from migration.domain.facts import Data, RegionStatus, VersionFacts
 from migration.domain.polling import next_poll_seconds
 from migration.domain.safety import replication_complete, replication_failed
-from migration.domain.state import fit_images
 from migration.durable.jobs import REPLICATION_WATCHER
 from migration.durable.outcome import Outcome
+from migration.durable.status import ImageProgress, ReplicationProgress
 from orchestrators.calls import call_all
 
 bp = df.Blueprint()
@@ -181,17 +181,14 @@ def _status(watch: WatchInput) -> dict[str, Any]:
         result = watch.results.get(key)
         regions = (result.regions if result else []) or watch.last_regions.get(key, [])
         images.append(
-            {
-                "index": watched.index,
-                "state": result.state if result else "replicating",
-                "regions": [
-                    {"name": r.name, "state": r.state, "progress": r.progress} for r in regions
-                ],
-                "progress": min((r.progress for r in regions), default=0),
-            }
+            ImageProgress(
+                index=watched.index,
+                state=result.state if result else "replicating",
+                regions=regions,
+                progress=min((r.progress for r in regions), default=0),
+            )
         )
-    polled = watch.last_polled_at.isoformat() if watch.last_polled_at else None
-    status = {"polledAt": polled, "rounds": watch.rounds, "images": images}
-    # Many images in many regions outgrow Durable's 16 KB: then each keeps its slowest region's
-    # progress only.
-    return fit_images(status, [{"index", "state", "progress"}])
+    progress = ReplicationProgress(
+        polled_at=watch.last_polled_at, rounds=watch.rounds, images=images
+    )
+    return progress.to_custom_status()

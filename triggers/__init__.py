@@ -1,5 +1,11 @@
-"""Starters and the HTTP API: the only code that knows HTTP requests and Event Grid events."""
+"""Starters and the HTTP API: the only code that knows HTTP requests and Event Grid events.
 
-from triggers import event_grid, http_api
+- ``migrations``: start a migration and its dry run (the door: every request validated once);
+- ``status``: one migration's status, and the list;
+- ``approvals``: approve or reject;
+- ``event_grid``: start a migration for a managed image Azure says was written.
+"""
 
-blueprints = [http_api.bp, event_grid.bp]
+from triggers import approvals, event_grid, migrations, status
+
+blueprints = [migrations.bp, status.bp, approvals.bp, event_grid.bp]

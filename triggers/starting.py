@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 
 import azure.durable_functions as df
@@ -13,9 +12,7 @@ from migration.domain.ids import parse_gallery_id, parse_image_id
 from migration.domain.request import FieldError, MigrationRequest
 from migration.durable import claims
 from migration.durable.claims import claim_id
-from migration.durable.jobs import ORCHESTRATOR, MigrationInput, Options
-
-MIGRATION_PREFIX = "mig-"
+from migration.durable.jobs import ORCHESTRATOR, MigrationInput, Options, new_migration_id
 
 
 @dataclass(frozen=True)
@@ -35,10 +32,6 @@ def out_of_scope(request: MigrationRequest, settings: Settings) -> list[FieldErr
                 FieldError(field=f"images[{index}].source", message=f"not inside any of: {scopes}")
             )
     return found
-
-
-def new_migration_id() -> str:
-    return f"{MIGRATION_PREFIX}{uuid.uuid4().hex}"
 
 
 async def start(

@@ -1,102 +1,65 @@
-"""What the status and list endpoints show, built from Durable's instance statuses."""
+"""What the status and list endpoints show, built from the typed read model."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import azure.durable_functions as df
 from azure.durable_functions.models.DurableOrchestrationStatus import DurableOrchestrationStatus
 
-from migration.domain.request import DeleteSource
-from migration.domain.state import ImagePhase, Phase
+from migration.domain.state import MigrationState, Phase
 from migration.durable.jobs import decoded
+from migration.durable.status import ReplicationProgress, merge_progress
+
+_LIVE = {df.OrchestrationRuntimeStatus.Running, df.OrchestrationRuntimeStatus.Pending}
 
 
-def _time(value: Any) -> str | None:
+def _time(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def migration_state(status: DurableOrchestrationStatus) -> dict[str, Any]:
-    """The migration's own state: its result once completed, else its custom status, else
-    (before its first episode has run) what its input says."""
-    output = decoded(status.output)
-    if status.runtime_status == df.OrchestrationRuntimeStatus.Completed and isinstance(
-        output, dict
-    ):
-        return dict(output)
-    custom = decoded(status.custom_status)
-    if isinstance(custom, dict) and custom:
-        state = dict(custom)
-        # A cut-down custom status leaves sources out: they are in the input, in the same order.
-        asked = _from_input(status).get("images") or []
-        for index, image in enumerate(state.get("images") or []):
-            if "source" not in image and index < len(asked):
-                image["source"] = asked[index]["source"]
-        return state
-    return _from_input(status)
+def _runtime(status: DurableOrchestrationStatus) -> str:
+    return status.runtime_status.value if status.runtime_status else "Unknown"
 
 
-def _from_input(status: DurableOrchestrationStatus) -> dict[str, Any]:
-    job = decoded(status.input_)
-    if not isinstance(job, dict) or not isinstance(job.get("request"), dict):
-        return {}
-    request = job["request"]
-    return {
-        "migrationId": status.instance_id,
-        "gallery": request.get("gallery"),
-        "deleteSource": request.get("deleteSource", DeleteSource.AFTER_APPROVAL.value),
-        "trigger": job.get("trigger"),
-        "phase": Phase.INSPECTING.value,
-        "images": [
-            {"source": image.get("source"), "phase": ImagePhase.PLANNED.value}
-            for image in request.get("images") or []
-            if isinstance(image, dict)
-        ],
-    }
-
-
-def delete_policy(status: DurableOrchestrationStatus) -> DeleteSource:
-    """The migration's delete policy, from its input (``get_status(show_input=True)``)."""
-    job = decoded(status.input_)
-    request = job.get("request") if isinstance(job, dict) else None
-    value = request.get("deleteSource") if isinstance(request, dict) else None
-    try:
-        return DeleteSource(value or DeleteSource.AFTER_APPROVAL)
-    except ValueError:
-        return DeleteSource.AFTER_APPROVAL
+def awaiting_approval(status: DurableOrchestrationStatus, state: MigrationState) -> bool:
+    return (
+        status.runtime_status in _LIVE
+        and state.phase == Phase.AWAITING_APPROVAL
+        and state.approval.decision is None
+    )
 
 
 def migration_view(
     status: DurableOrchestrationStatus,
-    watcher: DurableOrchestrationStatus | None,
+    state: MigrationState,
+    progress: ReplicationProgress | None,
     links: dict[str, str],
 ) -> dict[str, Any]:
-    state = migration_state(status)
-    runtime = status.runtime_status.value if status.runtime_status else "Unknown"
-    _merge_replication(state, watcher)
-    approval = state.get("approval") or {}
-    awaiting = (
-        runtime in {"Running", "Pending"}
-        and state.get("phase") == Phase.AWAITING_APPROVAL
-        and not approval.get("decision")
-    )
+    runtime = _runtime(status)
+    if progress is not None:
+        merge_progress(state, progress)
+    shown = state.model_dump(mode="json", by_alias=True, exclude_none=True)
     view: dict[str, Any] = {
         "id": status.instance_id,
         "runtimeStatus": runtime,
         "createdTime": _time(status.created_time),
         "lastUpdatedTime": _time(status.last_updated_time),
-        "phase": state.get("phase", Phase.INSPECTING.value if runtime != "Failed" else None),
-        "awaitingApproval": awaiting,
-        "gallery": state.get("gallery"),
-        "deleteSource": state.get("deleteSource"),
-        "trigger": state.get("trigger"),
-        "approval": approval or None,
-        "images": state.get("images", []),
-        "problems": state.get("problems", []),
-        "summary": state.get("summary"),
+        "phase": state.phase.value if runtime != "Failed" else None,
+        "awaitingApproval": awaiting_approval(status, state),
+        "gallery": state.gallery,
+        "deleteSource": state.delete_source,
+        "trigger": state.trigger,
+        "approval": shown["approval"],
+        "images": shown["images"],
+        "problems": state.problems,
+        "summary": state.summary(),
         "error": None,
         "links": links,
     }
+    if progress is not None and progress.polled_at is not None:
+        view["replicationPolledAt"] = progress.polled_at.isoformat()
     if runtime == "Failed":
         view["error"] = str(decoded(status.output) or "the orchestration failed")
     elif runtime == "Terminated":
@@ -104,40 +67,18 @@ def migration_view(
     return view
 
 
-def summary_view(status: DurableOrchestrationStatus, links: dict[str, str]) -> dict[str, Any]:
-    state = migration_state(status)
-    images = state.get("images", [])
-    counts: dict[str, int] = {}
-    for image in images:
-        phase = str(image.get("phase"))
-        counts[phase] = counts.get(phase, 0) + 1
+def summary_view(
+    status: DurableOrchestrationStatus, state: MigrationState | None, links: dict[str, str]
+) -> dict[str, Any]:
     return {
         "id": status.instance_id,
-        "runtimeStatus": status.runtime_status.value if status.runtime_status else "Unknown",
+        "runtimeStatus": _runtime(status),
         "createdTime": _time(status.created_time),
         "lastUpdatedTime": _time(status.last_updated_time),
-        "phase": state.get("phase"),
-        "gallery": state.get("gallery"),
-        "trigger": state.get("trigger"),
-        "images": len(images),
-        "summary": counts,
+        "phase": state.phase.value if state else None,
+        "gallery": state.gallery if state else None,
+        "trigger": state.trigger if state else None,
+        "images": len(state.images) if state else 0,
+        "summary": state.summary() if state else {},
         "links": links,
     }
-
-
-def _merge_replication(state: dict[str, Any], watcher: DurableOrchestrationStatus | None) -> None:
-    """Live per-region progress lives in the replication watcher's status; show it per image."""
-    if watcher is None or not watcher:
-        return
-    progress = decoded(watcher.custom_status)
-    if not isinstance(progress, dict):
-        return
-    images = state.get("images") or []
-    for item in progress.get("images") or []:
-        index = item.get("index")
-        if isinstance(index, int) and 0 <= index < len(images):
-            image = images[index]
-            if image.get("phase") == ImagePhase.REPLICATING and item.get("regions"):
-                image["regions"] = item["regions"]
-    if progress.get("polledAt"):
-        state["replicationPolledAt"] = progress["polledAt"]

@@ -1,9 +1,7 @@
-"""A migration's state as users see it: the orchestration's custom status and its result."""
+"""A migration's state as users see it (published and read back by ``migration.durable.status``)."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Sequence
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -11,11 +9,6 @@ from typing import Any
 from pydantic import Field
 
 from migration.domain.facts import Data, RegionStatus, RegionTarget
-
-# Durable Functions fails an orchestration whose custom status is over 16 KB of UTF-16 JSON
-# text (8,192 characters); keep some room for how the SDK spaces its JSON.
-CUSTOM_STATUS_LIMIT = 16 * 1024
-CUSTOM_STATUS_BUDGET = CUSTOM_STATUS_LIMIT - 1024
 
 
 class Phase(StrEnum):
@@ -122,15 +115,6 @@ class MigrationState(Data):
         result["summary"] = self.summary()
         return result
 
-    def to_custom_status(self) -> dict[str, Any]:
-        """The custom status, cut down step by step to fit Durable's 16 KB limit if it must be.
-
-        At the last step an image keeps only its phase; the status endpoint takes each image's
-        source from the migration's input, by position.
-        """
-        status = self.model_dump(mode="json", by_alias=True, exclude_none=True)
-        return fit_images(status, _STATUS_DETAIL)
-
 
 class ApprovalDecision(Data):
     """The payload of the ``Approval`` event that the approve and reject endpoints raise."""
@@ -138,27 +122,3 @@ class ApprovalDecision(Data):
     approved: bool
     by: str
     reason: str | None = None
-
-
-# What each image keeps at each step of cutting the custom status down.
-_STATUS_DETAIL: tuple[set[str], ...] = (
-    {"source", "phase", "definition", "version", "versionId", "regions", "error", "keptReason"},
-    {"source", "phase", "definition", "version"},
-    {"phase", "definition", "version"},
-    {"phase"},
-)
-
-
-def status_size(value: Any) -> int:
-    """Bytes of UTF-16 JSON, as Durable measures a custom status (spaced as the SDK spaces it)."""
-    return len(json.dumps(value).encode("utf-16-le"))
-
-
-def fit_images(status: dict[str, Any], levels: Sequence[set[str]]) -> dict[str, Any]:
-    """Cut ``status["images"]`` entries to the keys of each level in turn until it fits."""
-    for keep in levels:
-        if status_size(status) <= CUSTOM_STATUS_BUDGET:
-            break
-        status["images"] = [{k: v for k, v in i.items() if k in keep} for i in status["images"]]
-        status["truncated"] = True
-    return status

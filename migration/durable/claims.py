@@ -38,7 +38,7 @@ import azure.durable_functions as df
 from azure.durable_functions.models.DurableOrchestrationStatus import DurableOrchestrationStatus
 
 from migration.domain.ids import source_key
-from migration.durable.jobs import decoded
+from migration.durable.jobs import ACTIVE, decoded
 
 log = logging.getLogger(__name__)
 
@@ -46,15 +46,6 @@ CLAIM_ORCHESTRATOR = "hold_source"
 RELEASE_EVENT = "Release"
 CLAIM_PREFIX = "claim-"
 
-# Runtime statuses of an instance that is still alive (a claim held, a migration going on).
-ACTIVE = frozenset(
-    {
-        df.OrchestrationRuntimeStatus.Running,
-        df.OrchestrationRuntimeStatus.Pending,
-        df.OrchestrationRuntimeStatus.ContinuedAsNew,
-        df.OrchestrationRuntimeStatus.Suspended,
-    }
-)
 # A claim whose migration does not exist is stale only when older than this: a starter takes
 # every claim first and starts the migration right after.
 STALE_AFTER = timedelta(minutes=5)

@@ -7,8 +7,10 @@ so that every replay decides the same way.
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any
 
+import azure.durable_functions as df
 from pydantic import Field
 
 from migration.config.settings import Settings
@@ -16,8 +18,22 @@ from migration.domain.facts import Data, Inspection
 from migration.domain.request import MigrationRequest
 
 ORCHESTRATOR = "migrate"
+# Every migration's instance id starts so (listing migrations asks Durable for this prefix); the
+# instances a migration starts (claims, watchers) have prefixes of their own.
+MIGRATION_PREFIX = "mig-"
 REPLICATION_WATCHER = "watch_replication"
 APPROVAL_EVENT = "Approval"
+
+
+# Runtime statuses of an instance that is still alive (a migration going on, a claim held).
+ACTIVE = frozenset(
+    {
+        df.OrchestrationRuntimeStatus.Running,
+        df.OrchestrationRuntimeStatus.Pending,
+        df.OrchestrationRuntimeStatus.ContinuedAsNew,
+        df.OrchestrationRuntimeStatus.Suspended,
+    }
+)
 
 
 class Options(Data):
@@ -75,6 +91,10 @@ def decoded(value: Any) -> Any:
         except ValueError:
             return value
     return value
+
+
+def new_migration_id() -> str:
+    return f"{MIGRATION_PREFIX}{uuid.uuid4().hex}"
 
 
 def watcher_id(migration_id: str) -> str:

@@ -16,6 +16,7 @@ from migration.domain.facts import (
     VersionFacts,
 )
 from migration.domain.request import MigrationRequest, RequestLimits, parse_request
+from migration.durable.jobs import Options
 
 SUB = "00000000-0000-0000-0000-000000000001"
 GALLERY = (
@@ -97,3 +98,9 @@ def limits(**overrides: Any) -> RequestLimits:
 
 def parse(body: Any, **overrides: Any) -> MigrationRequest:
     return parse_request(body, limits(**overrides))
+
+
+def options(**overrides: Any) -> Options:
+    """A migration's options under the default settings, with ``overrides``."""
+    built = Options.from_settings(Settings(), parse(request_body()))
+    return built.model_copy(update=overrides)

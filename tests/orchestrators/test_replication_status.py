@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from migration.domain.facts import RegionStatus
-from migration.domain.state import CUSTOM_STATUS_LIMIT, status_size
+from migration.durable.status import CUSTOM_STATUS_LIMIT, status_size
 from orchestrators.replication import WatchedVersion, WatchInput, _status
 
 NOW = datetime(2026, 1, 5, tzinfo=UTC)

@@ -1,13 +1,7 @@
 from __future__ import annotations
 
 from migration.domain.facts import RegionStatus, RegionTarget
-from migration.domain.state import (
-    CUSTOM_STATUS_LIMIT,
-    ImagePhase,
-    ImageState,
-    MigrationState,
-    status_size,
-)
+from migration.domain.state import ImagePhase, ImageState, MigrationState
 from tests.migration.factories import GALLERY, image_id
 
 
@@ -34,27 +28,6 @@ def state_with(images: int, regions: int, notes: int = 0) -> MigrationState:
             for i in range(images)
         ],
     )
-
-
-def test_small_status_is_sent_whole() -> None:
-    status = state_with(2, 2, notes=1).to_custom_status()
-    assert "truncated" not in status
-    assert status["images"][0]["notes"] == ["a note that is rather long, to take up space"]
-    assert len(status["images"][0]["regions"]) == 2
-
-
-def test_size_is_counted_as_durable_counts_it() -> None:
-    # 16 KB of UTF-16: 8,192 ASCII characters, not 16,384.
-    assert status_size("x" * 8190) == 2 * len('"' + "x" * 8190 + '"')
-
-
-def test_big_status_is_cut_to_fit_the_16kb_limit() -> None:
-    for images, regions in [(10, 3), (50, 6), (50, 20)]:
-        status = state_with(images, regions, notes=3).to_custom_status()
-        assert status_size(status) <= CUSTOM_STATUS_LIMIT, (images, regions)
-        assert len(status["images"]) == images
-        assert all(image["phase"] == "replicating" for image in status["images"])
-        assert status["truncated"] is True
 
 
 def test_result_counts_images_by_phase() -> None:

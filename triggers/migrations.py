@@ -1,0 +1,95 @@
+"""Starting a migration and its dry run: the door, where every request is validated once."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+import azure.durable_functions as df
+import azure.functions as func
+
+from migration.arm.errors import ArmError
+from migration.arm.inspection import inspect_and_plan
+from migration.config.settings import Settings, SettingsError
+from migration.domain.request import MigrationRequest, RequestInvalid, parse_request
+from migration.durable import claims
+from triggers import responses, starting
+from triggers.links import migration_links
+
+bp = df.Blueprint()
+log = logging.getLogger(__name__)
+
+
+def accept(req: func.HttpRequest) -> tuple[Settings, MigrationRequest] | func.HttpResponse:
+    """The settings and the validated request, or the problem answer that refuses it."""
+    try:
+        settings = Settings.from_env()
+        request = parse_request(req.get_body(), settings.request_limits(datetime.now(UTC)))
+    except SettingsError as error:
+        return responses.misconfigured(str(error))
+    except RequestInvalid as error:
+        return responses.bad_request(error.errors)
+    if outside := starting.out_of_scope(request, settings):
+        return responses.out_of_scope(outside)
+    return settings, request
+
+
+@bp.route(route="migrations", methods=["POST"])
+@bp.durable_client_input(client_name="client")
+async def start_migration(
+    req: func.HttpRequest, client: df.DurableOrchestrationClient
+) -> func.HttpResponse:
+    accepted = accept(req)
+    if isinstance(accepted, func.HttpResponse):
+        return accepted
+    settings, request = accepted
+    outcome = await starting.start(client, request, settings, trigger="http")
+    if isinstance(outcome, claims.Conflict):
+        return _source_busy(req, outcome)
+    links = migration_links(req, outcome.migration_id)
+    body: dict[str, object] = {"id": outcome.migration_id}
+    if settings.include_durable_links:
+        # In Azure these carry the Durable extension's system key, which lets its holder raise
+        # any event (an approval, a claim's release) or terminate and purge any instance.
+        body.update(client.get_client_response_links(req, outcome.migration_id))
+    body.update({"migrationId": outcome.migration_id, **links})
+    log.info("started migration %s of %d image(s)", outcome.migration_id, len(request.images))
+    headers = {"Location": links["statusUri"], "Retry-After": "10"}
+    return responses.json_response(body, 202, headers)
+
+
+def _source_busy(req: func.HttpRequest, conflict: claims.Conflict) -> func.HttpResponse:
+    holder = conflict.migration_id
+    return responses.conflict(
+        f"Managed image {conflict.source} is being migrated by migration {holder}; "
+        "wait for it to finish.",
+        source=conflict.source,
+        migrationId=holder,
+        statusUri=migration_links(req, holder)["statusUri"] if holder else None,
+    )
+
+
+@bp.route(route="migrations/plan", methods=["POST"])
+# Sync on purpose: it waits on ARM reads, and the worker runs sync functions on its thread pool.
+def plan_migration(req: func.HttpRequest) -> func.HttpResponse:
+    """A dry run: what would be created and what is in the way. Reads only; changes nothing."""
+    accepted = accept(req)
+    if isinstance(accepted, func.HttpResponse):
+        return accepted
+    settings, request = accepted
+    try:
+        _, plan = inspect_and_plan(
+            request,
+            max_data_disk_gb=settings.max_data_disk_gb,
+            default_publisher=settings.default_publisher,
+        )
+    except ArmError as error:
+        log.warning("plan: %s", error.message)
+        return responses.arm_unavailable(
+            f"Reading the gallery or the images failed ({error.code or error.status}); "
+            "try again later."
+        )
+    body = plan.to_json()
+    body["definitionsToCreate"] = [d.to_json() for d in plan.definitions_to_create]
+    body["valid"] = not plan.problems and all(not i.problems for i in plan.images)
+    return responses.json_response(body)

@@ -1,0 +1,75 @@
+"""The HTTP answers the API builds: JSON bodies, and RFC 9457 problem details
+(``application/problem+json``) for every error, each named for the answer it builds."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import azure.functions as func
+
+from migration.domain.request import FieldError
+
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+_TYPE = "urn:gallery-migrator:problem:"
+
+
+def json_response(
+    body: Any, status: int = 200, headers: dict[str, str] | None = None
+) -> func.HttpResponse:
+    return func.HttpResponse(
+        json.dumps(body), status_code=status, mimetype="application/json", headers=headers
+    )
+
+
+def problem_response(
+    status: int, kind: str, title: str, detail: str, **extensions: Any
+) -> func.HttpResponse:
+    body = {"type": _TYPE + kind, "title": title, "status": status, "detail": detail, **extensions}
+    return func.HttpResponse(json.dumps(body), status_code=status, mimetype=PROBLEM_CONTENT_TYPE)
+
+
+def bad_request(
+    errors: list[FieldError], title: str = "The request is not valid"
+) -> func.HttpResponse:
+    """400 naming every bad field."""
+    detail = "; ".join(f"{e.field or '(body)'}: {e.message}" for e in errors)
+    return problem_response(
+        400, "invalid-request", title, detail, errors=[e.model_dump() for e in errors]
+    )
+
+
+def out_of_scope(errors: list[FieldError]) -> func.HttpResponse:
+    """403 naming every resource outside ``ALLOWED_SCOPES``."""
+    return problem_response(
+        403,
+        "out-of-scope",
+        "A resource is outside the scopes this app may touch",
+        "; ".join(f"{e.field}: {e.message}" for e in errors),
+        errors=[e.model_dump() for e in errors],
+    )
+
+
+def migration_not_found(migration_id: str) -> func.HttpResponse:
+    return problem_response(
+        404, "not-found", "No such migration", f"There is no migration '{migration_id}'."
+    )
+
+
+def conflict(detail: str, **extensions: Any) -> func.HttpResponse:
+    """409: the migration cannot do that now (or a source is held by another migration)."""
+    return problem_response(
+        409, "conflict", "The migration cannot do that now", detail, **extensions
+    )
+
+
+def misconfigured(detail: str) -> func.HttpResponse:
+    """500: the app's own settings are not valid (nothing the caller can fix)."""
+    return problem_response(500, "misconfigured", "The app's settings are not valid", detail)
+
+
+def arm_unavailable(detail: str) -> func.HttpResponse:
+    """502: Azure Resource Manager did not answer a read; the caller may try again later."""
+    return problem_response(
+        502, "arm-error", "Azure Resource Manager did not answer a read", detail
+    )
