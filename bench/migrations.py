@@ -24,7 +24,7 @@ from typing import Any
 
 import aiohttp
 
-from demo.stack import LocalStack, local_stack
+from devstack import LocalStack, local_stack
 from emulator import Emulator, EmulatorConfig, FaultConfig
 from emulator.audit import unsafe_deletions
 from migration.durable.jobs import watcher_id

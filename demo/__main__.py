@@ -19,8 +19,9 @@ import aiohttp
 from rich.console import Console
 from rich.live import Live
 
-from demo import display, scenario
-from demo.stack import local_stack
+from demo import display
+from devstack import local_stack
+from devstack import samples as scenario
 from emulator import EmulatorConfig
 from emulator.audit import unsafe_deletions
 from simclock import ScaledClock

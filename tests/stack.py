@@ -12,8 +12,8 @@ from typing import Any
 
 import aiohttp
 
-from demo.stack import APP_DIR, local_stack
 from devhost import DevHost
+from devstack import APP_DIR, local_stack
 from emulator import Emulator, EmulatorConfig
 from emulator.audit import assert_sources_safely_deleted
 from emulator.testing import START, SUBSCRIPTION

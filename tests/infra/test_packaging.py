@@ -25,6 +25,7 @@ LOCAL_STACK = {
     "scripts",
     "docs",
     "infra",
+    "devstack",
     "demo",
     ".venv",
     ".local",

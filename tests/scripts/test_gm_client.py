@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from demo.stack import APP_DIR, local_stack
+from devstack import APP_DIR, local_stack
 from simclock import ScaledClock
 from tests.stack import GALLERY, image_id, seed_basics
 

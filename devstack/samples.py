@@ -1,4 +1,4 @@
-"""The demo's world: a gallery, three managed images of different kinds, and the request."""
+"""Sample data for the local stack: a gallery, three kinds of managed image, and a request."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The whole local stack in one process: the app on devhost, the ARM emulator, one clock.
+"""The local stack in one process: the app on devhost, the ARM emulator, one clock (dev tools).
 
 The demo, the benchmarks and the end-to-end tests all open it here, so that they run the app
 exactly the same way: unchanged, with ``ARM_ENDPOINT`` pointing at the emulator.
