@@ -105,14 +105,30 @@ def _emulator_client(subscription_id: str, settings: _Settings) -> ComputeManage
         subscription_id=subscription_id,
         base_url=settings.endpoint,
         authentication_policy=StaticBearerPolicy(settings.token),
-        retry_policy=ServiceRetryPolicy(
-            max_retry_after=5.0,
-            retry_total=4,
-            retry_backoff_factor=0.05,
-            retry_backoff_max=1,
-        ),
+        retry_policy=ServiceRetryPolicy(**_EMULATOR_RETRIES),
         polling_interval=0,
     )
+
+
+# An activity has a bounded life (Flex Consumption recycles workers; the orchestration owns the
+# long waits), so the pipeline may retry briefly but never sleep for long: at most 4 retries,
+# backoff 0.8 s doubling to 10 s, Retry-After honoured up to 20 s, and the whole call, retries
+# included, capped at 90 s. LROs that do wait (definitions, deletes) poll every 5 s unless the
+# service's Retry-After says otherwise; version PUTs are never waited on (their operation ends
+# only when replication does).
+_AZURE_RETRIES: dict[str, Any] = {
+    "max_retry_after": 20.0,
+    "retry_total": 4,
+    "retry_backoff_factor": 0.8,
+    "retry_backoff_max": 10,
+    "timeout": 90,
+}
+_EMULATOR_RETRIES: dict[str, Any] = {
+    "max_retry_after": 5.0,
+    "retry_total": 4,
+    "retry_backoff_factor": 0.05,
+    "retry_backoff_max": 1,
+}
 
 
 def _azure_client(subscription_id: str, settings: _Settings) -> ComputeManagementClient:
@@ -121,23 +137,10 @@ def _azure_client(subscription_id: str, settings: _Settings) -> ComputeManagemen
     credential: TokenCredential = DefaultAzureCredential(
         managed_identity_client_id=settings.client_id
     )
-    # An activity has a bounded life (Flex Consumption recycles workers; the orchestration owns
-    # the long waits), so the SDK may retry briefly but never sleep for long: at most 4 retries,
-    # backoff 0.8 s doubling to 10 s, Retry-After honoured up to 20 s, and the whole call, retries
-    # included, capped at 90 s. Longer throttling cool-downs surface as HttpResponseError (429)
-    # for the orchestration to wait out on a durable timer. LROs that do wait (definitions,
-    # deletes) poll every 5 s, unless the service's Retry-After says otherwise; version PUTs must
-    # not be waited on at all (their operation ends only when replication does).
     return ComputeManagementClient(
         credential=credential,
         subscription_id=subscription_id,
-        retry_policy=ServiceRetryPolicy(
-            max_retry_after=20.0,
-            retry_total=4,
-            retry_backoff_factor=0.8,
-            retry_backoff_max=10,
-            timeout=90,
-        ),
+        retry_policy=ServiceRetryPolicy(**_AZURE_RETRIES),
         polling_interval=5,
     )
 

@@ -7,11 +7,14 @@ orchestrator), so each carries its ARM status, code and message, and whether wai
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import TypeVar
 
-from azure.core.exceptions import HttpResponseError
+from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 
 from migration.arm.retry import DEFAULT_THROTTLE_WAIT, retry_after
+
+T = TypeVar("T")
 
 
 class ArmError(Exception):
@@ -49,6 +52,15 @@ def arm_errors(action: str) -> Iterator[None]:
         yield
     except HttpResponseError as error:
         raise from_http_error(action, error) from error
+
+
+def read_or_none(action: str, read: Callable[[], T]) -> T | None:
+    """``read()``, with ARM's errors as :class:`ArmError`, or ``None`` when ARM answers 404."""
+    with arm_errors(action):
+        try:
+            return read()
+        except ResourceNotFoundError:
+            return None
 
 
 def from_http_error(action: str, error: HttpResponseError) -> ArmError:

@@ -16,7 +16,7 @@ from azure.mgmt.compute import models
 
 from migration.arm import shapes
 from migration.arm.client import compute_client
-from migration.arm.errors import ArmError, arm_errors
+from migration.arm.errors import ArmError, arm_errors, read_or_none
 from migration.arm.retry import CACHE_LAG_WAIT
 from migration.domain.facts import (
     TAG_MIGRATION,
@@ -38,11 +38,12 @@ PARALLEL_READS = 8
 def get_image(source_id: str) -> ImageFacts:
     image = parse_image_id(source_id)
     client = compute_client(image.subscription)
-    with arm_errors(f"reading managed image {source_id}"):
-        try:
-            found = client.images.get(image.resource_group, image.name)
-        except ResourceNotFoundError:
-            return ImageFacts(id=image.id, exists=False)
+    found = read_or_none(
+        f"reading managed image {source_id}",
+        lambda: client.images.get(image.resource_group, image.name),
+    )
+    if found is None:
+        return ImageFacts(id=image.id, exists=False)
     resource = found.as_dict()
     facts = shapes.image_facts(resource)
     return facts.model_copy(update={"fingerprint": image_fingerprint(resource)})
@@ -62,11 +63,11 @@ def image_fingerprint(resource: dict[str, Any]) -> str:
 def get_gallery(gallery_id: str) -> GalleryFacts:
     gallery = parse_gallery_id(gallery_id)
     client = compute_client(gallery.subscription)
-    with arm_errors(f"reading gallery {gallery_id}"):
-        try:
-            found = client.galleries.get(gallery.resource_group, gallery.name)
-        except ResourceNotFoundError:
-            return GalleryFacts(id=gallery.id, exists=False)
+    action = f"reading gallery {gallery_id}"
+    found = read_or_none(action, lambda: client.galleries.get(gallery.resource_group, gallery.name))
+    if found is None:
+        return GalleryFacts(id=gallery.id, exists=False)
+    with arm_errors(action):
         definitions = [
             shapes.definition_facts(d.as_dict())
             for d in client.gallery_images.list_by_gallery(gallery.resource_group, gallery.name)
