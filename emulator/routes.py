@@ -22,7 +22,7 @@ from pydantic import ValidationError
 
 from emulator import ids, routing
 from emulator.config import FaultConfig
-from emulator.errors import ArmError, invalid_parameter
+from emulator.errors import ArmErrorResponse, invalid_parameter
 from emulator.records import RequestRecord
 from emulator.regions import REGIONS
 from emulator.resources import Operation
@@ -89,7 +89,7 @@ def _authenticate(request: web.Request, accepted: tuple[str, ...] | None) -> Non
         "'Authorization' header.\""
     }
     if not header:
-        raise ArmError(
+        raise ArmErrorResponse(
             401,
             "AuthenticationFailed",
             "Authentication failed. The 'Authorization' header is missing.",
@@ -98,26 +98,26 @@ def _authenticate(request: web.Request, accepted: tuple[str, ...] | None) -> Non
     scheme, _, token = header.partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
-        raise ArmError(
+        raise ArmErrorResponse(
             401,
             "AuthenticationFailed",
             "Authentication failed. The 'Authorization' header is provided in an invalid format.",
             headers=challenge,
         )
     if accepted is not None and token not in accepted:
-        raise ArmError(401, "InvalidAuthenticationToken", "The access token is invalid.")
+        raise ArmErrorResponse(401, "InvalidAuthenticationToken", "The access token is invalid.")
 
 
 def _api_version(query: dict[str, str], route: routing.Route, location: str | None) -> str:
     version = query.get("api-version")
     if not version:
-        raise ArmError(
+        raise ArmErrorResponse(
             400,
             "MissingApiVersionParameter",
             "The api-version query parameter (?api-version=) is required for all requests.",
         )
     if version not in route.api_versions:
-        raise ArmError(
+        raise ArmErrorResponse(
             400,
             "NoRegisteredProviderFound",
             f"No registered resource provider found for location '{location or 'global'}' and "
@@ -191,12 +191,14 @@ async def _arm(request: web.Request) -> web.StreamResponse:
             raise injected
         response = _dispatch(emulator, request, match, query, raw, api_version, now)
         response.headers.update(headers)
-    except ArmError as error:
+    except ArmErrorResponse as error:
         headers.update(error.headers)
         response = _json(error.status, error.body(), headers)
     except Exception:
         log.exception("emulator: %s %s failed", request.method, path)
-        failure = ArmError(500, "InternalServerError", "The emulator failed to handle the request.")
+        failure = ArmErrorResponse(
+            500, "InternalServerError", "The emulator failed to handle the request."
+        )
         response = _json(failure.status, failure.body(), headers)
     finally:
         if fault is None and emulator.faults.hidden_count != hidden_before:

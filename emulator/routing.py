@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import unquote
 
-from emulator.errors import ArmError
+from emulator.errors import ArmErrorResponse
 
 _SUB = "/subscriptions/{subscriptionId}"
 _RG = _SUB + "/resourceGroups/{resourceGroupName}"
@@ -183,7 +183,7 @@ def match(method: str, path: str) -> Match:
             continue
         operation = route.operations.get(method.upper())
         if operation is None:
-            raise ArmError(
+            raise ArmErrorResponse(
                 405,
                 "MethodNotAllowed",
                 f"The requested resource does not support http method '{method.upper()}'.",
@@ -206,19 +206,19 @@ def _bind(template: tuple[str, ...], parts: tuple[str, ...]) -> dict[str, str] |
     return params
 
 
-def _unknown(parts: tuple[str, ...]) -> ArmError:
+def _unknown(parts: tuple[str, ...]) -> ArmErrorResponse:
     lowered = [part.lower() for part in parts]
     if "providers" in lowered:
         index = lowered.index("providers")
         namespace = parts[index + 1] if index + 1 < len(parts) else ""
         types = parts[index + 2 :: 2]
-        return ArmError(
+        return ArmErrorResponse(
             404,
             "InvalidResourceType",
             f"The resource type '{'/'.join(types)}' could not be found in the namespace "
             f"'{namespace}'.",
         )
-    return ArmError(
+    return ArmErrorResponse(
         404,
         "NotFound",
         f"The requested URI '/{'/'.join(parts)}' does not represent any resource on the server.",

@@ -13,7 +13,7 @@ from typing import Any
 
 from emulator import bodies
 from emulator.errors import (
-    ArmError,
+    ArmErrorResponse,
     invalid_parameter,
     invalid_request_content,
     out_of_range,
@@ -120,7 +120,7 @@ def canonical(value: str | None, allowed: tuple[str, ...], type_name: str, path:
 
 def check_location(location: str | None, resource_type: str) -> Region:
     if not location:
-        raise ArmError(
+        raise ArmErrorResponse(
             400, "LocationRequired", "The location property is required for this definition."
         )
     region = find_region(location)
@@ -129,8 +129,8 @@ def check_location(location: str | None, resource_type: str) -> Region:
     return region
 
 
-def location_not_available(location: str, resource_type: str) -> ArmError:
-    return ArmError(
+def location_not_available(location: str, resource_type: str) -> ArmErrorResponse:
+    return ArmErrorResponse(
         400,
         "LocationNotAvailableForResourceType",
         f"The provided location '{location}' is not available for resource type "
@@ -146,7 +146,7 @@ def check_end_of_life(value: datetime | None, now: datetime, path: str) -> None:
 
 def check_not_moved(existing_location: str, location: Region, resource_name: str, rg: str) -> None:
     if region_key(existing_location) != location.name:
-        raise ArmError(
+        raise ArmErrorResponse(
             409,
             "InvalidResourceLocation",
             f"The resource '{resource_name}' already exists in location '{existing_location}' "
@@ -257,9 +257,9 @@ def check_definition_change(existing: Definition, spec: DefinitionSpec) -> None:
         raise property_change_not_allowed(f"{_DEFINITION}.features")
 
 
-def duplicate_identifier(name: str, identifier: tuple[str, str, str]) -> ArmError:
+def duplicate_identifier(name: str, identifier: tuple[str, str, str]) -> ArmErrorResponse:
     publisher, offer, sku = identifier
-    return ArmError(
+    return ArmErrorResponse(
         409,
         "OperationNotAllowed",
         f"Gallery image: {name} identified by (publisher:{publisher}, offer:{offer}, sku:{sku}) "
@@ -426,9 +426,9 @@ def _preferred_storage(region: Region, api_version: str) -> str:
     return "Standard_LRS"
 
 
-def source_not_found(source_id: str) -> ArmError:
+def source_not_found(source_id: str) -> ArmErrorResponse:
     # Azure answers "NotFound" for a source that is missing or in another region.
-    return ArmError(
+    return ArmErrorResponse(
         404,
         "NotFound",
         f"Source {source_id} is not found. Please check source exists, and is in the same "
@@ -437,7 +437,7 @@ def source_not_found(source_id: str) -> ArmError:
     )
 
 
-def invalid_source_id(source_id: str) -> ArmError:
+def invalid_source_id(source_id: str) -> ArmErrorResponse:
     return invalid_parameter(
         f"Property id '{source_id}' at path 'properties.storageProfile.source.id' is invalid. "
         "Expect fully qualified resource Id that start with '/subscriptions/{subscriptionId}' "
@@ -446,7 +446,7 @@ def invalid_source_id(source_id: str) -> ArmError:
     )
 
 
-def unsupported_source_type(source_id: str) -> ArmError:
+def unsupported_source_type(source_id: str) -> ArmErrorResponse:
     return invalid_parameter(
         f"The source id: {source_id} must either be a managed image, virtual machine or another "
         "gallery image version",
@@ -454,7 +454,7 @@ def unsupported_source_type(source_id: str) -> ArmError:
     )
 
 
-def source_not_ready(image: ManagedImage) -> ArmError:
+def source_not_ready(image: ManagedImage) -> ArmErrorResponse:
     # Azure documents no code for this; the emulator answers 400 InvalidParameter.
     return invalid_parameter(
         f"Source {image.resource_id} is in provisioning state '{image.state}'. A gallery image "
@@ -463,9 +463,9 @@ def source_not_ready(image: ManagedImage) -> ArmError:
     )
 
 
-def source_in_use(image: ManagedImage) -> ArmError:
+def source_in_use(image: ManagedImage) -> ArmErrorResponse:
     # Azure documents no code; a public troubleshooting guide quotes this text with "Conflict".
-    return ArmError(
+    return ArmErrorResponse(
         409,
         "Conflict",
         f"The source image '{image.resource_id}' is being used by another replication "
@@ -474,18 +474,18 @@ def source_in_use(image: ManagedImage) -> ArmError:
     )
 
 
-def source_incompatibility(definition: Definition, image: ManagedImage) -> ArmError | None:
+def source_incompatibility(definition: Definition, image: ManagedImage) -> ArmErrorResponse | None:
     """Why ``image`` cannot feed a version of ``definition`` (Azure fails the operation)."""
     # A managed image is a generalized copy whatever its osState says: it only feeds Generalized.
     if definition.os_state != "Generalized" or image.os_state != "Generalized":
-        return ArmError(
+        return ArmErrorResponse(
             409,
             "Conflict",
             f"Cannot create Gallery Image Version from: {image.resource_id} since the OS State "
             f"in the parent gallery image ('{definition.os_state}') is not 'Generalized'.",
         )
     if definition.os_type != image.os_type:
-        return ArmError(
+        return ArmErrorResponse(
             409,
             "Conflict",
             f"The resource with id '{image.resource_id}' has a different OS type "
@@ -494,7 +494,7 @@ def source_incompatibility(definition: Definition, image: ManagedImage) -> ArmEr
         )
     image_generation = image.hyper_v_generation or "V1"
     if definition.hyper_v_generation != image_generation:
-        return ArmError(
+        return ArmErrorResponse(
             409,
             "Conflict",
             f"The resource with id '{image.resource_id}' has a different Hypervisor generation "
@@ -502,7 +502,7 @@ def source_incompatibility(definition: Definition, image: ManagedImage) -> ArmEr
             f"['{definition.hyper_v_generation}']",
         )
     if definition.features.get("securitytype", "").lower() == "trustedlaunch":
-        return ArmError(
+        return ArmErrorResponse(
             409,
             "Conflict",
             f"The source '{image.resource_id}' is not a Trusted Launch source, so it cannot "
@@ -512,11 +512,11 @@ def source_incompatibility(definition: Definition, image: ManagedImage) -> ArmEr
     return None
 
 
-def oversized_source(image: ManagedImage, max_data_disk_gb: int) -> ArmError | None:
+def oversized_source(image: ManagedImage, max_data_disk_gb: int) -> ArmErrorResponse | None:
     largest = max((size for _, size in image.data_disks), default=0)
     if largest <= max_data_disk_gb:
         return None
-    return ArmError(
+    return ArmErrorResponse(
         409,
         "GallerySourceResourceExceedsMaxSize",
         f"The GalleryImageVersion source resource size {largest} exceeds the max size "

@@ -33,7 +33,7 @@ from emulator.bodies import (
 )
 from emulator.config import EmulatorConfig
 from emulator.errors import (
-    ArmError,
+    ArmErrorResponse,
     parent_not_found,
     property_change_not_allowed,
     resource_not_found,
@@ -69,12 +69,12 @@ class ArmResult:
     operation: Operation | None = None
 
 
-def _conflict(message: str) -> ArmError:
-    return ArmError(409, "OperationNotAllowed", message)
+def _conflict(message: str) -> ArmErrorResponse:
+    return ArmErrorResponse(409, "OperationNotAllowed", message)
 
 
-def _nested_resources() -> ArmError:
-    return ArmError(
+def _nested_resources() -> ArmErrorResponse:
+    return ArmErrorResponse(
         409, "CannotDeleteResource", "Can not delete resource before nested resources are deleted."
     )
 
@@ -589,7 +589,7 @@ class ComputeService:
             ),
         )
         region.from_source = not from_copy
-        failure: ArmError | None
+        failure: ArmErrorResponse | None
         if from_copy:
             failure = None
         elif image is None:
@@ -700,7 +700,7 @@ class ComputeService:
             spec.allow_deletion_of_replicated_locations
             or version.allow_deletion_of_replicated_locations
         ):
-            raise ArmError(
+            raise ArmErrorResponse(
                 409,
                 "OperationNotAllowed",
                 "Gallery image version publishing profile regions cannot be removed ("
@@ -929,7 +929,7 @@ class ComputeService:
                 or region is None
                 or region.name != operation.location
             ):
-                raise ArmError(
+                raise ArmErrorResponse(
                     404,
                     "ResourceNotFound",
                     f"The operation '{operation_id}' was not found in location '{location}'.",
@@ -990,7 +990,7 @@ def seed_gallery_target(resource_id: str, location: str) -> tuple[ids.ParsedId, 
     try:
         rules.check_gallery_name(parsed.name)
         return parsed, rules.check_location(location, "Microsoft.Compute/galleries")
-    except ArmError as exc:
+    except ArmErrorResponse as exc:
         raise ValueError(f"{resource_id}: {exc.message}") from exc
 
 
@@ -1005,7 +1005,7 @@ def seed_image_spec(
     try:
         rules.check_image_name(name)
         return sub, rg, name, rules.image_spec(ImageBody.model_validate(spec_body), spec_body)
-    except ArmError as exc:
+    except ArmErrorResponse as exc:
         raise ValueError(f"{resource_id}: {exc.message}") from exc
 
 

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from emulator import rules
 from emulator.bodies import Identifier
-from emulator.errors import ArmError
+from emulator.errors import ArmErrorResponse
 from emulator.testing import RunningEmulator
 from tests.emulator.helpers import GALLERY_ID, definition, seed_world
 
@@ -27,7 +27,7 @@ def accepts(check: Callable[[Any], object], value: Any) -> bool:
     """Whether ``check`` accepts ``value``; a refusal must be ARM's 400 InvalidParameter."""
     try:
         check(value)
-    except ArmError as error:
+    except ArmErrorResponse as error:
         refusal = error
     else:
         return True
@@ -88,7 +88,7 @@ def test_version_parts_are_32_bit(major: int, minor: int, patch: int) -> None:
     if max(major, minor, patch) <= limit:
         assert rules.check_version_name(name) == (major, minor, patch)
     else:
-        with pytest.raises(ArmError):
+        with pytest.raises(ArmErrorResponse):
             rules.check_version_name(name)
 
 
