@@ -99,3 +99,22 @@ def property_change_not_allowed(path: str) -> ArmErrorResponse:
         f"Changing property '{path}' is not allowed.",
         target=path,
     )
+
+
+def operation_not_allowed(message: str) -> ArmErrorResponse:
+    return ArmErrorResponse(409, "OperationNotAllowed", message)
+
+
+def nested_resources_exist() -> ArmErrorResponse:
+    """A DELETE of a gallery that has definitions, or of a definition that has versions."""
+    return ArmErrorResponse(
+        409, "CannotDeleteResource", "Can not delete resource before nested resources are deleted."
+    )
+
+
+def operation_not_found(operation_id: str, location: str) -> ArmErrorResponse:
+    return ArmErrorResponse(
+        404,
+        "ResourceNotFound",
+        f"The operation '{operation_id}' was not found in location '{location}'.",
+    )

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from emulator import ids, rules
+from emulator import ids
 from emulator.bodies import (
     DefinitionBody,
     GalleryBody,
@@ -34,6 +34,8 @@ from emulator.bodies import (
 from emulator.config import EmulatorConfig
 from emulator.errors import (
     ArmErrorResponse,
+    nested_resources_exist,
+    operation_not_found,
     parent_not_found,
     property_change_not_allowed,
     resource_not_found,
@@ -51,6 +53,14 @@ from emulator.resources import (
     Tracked,
     Version,
 )
+from emulator.rules import common as common_rules
+from emulator.rules import definitions as definitions_rules
+from emulator.rules import images as images_rules
+from emulator.rules import names as names_rules
+from emulator.rules import sources as sources_rules
+from emulator.rules import versions as versions_rules
+from emulator.rules.common import being_deleted
+from emulator.rules.galleries import gallery_spec
 
 Action = Callable[[datetime], None]
 TrackedT = TypeVar("TrackedT", bound=Tracked)
@@ -67,16 +77,6 @@ class ArmResult:
     status: int
     body: dict[str, Any] | None
     operation: Operation | None = None
-
-
-def _conflict(message: str) -> ArmErrorResponse:
-    return ArmErrorResponse(409, "OperationNotAllowed", message)
-
-
-def _nested_resources() -> ArmErrorResponse:
-    return ArmErrorResponse(
-        409, "CannotDeleteResource", "Can not delete resource before nested resources are deleted."
-    )
 
 
 class ComputeService:
@@ -234,20 +234,17 @@ class ComputeService:
             return found.render()
 
     def put_gallery(self, sub: str, rg: str, name: str, raw: bytes, now: datetime) -> ArmResult:
-        rules.check_gallery_name(name)
+        names_rules.check_gallery_name(name)
         body, document = parse_body(GalleryBody, raw)
-        location = rules.check_location(body.location, "Microsoft.Compute/galleries")
-        properties = dict(document.get("properties") or {})
-        for read_only in ("provisioningState", "identifier", "sharingStatus"):
-            properties.pop(read_only, None)
-        tags = dict(body.tags or {})
+        spec = gallery_spec(body, document)
+        location, properties, tags = spec.location, spec.properties, spec.tags
         with self.lock:
             self.settle(now)
             existing = self._gallery(sub, rg, name)
             if existing is not None:
-                rules.check_not_moved(existing.location, location, name, rg)
+                common_rules.check_not_moved(existing.location, location, name, rg)
                 if existing.state == "Deleting":
-                    raise _conflict(f"Gallery '{name}' is being deleted.")
+                    raise being_deleted("Gallery", name)
                 if existing.properties == properties and existing.tags == tags:
                     return ArmResult(200, existing.render())
                 existing.properties, existing.tags = properties, tags
@@ -347,7 +344,7 @@ class ComputeService:
                 return ArmResult(204, None)
             prefix = gallery.key + "/"
             if any(key.startswith(prefix) for key in self.definitions):
-                raise _nested_resources()
+                raise nested_resources_exist()
             return self._deleting(self.galleries, gallery, CAPS, sub, "galleries.delete", now)
 
     # Definitions --------------------------------------------------------------------------------
@@ -378,30 +375,30 @@ class ComputeService:
     def put_definition(
         self, sub: str, rg: str, gallery: str, name: str, raw: bytes, now: datetime
     ) -> ArmResult:
-        rules.check_definition_name(name)
+        names_rules.check_definition_name(name)
         body, document = parse_body(DefinitionBody, raw)
         with self.lock:
             self.settle(now)
             parent = self._require_gallery(sub, rg, gallery)
-            spec = rules.definition_spec(body, document, now)
+            spec = definitions_rules.definition_spec(body, document, now)
             resource_id = ids.definition_id(sub, rg, gallery, name)
             existing = self.definitions.get(ids.key(resource_id))
             if existing is not None:
-                rules.check_not_moved(existing.location, spec.location, f"{gallery}/{name}", rg)
+                common_rules.check_not_moved(
+                    existing.location, spec.location, f"{gallery}/{name}", rg
+                )
                 if existing.state == "Deleting":
-                    raise _conflict(f"Gallery image '{name}' is being deleted.")
-                rules.check_definition_change(existing, spec)
+                    raise being_deleted("Gallery image", name)
+                definitions_rules.check_definition_change(existing, spec)
                 if existing.properties == spec.properties and existing.tags == spec.tags:
                     return ArmResult(200, existing.render(), _in_flight(existing))
                 existing.properties, existing.tags = spec.properties, spec.tags
                 existing.features = spec.features
                 return self._updating(existing, CAPS, sub, "gallery_images.create_or_update", now)
-            wanted = tuple(part.lower() for part in spec.identifier)
-            for other in self.definitions.values():
-                if other.gallery_key == parent.key and wanted == tuple(
-                    part.lower() for part in other.identifier
-                ):
-                    raise rules.duplicate_identifier(other.name, other.identifier)
+            definitions_rules.check_identifier_free(
+                spec,
+                (other for other in self.definitions.values() if other.gallery_key == parent.key),
+            )
             definition = Definition(
                 resource_id=resource_id,
                 name=name,
@@ -431,7 +428,7 @@ class ComputeService:
             if definition is None:
                 return ArmResult(204, None)
             if any(version.definition_key == definition.key for version in self.versions.values()):
-                raise _nested_resources()
+                raise nested_resources_exist()
             return self._deleting(
                 self.definitions, definition, CAPS, sub, "gallery_images.delete", now
             )
@@ -483,22 +480,22 @@ class ComputeService:
         now: datetime,
         api_version: str,
     ) -> ArmResult:
-        rules.check_version_name(name)
+        names_rules.check_version_name(name)
         body, document = parse_body(VersionBody, raw)
         with self.lock:
             self.settle(now)
             definition = self._require_definition(sub, rg, gallery, definition_name, now)
-            spec = rules.version_spec(body, document, now, api_version)
+            spec = versions_rules.version_spec(body, document, now, api_version)
             resource_id = ids.version_id(sub, rg, gallery, definition_name, name)
             existing = self.versions.get(ids.key(resource_id))
             if existing is not None:
-                rules.check_not_moved(
+                common_rules.check_not_moved(
                     existing.location, spec.location, f"{gallery}/{definition_name}/{name}", rg
                 )
                 return self._update_version(existing, definition, spec, now, sub)
             image = self._source_image(spec)
             if image.state != "Succeeded":
-                raise rules.source_not_ready(image)
+                raise sources_rules.source_not_ready(image)
             self._check_source_free(image)
             version = Version(
                 resource_id=resource_id,
@@ -537,29 +534,20 @@ class ComputeService:
             version.source_key == image.key and version.copying_source
             for version in self.versions.values()
         ):
-            raise rules.source_in_use(image)
+            raise sources_rules.source_in_use(image)
 
-    def _source_image(self, spec: rules.VersionSpec) -> ManagedImage:
-        parsed = ids.parse_id(spec.source_id)
-        if parsed is None or not parsed.types_and_names:
-            raise rules.invalid_source_id(spec.source_id)
-        resource_type = parsed.resource_type.lower()
-        if resource_type not in (
-            "microsoft.compute/images",
-            "microsoft.compute/virtualmachines",
-            "microsoft.compute/galleries/images/versions",
-        ):
-            raise rules.unsupported_source_type(spec.source_id)
+    def _source_image(self, spec: versions_rules.VersionSpec) -> ManagedImage:
+        sources_rules.check_source_id(spec.source_id)
         image = self.images.get(ids.key(spec.source_id))
         # Virtual machines and gallery versions as sources are not modelled: they are never found.
         if image is None or image.state == "Deleting" or image.location != spec.location.name:
-            raise rules.source_not_found(spec.source_id)
+            raise sources_rules.source_not_found(spec.source_id)
         return image
 
     def _replicate(
         self,
         version: Version,
-        target: rules.TargetSpec,
+        target: versions_rules.TargetSpec,
         image: ManagedImage | None,
         definition: Definition,
         now: datetime,
@@ -593,11 +581,11 @@ class ComputeService:
         if from_copy:
             failure = None
         elif image is None:
-            failure = rules.source_not_found(version.source_id)
+            failure = sources_rules.source_not_found(version.source_id)
         else:
-            failure = rules.source_incompatibility(definition, image) or rules.oversized_source(
-                image, self.config.max_data_disk_gb
-            )
+            failure = sources_rules.source_incompatibility(
+                definition, image
+            ) or sources_rules.oversized_source(image, self.config.max_data_disk_gb)
         if failure is not None:
             # Azure accepts the PUT and fails the operation: these are checked by the backend.
             region.fail_after = 0.0
@@ -651,13 +639,7 @@ class ComputeService:
         failed = [region for region in version.regions if region.state == "Failed"]
         if failed:
             version.state = "Failed"
-            error = version.failure or {
-                "code": failed[0].fail_code,
-                "message": (
-                    f"Replication failed in region '{failed[0].region.display_name}' due to "
-                    f"'{failed[0].fail_message}'"
-                ),
-            }
+            error = version.failure or versions_rules.replication_failed(failed[0])
             if version.operation is not None:
                 version.operation.finish(when, "Failed", error)
             self._event(when, "failed", version.resource_id, detail=dict(error))
@@ -674,39 +656,16 @@ class ComputeService:
         self,
         version: Version,
         definition: Definition,
-        spec: rules.VersionSpec,
+        spec: versions_rules.VersionSpec,
         now: datetime,
         sub: str,
     ) -> ArmResult:
         if version.state == "Deleting":
-            raise _conflict(f"Gallery image version '{version.name}' is being deleted.")
-        if ids.key(spec.source_id) != version.source_key:
-            raise property_change_not_allowed(
-                "galleryImageVersion.properties.storageProfile.source.id"
-            )
+            raise being_deleted("Gallery image version", version.name)
+        versions_rules.check_version_change(version, spec)
         current = {region.region.name: region for region in version.regions}
         desired = {target.region.name: target for target in spec.targets}
-        for name, target in desired.items():
-            if (
-                name in current
-                and current[name].storage_account_type != target.storage_account_type
-            ):
-                raise property_change_not_allowed(
-                    "galleryImageVersion.properties.publishingProfile.targetRegions."
-                    "storageAccountType"
-                )
-        removed = [region for name, region in current.items() if name not in desired]
-        if removed and not (
-            spec.allow_deletion_of_replicated_locations
-            or version.allow_deletion_of_replicated_locations
-        ):
-            raise ArmErrorResponse(
-                409,
-                "OperationNotAllowed",
-                "Gallery image version publishing profile regions cannot be removed ("
-                + ", ".join(region.region.display_name for region in removed)
-                + ") unless 'safetyProfile.allowDeletionOfReplicatedLocations' is true.",
-            )
+        removed = versions_rules.removed_regions(version, spec)
         restart = [
             target
             for name, target in desired.items()
@@ -731,10 +690,7 @@ class ComputeService:
             # ARM's PUT is idempotent: the same body again changes nothing.
             return ArmResult(200, version.render(now, False), _in_flight(version))
         if version.unfinished:
-            raise _conflict(
-                f"An operation is in progress on gallery image version '{version.name}'. "
-                "Retry after it completes."
-            )
+            raise versions_rules.version_busy(version)
         has_copy = any(region.state == "Completed" for region in version.regions)
         image = None if has_copy else self.images.get(version.source_key)
         if image is not None and restart:
@@ -805,17 +761,17 @@ class ComputeService:
         now: datetime,
         write_request: dict[str, str] | None = None,
     ) -> ArmResult:
-        rules.check_image_name(name)
+        names_rules.check_image_name(name)
         body, document = parse_body(ImageBody, raw)
-        spec = rules.image_spec(body, document)
+        spec = images_rules.image_spec(body, document)
         with self.lock:
             self.settle(now)
             resource_id = ids.image_id(sub, rg, name)
             existing = self.images.get(ids.key(resource_id))
             if existing is not None:
-                rules.check_not_moved(existing.location, spec.location, name, rg)
+                common_rules.check_not_moved(existing.location, spec.location, name, rg)
                 if existing.state == "Deleting":
-                    raise _conflict(f"Image '{name}' is being deleted.")
+                    raise being_deleted("Image", name)
                 if existing.properties != spec.properties:
                     raise property_change_not_allowed("properties.storageProfile")
                 if existing.tags == spec.tags:
@@ -837,7 +793,7 @@ class ComputeService:
 
     @staticmethod
     def _new_image(
-        resource_id: str, name: str, sub: str, rg: str, spec: rules.ImageSpec, now: datetime
+        resource_id: str, name: str, sub: str, rg: str, spec: images_rules.ImageSpec, now: datetime
     ) -> ManagedImage:
         return ManagedImage(
             resource_id=resource_id,
@@ -929,11 +885,7 @@ class ComputeService:
                 or region is None
                 or region.name != operation.location
             ):
-                raise ArmErrorResponse(
-                    404,
-                    "ResourceNotFound",
-                    f"The operation '{operation_id}' was not found in location '{location}'.",
-                )
+                raise operation_not_found(operation_id, location)
             return operation
 
     # Seeding ------------------------------------------------------------------------------------
@@ -988,23 +940,28 @@ def seed_gallery_target(resource_id: str, location: str) -> tuple[ids.ParsedId, 
     ):
         raise ValueError(f"not a gallery id: {resource_id}")
     try:
-        rules.check_gallery_name(parsed.name)
-        return parsed, rules.check_location(location, "Microsoft.Compute/galleries")
+        names_rules.check_gallery_name(parsed.name)
+        return parsed, common_rules.check_location(location, "Microsoft.Compute/galleries")
     except ArmErrorResponse as exc:
         raise ValueError(f"{resource_id}: {exc.message}") from exc
 
 
 def seed_image_spec(
     resource_id: str, spec_body: dict[str, Any]
-) -> tuple[str, str, str, rules.ImageSpec]:
+) -> tuple[str, str, str, images_rules.ImageSpec]:
     """A seeded image's subscription, group, name and spec; ``ValueError`` when it is invalid."""
     parsed = ids.parse_image_id(resource_id)
     if parsed is None:
         raise ValueError(f"not a managed image id: {resource_id}")
     sub, rg, name = parsed
     try:
-        rules.check_image_name(name)
-        return sub, rg, name, rules.image_spec(ImageBody.model_validate(spec_body), spec_body)
+        names_rules.check_image_name(name)
+        return (
+            sub,
+            rg,
+            name,
+            images_rules.image_spec(ImageBody.model_validate(spec_body), spec_body),
+        )
     except ArmErrorResponse as exc:
         raise ValueError(f"{resource_id}: {exc.message}") from exc
 
@@ -1039,7 +996,7 @@ def _metadata(version: Version) -> tuple[Any, ...]:
     )
 
 
-def _metadata_of(spec: rules.VersionSpec) -> tuple[Any, ...]:
+def _metadata_of(spec: versions_rules.VersionSpec) -> tuple[Any, ...]:
     return (
         spec.tags,
         spec.replica_count,
@@ -1053,7 +1010,7 @@ def _metadata_of(spec: rules.VersionSpec) -> tuple[Any, ...]:
     )
 
 
-def _apply_metadata(version: Version, spec: rules.VersionSpec) -> None:
+def _apply_metadata(version: Version, spec: versions_rules.VersionSpec) -> None:
     version.tags = dict(spec.tags)
     version.replica_count = spec.replica_count
     version.storage_account_type = spec.storage_account_type
