@@ -13,7 +13,6 @@ import json
 import logging
 import math
 import uuid
-from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -27,7 +26,7 @@ from emulator.records import RequestRecord
 from emulator.regions import REGIONS
 from emulator.resources import Operation
 from emulator.seeding import SeedData
-from emulator.service import ArmResult
+from emulator.service import Call
 from simclock import VirtualClock
 
 if TYPE_CHECKING:
@@ -163,7 +162,7 @@ async def _arm(request: web.Request) -> web.StreamResponse:
         headers["x-ms-client-request-id"] = client_request_id
     try:
         _authenticate(request, emulator.config.accepted_tokens)
-        match = routing.match(request.method, path)
+        match = routing.match(request.method, path, emulator.service.routes)
         operation, template = match.operation, match.route.template
         raw = await request.read() if request.method in ("PUT", "PATCH") else b""
         query = {key.lower(): value for key, value in request.query.items()}
@@ -238,111 +237,33 @@ def _dispatch(
     api_version: str,
     now: datetime,
 ) -> web.Response:
-    service = emulator.service
-    p = match.params
-    sub = p["subscriptionId"]
-    rg = p.get("resourceGroupName", "")
+    """The service's answer to a request that passed every check, as HTTP."""
+    call = Call(
+        params=match.params,
+        now=now,
+        raw=raw,
+        api_version=api_version,
+        query=query,
+        write_request={
+            "clientRequestId": request.headers.get("x-ms-client-request-id", ""),
+            "clientIpAddress": request.remote or "",
+            "method": request.method,
+            "url": str(request.url),
+        },
+    )
+    answer = emulator.service.handle(match.operation, call)
     base = f"{request.scheme}://{request.host}"
-    op = match.operation
-
-    def listing(items: list[dict[str, Any]]) -> web.Response:
-        return _page(
-            items, query, emulator.config.page_size, base, request.rel_url.raw_path, api_version
+    if isinstance(answer, Operation):
+        return _operation_status(answer, query, base, api_version)
+    if isinstance(answer, list):
+        page_size = emulator.config.page_size
+        return _page(answer, query, page_size, base, request.rel_url.raw_path, api_version)
+    headers: dict[str, str] = {}
+    if answer.operation is not None:
+        headers.update(
+            _operation_headers(base, answer.operation, api_version, answer.status == 202)
         )
-
-    def result(answer: ArmResult) -> web.Response:
-        headers: dict[str, str] = {}
-        if answer.operation is not None:
-            headers.update(
-                _operation_headers(base, answer.operation, api_version, answer.status == 202)
-            )
-        return _json(answer.status, answer.body, headers)
-
-    write = {
-        "clientRequestId": request.headers.get("x-ms-client-request-id", ""),
-        "clientIpAddress": request.remote or "",
-        "method": request.method,
-        "url": str(request.url),
-    }
-    handlers: dict[str, Callable[[], web.Response]] = {
-        "galleries.list": lambda: listing(service.list_galleries(sub, None, now)),
-        "galleries.list_by_resource_group": lambda: listing(service.list_galleries(sub, rg, now)),
-        "galleries.get": lambda: _json(
-            200, service.get_gallery(sub, rg, p["galleryName"], now), {}
-        ),
-        "galleries.create_or_update": lambda: result(
-            service.put_gallery(sub, rg, p["galleryName"], raw, now)
-        ),
-        "galleries.delete": lambda: result(service.delete_gallery(sub, rg, p["galleryName"], now)),
-        "gallery_images.list_by_gallery": lambda: listing(
-            service.list_definitions(sub, rg, p["galleryName"], now)
-        ),
-        "gallery_images.get": lambda: _json(
-            200, service.get_definition(sub, rg, p["galleryName"], p["galleryImageName"], now), {}
-        ),
-        "gallery_images.create_or_update": lambda: result(
-            service.put_definition(sub, rg, p["galleryName"], p["galleryImageName"], raw, now)
-        ),
-        "gallery_images.delete": lambda: result(
-            service.delete_definition(sub, rg, p["galleryName"], p["galleryImageName"], now)
-        ),
-        "gallery_image_versions.list_by_gallery_image": lambda: listing(
-            service.list_versions(sub, rg, p["galleryName"], p["galleryImageName"], now)
-        ),
-        "gallery_image_versions.get": lambda: _json(
-            200,
-            service.get_version(
-                sub,
-                rg,
-                p["galleryName"],
-                p["galleryImageName"],
-                p["galleryImageVersionName"],
-                now,
-                expand_replication=query.get("$expand", "").lower() == "replicationstatus",
-            ),
-            {},
-        ),
-        "gallery_image_versions.create_or_update": lambda: result(
-            service.put_version(
-                sub,
-                rg,
-                p["galleryName"],
-                p["galleryImageName"],
-                p["galleryImageVersionName"],
-                raw,
-                now,
-                api_version,
-            )
-        ),
-        "gallery_image_versions.delete": lambda: result(
-            service.delete_version(
-                sub, rg, p["galleryName"], p["galleryImageName"], p["galleryImageVersionName"], now
-            )
-        ),
-        "images.list": lambda: listing(service.list_images(sub, None, now)),
-        "images.list_by_resource_group": lambda: listing(service.list_images(sub, rg, now)),
-        "images.get": lambda: _json(200, service.get_image(sub, rg, p["imageName"], now), {}),
-        "images.create_or_update": lambda: result(
-            service.put_image(sub, rg, p["imageName"], raw, now, write)
-        ),
-        "images.update": lambda: result(
-            service.patch_image(sub, rg, p["imageName"], raw, now, write)
-        ),
-        "images.delete": lambda: result(service.delete_image(sub, rg, p["imageName"], now)),
-        "caps_operations.get": lambda: _operation_status(
-            service.get_operation(sub, p["location"], "capsOperations", p["operationId"], now),
-            query,
-            base,
-            api_version,
-        ),
-        "compute_operations.get": lambda: _operation_status(
-            service.get_operation(sub, p["location"], "operations", p["operationId"], now),
-            query,
-            base,
-            api_version,
-        ),
-    }
-    return handlers[op]()
+    return _json(answer.status, answer.body, headers)
 
 
 def _page(
