@@ -1,5 +1,5 @@
 """The aiohttp application: ARM requests through one case-insensitive dispatcher, admin routes
-under /_emulator/.
+under /_emulator/ (``emulator/admin.py``).
 
 Every ARM request passes, in order: added latency, authentication (401), routing (404/405),
 api-version (400), throttling (429), random server errors (500/503), then the service. Whatever the
@@ -17,17 +17,14 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
-from pydantic import ValidationError
 
 from emulator import ids, routing
-from emulator.config import FaultConfig
+from emulator.admin import AdminRoutes
 from emulator.errors import ArmErrorResponse, invalid_parameter
 from emulator.records import RequestRecord
 from emulator.regions import REGIONS
 from emulator.resources import Operation
-from emulator.seeding import SeedData
 from emulator.service import Call
-from simclock import VirtualClock
 
 if TYPE_CHECKING:
     from emulator.server import Emulator
@@ -35,23 +32,12 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 EMULATOR: web.AppKey[Emulator] = web.AppKey("emulator")
-ADMIN = "/_emulator"
 
 
 def build_app(emulator: Emulator) -> web.Application:
     app = web.Application(client_max_size=4 * 1024 * 1024)
     app[EMULATOR] = emulator
-    app.router.add_get(f"{ADMIN}/health", _health)
-    app.router.add_get(f"{ADMIN}/requests", _requests)
-    app.router.add_get(f"{ADMIN}/counters", _counters)
-    app.router.add_get(f"{ADMIN}/events", _events)
-    app.router.add_get(f"{ADMIN}/deliveries", _deliveries)
-    app.router.add_get(f"{ADMIN}/clock", _clock)
-    app.router.add_post(f"{ADMIN}/advance", _advance)
-    app.router.add_post(f"{ADMIN}/reset", _reset)
-    app.router.add_post(f"{ADMIN}/seed", _seed)
-    app.router.add_get(f"{ADMIN}/faults", _get_faults)
-    app.router.add_put(f"{ADMIN}/faults", _put_faults)
+    app.add_routes(AdminRoutes(emulator).routes())
     app.router.add_route("*", "/{tail:.*}", _arm)
 
     async def start_publisher(app: web.Application) -> None:
@@ -312,101 +298,3 @@ def _operation_status(
         return _json(204, None, {})
     error = operation.error or {"code": "OperationFailed", "message": "The operation failed."}
     return _json(400, {"error": error}, {})
-
-
-# Admin ------------------------------------------------------------------------------------------
-
-
-async def _health(request: web.Request) -> web.Response:
-    return web.json_response({"status": "ok"})
-
-
-async def _requests(request: web.Request) -> web.Response:
-    emulator = request.app[EMULATOR]
-    return web.json_response([record.to_json() for record in emulator.request_log])
-
-
-async def _counters(request: web.Request) -> web.Response:
-    return web.json_response(request.app[EMULATOR].counters)
-
-
-async def _events(request: web.Request) -> web.Response:
-    return web.json_response([event.to_json() for event in request.app[EMULATOR].events])
-
-
-async def _deliveries(request: web.Request) -> web.Response:
-    emulator = request.app[EMULATOR]
-    return web.json_response([delivery.to_json() for delivery in emulator.deliveries])
-
-
-def _clock_state(emulator: Emulator) -> dict[str, Any]:
-    return {
-        "now": emulator.clock.now().isoformat(),
-        "clock": repr(emulator.clock),
-        "virtual": emulator.clock.is_virtual,
-        "next_due": _iso(emulator.service.next_due()),
-    }
-
-
-def _iso(value: Any) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
-async def _clock(request: web.Request) -> web.Response:
-    return web.json_response(_clock_state(request.app[EMULATOR]))
-
-
-def _bad_request(message: str) -> web.Response:
-    return web.json_response({"error": {"code": "BadRequest", "message": message}}, status=400)
-
-
-async def _json_body(request: web.Request) -> Any:
-    raw = await request.read()
-    return json.loads(raw) if raw.strip() else {}
-
-
-async def _advance(request: web.Request) -> web.Response:
-    emulator = request.app[EMULATOR]
-    if not isinstance(emulator.clock, VirtualClock):
-        return web.json_response(
-            {"error": {"code": "Conflict", "message": f"{emulator.clock!r} is not virtual."}},
-            status=409,
-        )
-    try:
-        body = await _json_body(request)
-        seconds = float(body.get("seconds", 0)) if isinstance(body, dict) else float("nan")
-    except (ValueError, TypeError):
-        return _bad_request('expected {"seconds": <number>}')
-    if not seconds >= 0:
-        return _bad_request("seconds must be a number >= 0")
-    emulator.advance(seconds)
-    return web.json_response(_clock_state(emulator))
-
-
-async def _reset(request: web.Request) -> web.Response:
-    request.app[EMULATOR].reset()
-    return web.json_response({"status": "reset"})
-
-
-async def _seed(request: web.Request) -> web.Response:
-    emulator = request.app[EMULATOR]
-    try:
-        data = SeedData.model_validate_json(await request.read())
-        emulator.seed(data)
-    except (ValidationError, ValueError) as exc:
-        return _bad_request(str(exc))
-    return web.json_response({"galleries": len(data.galleries), "images": len(data.images)})
-
-
-async def _get_faults(request: web.Request) -> web.Response:
-    return web.json_response(request.app[EMULATOR].fault_config.model_dump(mode="json"))
-
-
-async def _put_faults(request: web.Request) -> web.Response:
-    emulator = request.app[EMULATOR]
-    try:
-        config = FaultConfig.model_validate_json(await request.read())
-    except ValidationError as exc:
-        return _bad_request(str(exc))
-    emulator.configure_faults(config)
-    return web.json_response(config.model_dump(mode="json"))
