@@ -21,6 +21,7 @@ import itertools
 import random
 import threading
 import uuid
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -316,7 +317,7 @@ class Core:
         ]
 
 
-class Kind:
+class Kind(ABC):
     """One resource kind: the ARM paths it serves and a handler for each of their operations."""
 
     #: The kind's ARM paths, each mapping HTTP methods to operation names.
@@ -325,9 +326,9 @@ class Kind:
     def __init__(self, core: Core) -> None:
         self.core = core
 
+    @abstractmethod
     def handlers(self) -> dict[str, Handler]:
         """Operation name -> handler, one for every operation ``routes`` names."""
-        raise NotImplementedError
 
 
 @contextmanager
