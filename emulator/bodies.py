@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from emulator.errors import ArmError, invalid_request_content
+from emulator.errors import ArmErrorResponse, invalid_request_content
 
 
 class ArmBody(BaseModel):
@@ -162,21 +162,21 @@ def check_tags(tags: dict[str, str] | None) -> None:
     if not tags:
         return
     if len(tags) > MAX_TAGS:
-        raise ArmError(
+        raise ArmErrorResponse(
             400,
             "InvalidTagCount",
             f"The number of tags ({len(tags)}) exceeds the maximum of {MAX_TAGS} per resource.",
         )
     for name, value in tags.items():
         if len(name) > MAX_TAG_NAME:
-            raise ArmError(
+            raise ArmErrorResponse(
                 400,
                 "InvalidTagNameLength",
                 f"Tag name too large. Following tag name '{name}' exceeded the maximum length. "
                 f"Maximum allowed length for tag name - '{MAX_TAG_NAME}' characters.",
             )
         if len(value) > MAX_TAG_VALUE:
-            raise ArmError(
+            raise ArmErrorResponse(
                 400,
                 "InvalidTagValueLength",
                 f"Tag value too large. Following tag value '{value}' exceeded the maximum length. "

@@ -61,15 +61,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 def build_config(args: argparse.Namespace) -> EmulatorConfig:
     config = EmulatorConfig.from_file(args.config) if args.config else EmulatorConfig()
     faults = FaultConfig.from_file(args.faults) if args.faults else config.faults
-    fault_updates: dict[str, object] = {}
-    if args.random_seed is not None:
-        fault_updates["seed"] = args.random_seed
-    if args.error_rate is not None:
-        fault_updates["error_rate"] = args.error_rate
-    if args.latency is not None:
-        fault_updates["latency_seconds"] = args.latency
-    if args.cache_lag is not None:
-        fault_updates["cache_lag_requests"] = args.cache_lag
+    fault_updates = _given(
+        args,
+        random_seed="seed",
+        error_rate="error_rate",
+        latency="latency_seconds",
+        cache_lag="cache_lag_requests",
+    )
     if args.fail_region:
         fault_updates["failing_regions"] = {
             **faults.failing_regions,
@@ -80,16 +78,23 @@ def build_config(args: argparse.Namespace) -> EmulatorConfig:
             {**faults.throttle.model_dump(), "enabled": True}
         )
     faults = FaultConfig.model_validate({**faults.model_dump(), **fault_updates})
-    updates: dict[str, object] = {"faults": faults}
-    if args.random_seed is not None:
-        updates["seed"] = args.random_seed
-    if args.page_size is not None:
-        updates["page_size"] = args.page_size
-    if args.event_grid_webhook is not None:
-        updates["event_grid_webhook"] = args.event_grid_webhook
-    if args.eventgrid_schema is not None:
-        updates["eventgrid_schema"] = args.eventgrid_schema
-    return EmulatorConfig.model_validate({**config.model_dump(), **updates})
+    updates = _given(
+        args,
+        random_seed="seed",
+        page_size="page_size",
+        event_grid_webhook="event_grid_webhook",
+        eventgrid_schema="eventgrid_schema",
+    )
+    return EmulatorConfig.model_validate({**config.model_dump(), **updates, "faults": faults})
+
+
+def _given(args: argparse.Namespace, **fields: str) -> dict[str, object]:
+    """``{field: value}`` for each ``flag=field`` whose flag was given on the command line."""
+    return {
+        field: getattr(args, flag)
+        for flag, field in fields.items()
+        if getattr(args, flag) is not None
+    }
 
 
 async def serve(emulator: Emulator, host: str, port: int) -> None:

@@ -10,8 +10,12 @@ from collections.abc import Mapping
 from typing import Any
 
 
-class ArmError(Exception):
-    """An error response: HTTP status, ARM code and message."""
+class ArmErrorResponse(Exception):
+    """An error answer the emulator sends: HTTP status, ARM code and message.
+
+    Raised wherever a request is refused and turned into the response by ``routes``. Not to be
+    confused with the app's ``migration.errors.ArmError``, which is what the app makes of such an
+    answer once the SDK has read it."""
 
     def __init__(
         self,
@@ -44,13 +48,13 @@ class ArmError(Exception):
         return {"code": self.code, "message": self.message}
 
 
-def invalid_parameter(message: str, target: str | None = None) -> ArmError:
-    return ArmError(400, "InvalidParameter", message, target=target)
+def invalid_parameter(message: str, target: str | None = None) -> ArmErrorResponse:
+    return ArmErrorResponse(400, "InvalidParameter", message, target=target)
 
 
-def resource_not_found(type_path: str, name_path: str, resource_group: str) -> ArmError:
+def resource_not_found(type_path: str, name_path: str, resource_group: str) -> ArmErrorResponse:
     """ARM's 404 for a missing resource, e.g. type ``galleries/images``, name ``g/d``."""
-    return ArmError(
+    return ArmErrorResponse(
         404,
         "ResourceNotFound",
         f"The Resource 'Microsoft.Compute/{type_path}/{name_path}' under resource group "
@@ -59,8 +63,8 @@ def resource_not_found(type_path: str, name_path: str, resource_group: str) -> A
     )
 
 
-def parent_not_found(parent_path: str) -> ArmError:
-    return ArmError(
+def parent_not_found(parent_path: str) -> ArmErrorResponse:
+    return ArmErrorResponse(
         404,
         "ParentResourceNotFound",
         "Can not perform requested operation on nested resource. "
@@ -68,19 +72,19 @@ def parent_not_found(parent_path: str) -> ArmError:
     )
 
 
-def invalid_request_content(reason: str) -> ArmError:
-    return ArmError(
+def invalid_request_content(reason: str) -> ArmErrorResponse:
+    return ArmErrorResponse(
         400,
         "InvalidRequestContent",
         f"The request content was invalid and could not be deserialized: '{reason}'.",
     )
 
 
-def required_missing(path: str) -> ArmError:
+def required_missing(path: str) -> ArmErrorResponse:
     return invalid_parameter(f"Required parameter '{path}' is missing (null).", target=path)
 
 
-def out_of_range(value: object, path: str, low: int, high: int) -> ArmError:
+def out_of_range(value: object, path: str, low: int, high: int) -> ArmErrorResponse:
     return invalid_parameter(
         f"The value {value} of parameter '{path}' is out of range. "
         f"The value must be between {low} and {high}, inclusive.",
@@ -88,10 +92,29 @@ def out_of_range(value: object, path: str, low: int, high: int) -> ArmError:
     )
 
 
-def property_change_not_allowed(path: str) -> ArmError:
-    return ArmError(
+def property_change_not_allowed(path: str) -> ArmErrorResponse:
+    return ArmErrorResponse(
         409,
         "PropertyChangeNotAllowed",
         f"Changing property '{path}' is not allowed.",
         target=path,
+    )
+
+
+def operation_not_allowed(message: str) -> ArmErrorResponse:
+    return ArmErrorResponse(409, "OperationNotAllowed", message)
+
+
+def nested_resources_exist() -> ArmErrorResponse:
+    """A DELETE of a gallery that has definitions, or of a definition that has versions."""
+    return ArmErrorResponse(
+        409, "CannotDeleteResource", "Can not delete resource before nested resources are deleted."
+    )
+
+
+def operation_not_found(operation_id: str, location: str) -> ArmErrorResponse:
+    return ArmErrorResponse(
+        404,
+        "ResourceNotFound",
+        f"The operation '{operation_id}' was not found in location '{location}'.",
     )

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from emulator.config import FailingRegion, FaultConfig
-from emulator.errors import ArmError
+from emulator.errors import ArmErrorResponse
 from emulator.regions import region_key
 
 
@@ -44,7 +44,7 @@ class FaultInjector:
                 region_key(name): fault for name, fault in config.failing_regions.items()
             }
 
-    def random_error(self, operation: str) -> ArmError | None:
+    def random_error(self, operation: str) -> ArmErrorResponse | None:
         """A 500 or 503 for this request, at the configured rate."""
         config = self._config
         if config.error_rate <= 0 or not any(
@@ -57,12 +57,12 @@ class FaultInjector:
             status = self._rng.choice(config.error_statuses)
             tracking = uuid.UUID(int=self._rng.getrandbits(128), version=4)
         if status == 503:
-            return ArmError(
+            return ArmErrorResponse(
                 503,
                 "ServiceUnavailable",
                 "The service is temporarily unavailable. Please retry the request later.",
             )
-        return ArmError(
+        return ArmErrorResponse(
             500,
             "InternalServerError",
             f"Encountered internal server error. Diagnostic information: tracking id '{tracking}'.",

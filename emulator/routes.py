@@ -1,5 +1,5 @@
 """The aiohttp application: ARM requests through one case-insensitive dispatcher, admin routes
-under /_emulator/.
+under /_emulator/ (``emulator/admin.py``).
 
 Every ARM request passes, in order: added latency, authentication (401), routing (404/405),
 api-version (400), throttling (429), random server errors (500/503), then the service. Whatever the
@@ -13,22 +13,18 @@ import json
 import logging
 import math
 import uuid
-from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
-from pydantic import ValidationError
 
 from emulator import ids, routing
-from emulator.config import FaultConfig
-from emulator.errors import ArmError, invalid_parameter
+from emulator.admin import AdminRoutes
+from emulator.errors import ArmErrorResponse, invalid_parameter
 from emulator.records import RequestRecord
 from emulator.regions import REGIONS
 from emulator.resources import Operation
-from emulator.seeding import SeedData
-from emulator.service import ArmResult
-from simclock import VirtualClock
+from emulator.service import Call
 
 if TYPE_CHECKING:
     from emulator.server import Emulator
@@ -36,23 +32,12 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 EMULATOR: web.AppKey[Emulator] = web.AppKey("emulator")
-ADMIN = "/_emulator"
 
 
 def build_app(emulator: Emulator) -> web.Application:
     app = web.Application(client_max_size=4 * 1024 * 1024)
     app[EMULATOR] = emulator
-    app.router.add_get(f"{ADMIN}/health", _health)
-    app.router.add_get(f"{ADMIN}/requests", _requests)
-    app.router.add_get(f"{ADMIN}/counters", _counters)
-    app.router.add_get(f"{ADMIN}/events", _events)
-    app.router.add_get(f"{ADMIN}/deliveries", _deliveries)
-    app.router.add_get(f"{ADMIN}/clock", _clock)
-    app.router.add_post(f"{ADMIN}/advance", _advance)
-    app.router.add_post(f"{ADMIN}/reset", _reset)
-    app.router.add_post(f"{ADMIN}/seed", _seed)
-    app.router.add_get(f"{ADMIN}/faults", _get_faults)
-    app.router.add_put(f"{ADMIN}/faults", _put_faults)
+    app.add_routes(AdminRoutes(emulator).routes())
     app.router.add_route("*", "/{tail:.*}", _arm)
 
     async def start_publisher(app: web.Application) -> None:
@@ -89,7 +74,7 @@ def _authenticate(request: web.Request, accepted: tuple[str, ...] | None) -> Non
         "'Authorization' header.\""
     }
     if not header:
-        raise ArmError(
+        raise ArmErrorResponse(
             401,
             "AuthenticationFailed",
             "Authentication failed. The 'Authorization' header is missing.",
@@ -98,26 +83,26 @@ def _authenticate(request: web.Request, accepted: tuple[str, ...] | None) -> Non
     scheme, _, token = header.partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
-        raise ArmError(
+        raise ArmErrorResponse(
             401,
             "AuthenticationFailed",
             "Authentication failed. The 'Authorization' header is provided in an invalid format.",
             headers=challenge,
         )
     if accepted is not None and token not in accepted:
-        raise ArmError(401, "InvalidAuthenticationToken", "The access token is invalid.")
+        raise ArmErrorResponse(401, "InvalidAuthenticationToken", "The access token is invalid.")
 
 
 def _api_version(query: dict[str, str], route: routing.Route, location: str | None) -> str:
     version = query.get("api-version")
     if not version:
-        raise ArmError(
+        raise ArmErrorResponse(
             400,
             "MissingApiVersionParameter",
             "The api-version query parameter (?api-version=) is required for all requests.",
         )
     if version not in route.api_versions:
-        raise ArmError(
+        raise ArmErrorResponse(
             400,
             "NoRegisteredProviderFound",
             f"No registered resource provider found for location '{location or 'global'}' and "
@@ -163,7 +148,7 @@ async def _arm(request: web.Request) -> web.StreamResponse:
         headers["x-ms-client-request-id"] = client_request_id
     try:
         _authenticate(request, emulator.config.accepted_tokens)
-        match = routing.match(request.method, path)
+        match = routing.match(request.method, path, emulator.service.routes)
         operation, template = match.operation, match.route.template
         raw = await request.read() if request.method in ("PUT", "PATCH") else b""
         query = {key.lower(): value for key, value in request.query.items()}
@@ -191,12 +176,14 @@ async def _arm(request: web.Request) -> web.StreamResponse:
             raise injected
         response = _dispatch(emulator, request, match, query, raw, api_version, now)
         response.headers.update(headers)
-    except ArmError as error:
+    except ArmErrorResponse as error:
         headers.update(error.headers)
         response = _json(error.status, error.body(), headers)
     except Exception:
         log.exception("emulator: %s %s failed", request.method, path)
-        failure = ArmError(500, "InternalServerError", "The emulator failed to handle the request.")
+        failure = ArmErrorResponse(
+            500, "InternalServerError", "The emulator failed to handle the request."
+        )
         response = _json(failure.status, failure.body(), headers)
     finally:
         if fault is None and emulator.faults.hidden_count != hidden_before:
@@ -236,111 +223,33 @@ def _dispatch(
     api_version: str,
     now: datetime,
 ) -> web.Response:
-    service = emulator.service
-    p = match.params
-    sub = p["subscriptionId"]
-    rg = p.get("resourceGroupName", "")
+    """The service's answer to a request that passed every check, as HTTP."""
+    call = Call(
+        params=match.params,
+        now=now,
+        raw=raw,
+        api_version=api_version,
+        query=query,
+        write_request={
+            "clientRequestId": request.headers.get("x-ms-client-request-id", ""),
+            "clientIpAddress": request.remote or "",
+            "method": request.method,
+            "url": str(request.url),
+        },
+    )
+    answer = emulator.service.handle(match.operation, call)
     base = f"{request.scheme}://{request.host}"
-    op = match.operation
-
-    def listing(items: list[dict[str, Any]]) -> web.Response:
-        return _page(
-            items, query, emulator.config.page_size, base, request.rel_url.raw_path, api_version
+    if isinstance(answer, Operation):
+        return _operation_status(answer, query, base, api_version)
+    if isinstance(answer, list):
+        page_size = emulator.config.page_size
+        return _page(answer, query, page_size, base, request.rel_url.raw_path, api_version)
+    headers: dict[str, str] = {}
+    if answer.operation is not None:
+        headers.update(
+            _operation_headers(base, answer.operation, api_version, answer.status == 202)
         )
-
-    def result(answer: ArmResult) -> web.Response:
-        headers: dict[str, str] = {}
-        if answer.operation is not None:
-            headers.update(
-                _operation_headers(base, answer.operation, api_version, answer.status == 202)
-            )
-        return _json(answer.status, answer.body, headers)
-
-    write = {
-        "clientRequestId": request.headers.get("x-ms-client-request-id", ""),
-        "clientIpAddress": request.remote or "",
-        "method": request.method,
-        "url": str(request.url),
-    }
-    handlers: dict[str, Callable[[], web.Response]] = {
-        "galleries.list": lambda: listing(service.list_galleries(sub, None, now)),
-        "galleries.list_by_resource_group": lambda: listing(service.list_galleries(sub, rg, now)),
-        "galleries.get": lambda: _json(
-            200, service.get_gallery(sub, rg, p["galleryName"], now), {}
-        ),
-        "galleries.create_or_update": lambda: result(
-            service.put_gallery(sub, rg, p["galleryName"], raw, now)
-        ),
-        "galleries.delete": lambda: result(service.delete_gallery(sub, rg, p["galleryName"], now)),
-        "gallery_images.list_by_gallery": lambda: listing(
-            service.list_definitions(sub, rg, p["galleryName"], now)
-        ),
-        "gallery_images.get": lambda: _json(
-            200, service.get_definition(sub, rg, p["galleryName"], p["galleryImageName"], now), {}
-        ),
-        "gallery_images.create_or_update": lambda: result(
-            service.put_definition(sub, rg, p["galleryName"], p["galleryImageName"], raw, now)
-        ),
-        "gallery_images.delete": lambda: result(
-            service.delete_definition(sub, rg, p["galleryName"], p["galleryImageName"], now)
-        ),
-        "gallery_image_versions.list_by_gallery_image": lambda: listing(
-            service.list_versions(sub, rg, p["galleryName"], p["galleryImageName"], now)
-        ),
-        "gallery_image_versions.get": lambda: _json(
-            200,
-            service.get_version(
-                sub,
-                rg,
-                p["galleryName"],
-                p["galleryImageName"],
-                p["galleryImageVersionName"],
-                now,
-                expand_replication=query.get("$expand", "").lower() == "replicationstatus",
-            ),
-            {},
-        ),
-        "gallery_image_versions.create_or_update": lambda: result(
-            service.put_version(
-                sub,
-                rg,
-                p["galleryName"],
-                p["galleryImageName"],
-                p["galleryImageVersionName"],
-                raw,
-                now,
-                api_version,
-            )
-        ),
-        "gallery_image_versions.delete": lambda: result(
-            service.delete_version(
-                sub, rg, p["galleryName"], p["galleryImageName"], p["galleryImageVersionName"], now
-            )
-        ),
-        "images.list": lambda: listing(service.list_images(sub, None, now)),
-        "images.list_by_resource_group": lambda: listing(service.list_images(sub, rg, now)),
-        "images.get": lambda: _json(200, service.get_image(sub, rg, p["imageName"], now), {}),
-        "images.create_or_update": lambda: result(
-            service.put_image(sub, rg, p["imageName"], raw, now, write)
-        ),
-        "images.update": lambda: result(
-            service.patch_image(sub, rg, p["imageName"], raw, now, write)
-        ),
-        "images.delete": lambda: result(service.delete_image(sub, rg, p["imageName"], now)),
-        "caps_operations.get": lambda: _operation_status(
-            service.get_operation(sub, p["location"], "capsOperations", p["operationId"], now),
-            query,
-            base,
-            api_version,
-        ),
-        "compute_operations.get": lambda: _operation_status(
-            service.get_operation(sub, p["location"], "operations", p["operationId"], now),
-            query,
-            base,
-            api_version,
-        ),
-    }
-    return handlers[op]()
+    return _json(answer.status, answer.body, headers)
 
 
 def _page(
@@ -389,101 +298,3 @@ def _operation_status(
         return _json(204, None, {})
     error = operation.error or {"code": "OperationFailed", "message": "The operation failed."}
     return _json(400, {"error": error}, {})
-
-
-# Admin ------------------------------------------------------------------------------------------
-
-
-async def _health(request: web.Request) -> web.Response:
-    return web.json_response({"status": "ok"})
-
-
-async def _requests(request: web.Request) -> web.Response:
-    emulator = request.app[EMULATOR]
-    return web.json_response([record.to_json() for record in emulator.request_log])
-
-
-async def _counters(request: web.Request) -> web.Response:
-    return web.json_response(request.app[EMULATOR].counters)
-
-
-async def _events(request: web.Request) -> web.Response:
-    return web.json_response([event.to_json() for event in request.app[EMULATOR].events])
-
-
-async def _deliveries(request: web.Request) -> web.Response:
-    emulator = request.app[EMULATOR]
-    return web.json_response([delivery.to_json() for delivery in emulator.deliveries])
-
-
-def _clock_state(emulator: Emulator) -> dict[str, Any]:
-    return {
-        "now": emulator.clock.now().isoformat(),
-        "clock": repr(emulator.clock),
-        "virtual": emulator.clock.is_virtual,
-        "next_due": _iso(emulator.service.next_due()),
-    }
-
-
-def _iso(value: Any) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
-async def _clock(request: web.Request) -> web.Response:
-    return web.json_response(_clock_state(request.app[EMULATOR]))
-
-
-def _bad_request(message: str) -> web.Response:
-    return web.json_response({"error": {"code": "BadRequest", "message": message}}, status=400)
-
-
-async def _json_body(request: web.Request) -> Any:
-    raw = await request.read()
-    return json.loads(raw) if raw.strip() else {}
-
-
-async def _advance(request: web.Request) -> web.Response:
-    emulator = request.app[EMULATOR]
-    if not isinstance(emulator.clock, VirtualClock):
-        return web.json_response(
-            {"error": {"code": "Conflict", "message": f"{emulator.clock!r} is not virtual."}},
-            status=409,
-        )
-    try:
-        body = await _json_body(request)
-        seconds = float(body.get("seconds", 0)) if isinstance(body, dict) else float("nan")
-    except (ValueError, TypeError):
-        return _bad_request('expected {"seconds": <number>}')
-    if not seconds >= 0:
-        return _bad_request("seconds must be a number >= 0")
-    emulator.advance(seconds)
-    return web.json_response(_clock_state(emulator))
-
-
-async def _reset(request: web.Request) -> web.Response:
-    request.app[EMULATOR].reset()
-    return web.json_response({"status": "reset"})
-
-
-async def _seed(request: web.Request) -> web.Response:
-    emulator = request.app[EMULATOR]
-    try:
-        data = SeedData.model_validate_json(await request.read())
-        emulator.seed(data)
-    except (ValidationError, ValueError) as exc:
-        return _bad_request(str(exc))
-    return web.json_response({"galleries": len(data.galleries), "images": len(data.images)})
-
-
-async def _get_faults(request: web.Request) -> web.Response:
-    return web.json_response(request.app[EMULATOR].fault_config.model_dump(mode="json"))
-
-
-async def _put_faults(request: web.Request) -> web.Response:
-    emulator = request.app[EMULATOR]
-    try:
-        config = FaultConfig.model_validate_json(await request.read())
-    except ValidationError as exc:
-        return _bad_request(str(exc))
-    emulator.configure_faults(config)
-    return web.json_response(config.model_dump(mode="json"))

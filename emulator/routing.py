@@ -3,22 +3,26 @@
 aiohttp's router compares literal segments case-sensitively, but ARM accepts
 ``/SUBSCRIPTIONS/s/resourcegroups/rg/...``; so ARM requests go through one catch-all route and are
 matched here against the SDK's own path templates.
+
+Each resource kind declares its own routes (``emulator/service/``) from the path templates and
+api-versions here; ``ComputeService.routes`` is all of them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import unquote
 
-from emulator.errors import ArmError
+from emulator.errors import ArmErrorResponse
 
-_SUB = "/subscriptions/{subscriptionId}"
-_RG = _SUB + "/resourceGroups/{resourceGroupName}"
-_GALLERY = _RG + "/providers/Microsoft.Compute/galleries/{galleryName}"
-_DEFINITION = _GALLERY + "/images/{galleryImageName}"
-_VERSION = _DEFINITION + "/versions/{galleryImageVersionName}"
-_IMAGE = _RG + "/providers/Microsoft.Compute/images/{imageName}"
-_LOCATION = _SUB + "/providers/Microsoft.Compute/locations/{location}"
+SUB = "/subscriptions/{subscriptionId}"
+RG = SUB + "/resourceGroups/{resourceGroupName}"
+GALLERY = RG + "/providers/Microsoft.Compute/galleries/{galleryName}"
+DEFINITION = GALLERY + "/images/{galleryImageName}"
+VERSION = DEFINITION + "/versions/{galleryImageVersionName}"
+IMAGE = RG + "/providers/Microsoft.Compute/images/{imageName}"
+LOCATION = SUB + "/providers/Microsoft.Compute/locations/{location}"
 
 #: api-versions ARM accepts per resource family. The SDK sends 2026-03-03 for gallery resources
 #: and 2026-04-01 for managed images.
@@ -74,99 +78,6 @@ class Route:
         return tuple(part for part in self.template.split("/") if part)
 
 
-ROUTES: tuple[Route, ...] = (
-    Route(
-        _SUB + "/providers/Microsoft.Compute/galleries",
-        "galleries",
-        GALLERY_API_VERSIONS,
-        {"GET": "galleries.list"},
-    ),
-    Route(
-        _RG + "/providers/Microsoft.Compute/galleries",
-        "galleries",
-        GALLERY_API_VERSIONS,
-        {"GET": "galleries.list_by_resource_group"},
-    ),
-    Route(
-        _GALLERY,
-        "galleries",
-        GALLERY_API_VERSIONS,
-        {
-            "GET": "galleries.get",
-            "PUT": "galleries.create_or_update",
-            "DELETE": "galleries.delete",
-        },
-    ),
-    Route(
-        _GALLERY + "/images",
-        "galleries/images",
-        GALLERY_API_VERSIONS,
-        {"GET": "gallery_images.list_by_gallery"},
-    ),
-    Route(
-        _DEFINITION,
-        "galleries/images",
-        GALLERY_API_VERSIONS,
-        {
-            "GET": "gallery_images.get",
-            "PUT": "gallery_images.create_or_update",
-            "DELETE": "gallery_images.delete",
-        },
-    ),
-    Route(
-        _DEFINITION + "/versions",
-        "galleries/images/versions",
-        GALLERY_API_VERSIONS,
-        {"GET": "gallery_image_versions.list_by_gallery_image"},
-    ),
-    Route(
-        _VERSION,
-        "galleries/images/versions",
-        GALLERY_API_VERSIONS,
-        {
-            "GET": "gallery_image_versions.get",
-            "PUT": "gallery_image_versions.create_or_update",
-            "DELETE": "gallery_image_versions.delete",
-        },
-    ),
-    Route(
-        _SUB + "/providers/Microsoft.Compute/images",
-        "images",
-        COMPUTE_API_VERSIONS,
-        {"GET": "images.list"},
-    ),
-    Route(
-        _RG + "/providers/Microsoft.Compute/images",
-        "images",
-        COMPUTE_API_VERSIONS,
-        {"GET": "images.list_by_resource_group"},
-    ),
-    Route(
-        _IMAGE,
-        "images",
-        COMPUTE_API_VERSIONS,
-        {
-            "GET": "images.get",
-            "PUT": "images.create_or_update",
-            "PATCH": "images.update",
-            "DELETE": "images.delete",
-        },
-    ),
-    Route(
-        _LOCATION + "/capsOperations/{operationId}",
-        "locations/capsOperations",
-        GALLERY_API_VERSIONS,
-        {"GET": "caps_operations.get"},
-    ),
-    Route(
-        _LOCATION + "/operations/{operationId}",
-        "locations/operations",
-        COMPUTE_API_VERSIONS,
-        {"GET": "compute_operations.get"},
-    ),
-)
-
-
 @dataclass(frozen=True)
 class Match:
     route: Route
@@ -174,16 +85,17 @@ class Match:
     params: dict[str, str]
 
 
-def match(method: str, path: str) -> Match:
-    """The route and operation for ``method path``; ARM's 404 or 405 when there is none."""
+def match(method: str, path: str, routes: Iterable[Route]) -> Match:
+    """The route of ``routes`` and operation for ``method path``; ARM's 404 or 405 when there is
+    none."""
     parts = tuple(unquote(part) for part in path.split("/") if part)
-    for route in ROUTES:
+    for route in routes:
         params = _bind(route.segments, parts)
         if params is None:
             continue
         operation = route.operations.get(method.upper())
         if operation is None:
-            raise ArmError(
+            raise ArmErrorResponse(
                 405,
                 "MethodNotAllowed",
                 f"The requested resource does not support http method '{method.upper()}'.",
@@ -206,19 +118,19 @@ def _bind(template: tuple[str, ...], parts: tuple[str, ...]) -> dict[str, str] |
     return params
 
 
-def _unknown(parts: tuple[str, ...]) -> ArmError:
+def _unknown(parts: tuple[str, ...]) -> ArmErrorResponse:
     lowered = [part.lower() for part in parts]
     if "providers" in lowered:
         index = lowered.index("providers")
         namespace = parts[index + 1] if index + 1 < len(parts) else ""
         types = parts[index + 2 :: 2]
-        return ArmError(
+        return ArmErrorResponse(
             404,
             "InvalidResourceType",
             f"The resource type '{'/'.join(types)}' could not be found in the namespace "
             f"'{namespace}'.",
         )
-    return ArmError(
+    return ArmErrorResponse(
         404,
         "NotFound",
         f"The requested URI '/{'/'.join(parts)}' does not represent any resource on the server.",

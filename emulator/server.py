@@ -11,14 +11,15 @@ from typing import Any
 
 from aiohttp import web
 
-from emulator import ids
 from emulator.config import EmulatorConfig, FaultConfig
 from emulator.eventgrid import EventGridPublisher
 from emulator.faults import FaultInjector
 from emulator.records import Delivery, Recorder, RequestRecord, StateEvent
 from emulator.routes import build_app
 from emulator.seeding import SeedData, SeedImage, image_body
-from emulator.service import ComputeService, seed_gallery_target, seed_image_spec
+from emulator.service import ComputeService
+from emulator.service.galleries import seed_gallery_target
+from emulator.service.images import seed_image_spec
 from emulator.throttling import Throttler
 from simclock import Clock, RealClock, VirtualClock
 
@@ -202,18 +203,7 @@ class Emulator:
 
     def resource(self, resource_id: str) -> dict[str, Any] | None:
         """The JSON of any resource by id (versions with their replication status), or ``None``."""
-        now = self.clock.now()
-        service = self.service
-        with service.lock:
-            service.settle(now)
-            key = ids.key(resource_id)
-            for store in (service.galleries, service.definitions, service.images):
-                found = store.get(key)
-                if found is not None:
-                    rendered: dict[str, Any] = found.render()
-                    return rendered
-            version = service.versions.get(key)
-            return version.render(now, expand_replication=True) if version is not None else None
+        return self.service.resource(resource_id, self.clock.now())
 
 
 def _url_host(host: str) -> str:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from emulator.config import BucketConfig, ThrottleConfig
-from emulator.errors import ArmError
+from emulator.errors import ArmErrorResponse
 
 _GROUPS = {"GET": "reads", "HEAD": "reads", "DELETE": "deletes"}
 
@@ -46,7 +46,7 @@ class Admission:
     """What the throttle decided: headers for the response and, when refused, the 429."""
 
     headers: dict[str, str] = field(default_factory=dict)
-    error: ArmError | None = None
+    error: ArmErrorResponse | None = None
     #: Simulated seconds the client should wait (only when refused).
     retry_after: float = 0.0
 
@@ -97,7 +97,7 @@ class Throttler:
                 return Admission(
                     headers=self._headers(group, arm, policies),
                     retry_after=wait,
-                    error=ArmError(
+                    error=ArmErrorResponse(
                         429,
                         "SubscriptionRequestsThrottled",
                         f"Number of '{group[:-1]}' requests for subscription '{subscription}' "
@@ -127,7 +127,7 @@ class Throttler:
                 return Admission(
                     headers=self._headers(group, arm, policies),
                     retry_after=wait,
-                    error=ArmError(
+                    error=ArmErrorResponse(
                         429,
                         "OperationNotAllowed",
                         "The server rejected the request because too many requests have been "

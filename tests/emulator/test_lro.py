@@ -205,7 +205,11 @@ def test_unknown_operation_is_not_found(emulator: RunningEmulator) -> None:
     )
     response = emulator.request("GET", path)
     assert response.status == 404
-    assert response.body["error"]["code"] == "ResourceNotFound"
+    assert response.body["error"] == {
+        "code": "ResourceNotFound",
+        "message": "The operation '00000000-0000-4000-8000-000000000000' was not found in "
+        "location 'eastus'.",
+    }
 
 
 def test_version_lro_result_raises_when_a_region_fails_late(
@@ -226,5 +230,5 @@ def test_version_lro_result_raises_when_a_region_fails_late(
         poller.result(timeout=10)
     assert caught.value.error is not None
     assert caught.value.error.code == "InternalOperationError"
-    assert "West US 2" in str(caught.value)
+    assert "Replication failed in region 'West US 2' due to 'An internal error" in str(caught.value)
     assert get_version(arm).provisioning_state == "Failed"

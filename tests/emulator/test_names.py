@@ -10,9 +10,9 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from emulator import rules
 from emulator.bodies import Identifier
-from emulator.errors import ArmError
+from emulator.errors import ArmErrorResponse
+from emulator.rules import names as name_rules
 from emulator.testing import RunningEmulator
 from tests.emulator.helpers import GALLERY_ID, definition, seed_world
 
@@ -27,7 +27,7 @@ def accepts(check: Callable[[Any], object], value: Any) -> bool:
     """Whether ``check`` accepts ``value``; a refusal must be ARM's 400 InvalidParameter."""
     try:
         check(value)
-    except ArmError as error:
+    except ArmErrorResponse as error:
         refusal = error
     else:
         return True
@@ -63,7 +63,7 @@ def definition_name_ok(name: str) -> bool:
 @example("my-gallery")
 @example("my.gallery_1")
 def test_gallery_names(name: str) -> None:
-    assert accepts(rules.check_gallery_name, name) == gallery_name_ok(name)
+    assert accepts(name_rules.check_gallery_name, name) == gallery_name_ok(name)
 
 
 @given(names)
@@ -73,7 +73,7 @@ def test_gallery_names(name: str) -> None:
 @example("_leading")
 @example("٣")
 def test_definition_names(name: str) -> None:
-    assert accepts(rules.check_definition_name, name) == definition_name_ok(name)
+    assert accepts(name_rules.check_definition_name, name) == definition_name_ok(name)
 
 
 int32 = st.integers(min_value=0, max_value=2**32)
@@ -86,10 +86,10 @@ def test_version_parts_are_32_bit(major: int, minor: int, patch: int) -> None:
     name = f"{major}.{minor}.{patch}"
     limit = 2**31 - 1
     if max(major, minor, patch) <= limit:
-        assert rules.check_version_name(name) == (major, minor, patch)
+        assert name_rules.check_version_name(name) == (major, minor, patch)
     else:
-        with pytest.raises(ArmError):
-            rules.check_version_name(name)
+        with pytest.raises(ArmErrorResponse):
+            name_rules.check_version_name(name)
 
 
 @given(st.text(alphabet="0123456789.-+ v٣\n", max_size=20))
@@ -102,7 +102,7 @@ def test_version_names_are_three_ascii_numbers(name: str) -> None:
         and all(part and all(c in string.digits for c in part) for part in parts)
         and all(int(part) < 2**31 for part in parts)
     )
-    assert accepts(rules.check_version_name, name) == expected
+    assert accepts(name_rules.check_version_name, name) == expected
 
 
 identifier_parts = st.text(alphabet=string.ascii_letters + string.digits + "-._ /", max_size=130)
@@ -120,7 +120,7 @@ def test_publisher(publisher: str) -> None:
         and not publisher.endswith(".")
     )
     identifier = Identifier(publisher=publisher, offer="offer", sku="sku")
-    assert accepts(rules.check_identifier, identifier) == expected
+    assert accepts(name_rules.check_identifier, identifier) == expected
 
 
 @settings(

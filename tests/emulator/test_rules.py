@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -500,6 +501,10 @@ def test_changing_a_replicating_version_waits_for_it(
     with pytest.raises(ResourceExistsError) as caught:
         start_version(world, body=version(tags={"new": "tag"}))
     assert error_code(caught.value) == "OperationNotAllowed"
+    assert (
+        "An operation is in progress on gallery image version '1.0.0'. Retry after it completes."
+        in str(caught.value)
+    )
 
 
 def test_adding_a_region_replicates_it_while_updating(
@@ -548,8 +553,13 @@ def test_removing_a_region_needs_the_safety_switch(
 ) -> None:
     start_version(world)
     emulator.advance(24 * 3600)
-    with pytest.raises(ResourceExistsError):
+    with pytest.raises(ResourceExistsError) as caught:
         start_version(world, body=version(regions=[("eastus", 1)]))
+    assert error_code(caught.value) == "OperationNotAllowed"
+    assert (
+        "Gallery image version publishing profile regions cannot be removed (West US 2) unless "
+        "'safetyProfile.allowDeletionOfReplicatedLocations' is true." in str(caught.value)
+    )
     allowed = version(regions=[("eastus", 1)])
     allowed.safety_profile = m.GalleryImageVersionSafetyProfile(
         allow_deletion_of_replicated_locations=True
@@ -580,6 +590,37 @@ def test_gallery_with_definitions_cannot_be_deleted(world: ComputeManagementClie
     with pytest.raises(ResourceExistsError) as caught:
         world.galleries.begin_delete(RG, GALLERY)
     assert error_code(caught.value) == "CannotDeleteResource"
+
+
+@pytest.mark.parametrize("emulator_config", [EmulatorConfig(timings=Timings(delete_seconds=60))])
+def test_a_put_while_its_delete_runs_is_refused(
+    emulator: RunningEmulator, world: ComputeManagementClient
+) -> None:
+    start_version(world)
+    emulator.advance(24 * 3600)
+    world.gallery_image_versions.begin_delete(RG, GALLERY, DEFINITION, "1.0.0", polling=False)
+    world.images.begin_delete(RG, "myImage", polling=False)
+    refusals: dict[str, Callable[[], object]] = {
+        "Gallery image version '1.0.0'": lambda: start_version(world),
+        "Image 'myImage'": lambda: world.images.begin_create_or_update(
+            RG, "myImage", world.images.get(RG, "myImage"), polling=False
+        ),
+    }
+    for what, put in refusals.items():
+        with pytest.raises(ResourceExistsError) as caught:
+            put()
+        assert error_code(caught.value) == "OperationNotAllowed"
+        assert f"{what} is being deleted." in str(caught.value)
+    emulator.advance(60)
+    world.gallery_images.begin_delete(RG, GALLERY, DEFINITION, polling=False)
+    with pytest.raises(ResourceExistsError) as caught:
+        create_definition(world)
+    assert f"Gallery image '{DEFINITION}' is being deleted." in str(caught.value)
+    emulator.advance(60)
+    world.galleries.begin_delete(RG, GALLERY, polling=False)
+    with pytest.raises(ResourceExistsError) as caught:
+        world.galleries.begin_create_or_update(RG, GALLERY, m.Gallery(location="eastus"))
+    assert f"Gallery '{GALLERY}' is being deleted." in str(caught.value)
 
 
 def test_deleting_a_replicating_source_is_recorded(
