@@ -36,11 +36,10 @@ from devhost.bindings import (
 from devhost.config import HostConfig
 from devhost.history import EventType, JsonDict, OrchestrationStatus
 from devhost.invoker import Invoker
-from devhost.replay import (
+from devhost.protocol import (
     Completed,
     ContinuedAsNew,
     CreateTimer,
-    EpisodeReplayer,
     Failed,
     FunctionCatalog,
     ScheduleActivity,
@@ -48,6 +47,7 @@ from devhost.replay import (
     StartSubOrchestration,
     parse_sdk_failure,
 )
+from devhost.replay import EpisodeReplayer
 from devhost.store import InstanceRow, Store
 from simclock import Clock
 
