@@ -10,7 +10,6 @@ instance's failure reason.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -63,97 +62,64 @@ def match(actions: dict[int, ScheduledAction], event: JsonDict) -> None:
     task_id = event["EventId"]
     action = actions.get(task_id)
     if action is None:
-        raise NonDeterminismError(check.missing(event))
+        raise _mismatch(check.missing, event)
     if action.kind != check.kind:
-        raise NonDeterminismError(check.other_kind(event, _ACTION_NAMES[action.kind]))
-    if check.other_name is not None and (event.get("Name") or "").lower() != action.name.lower():
-        raise NonDeterminismError(check.other_name(event, action.name))
+        raise _mismatch(check.other_kind, event, action_type=_ACTION_NAMES[action.kind])
+    if check.other_name and (event.get("Name") or "").lower() != action.name.lower():
+        raise _mismatch(check.other_name, event, action_name=action.name)
     del actions[task_id]
+
+
+def _mismatch(template: str, event: JsonDict, **replayed: str) -> NonDeterminismError:
+    text = template.format(
+        id=event["EventId"], name=event.get("Name"), instance=event.get("InstanceId"), **replayed
+    )
+    return NonDeterminismError(
+        f"A previous execution of this orchestration scheduled {text} {_ND_SUFFIX}"
+    )
 
 
 @dataclass(frozen=True)
 class _Check:
+    """DurableTask's texts for one kind of action: {id}, {name} and {instance} are the event's,
+    {action_type} and {action_name} the replayed action's."""
+
     kind: str
-    missing: Callable[[JsonDict], str]
-    other_kind: Callable[[JsonDict, str], str]  # given the replayed action's type name
-    other_name: Callable[[JsonDict, str], str] | None  # given the replayed action's name
+    missing: str
+    other_kind: str
+    other_name: str = ""  # "": the name is not checked
 
 
-def _task_missing(event: JsonDict) -> str:
-    return (
-        f"A previous execution of this orchestration scheduled an activity task with "
-        f"sequence ID {event['EventId']} and name '{event.get('Name')}' (version ''), but the "
-        f"current replay execution hasn't (yet?) scheduled this task. {_ND_SUFFIX}"
-    )
-
-
-def _task_other_kind(event: JsonDict, action_type: str) -> str:
-    return (
-        f"A previous execution of this orchestration scheduled an activity task with "
-        f"sequence number {event['EventId']} named '{event.get('Name')}', but the current "
-        f"orchestration replay instead produced a {action_type} action with this sequence "
-        f"number. {_ND_SUFFIX}"
-    )
-
-
-def _task_other_name(event: JsonDict, name: str) -> str:
-    return (
-        f"A previous execution of this orchestration scheduled an activity task with "
-        f"sequence number {event['EventId']} named '{event.get('Name')}', but the current "
-        f"orchestration replay instead scheduled an activity task named '{name}' with this "
-        f"sequence number.  {_ND_SUFFIX}"
-    )
-
-
-def _timer_missing(event: JsonDict) -> str:
-    return (
-        f"A previous execution of this orchestration scheduled a timer task with sequence "
-        f"number {event['EventId']} but the current replay execution hasn't (yet?) scheduled "
-        f"this task. {_ND_SUFFIX}"
-    )
-
-
-def _timer_other_kind(event: JsonDict, action_type: str) -> str:
-    return (
-        f"A previous execution of this orchestration scheduled a timer task with sequence "
-        f"number {event['EventId']} named but the current orchestration replay instead "
-        f"produced a {action_type} action with this sequence number. {_ND_SUFFIX}"
-    )
-
-
-def _sub(event: JsonDict) -> str:
-    return (
-        f"A previous execution of this orchestration scheduled a sub-orchestration task with "
-        f"sequence ID {event['EventId']} and name '{event.get('Name')}' (version '', instance "
-        f"ID '{event.get('InstanceId')}')"
-    )
-
-
-def _sub_missing(event: JsonDict) -> str:
-    return (
-        f"{_sub(event)}, but the current replay execution hasn't (yet?) scheduled this "
-        f"task. {_ND_SUFFIX}"
-    )
-
-
-def _sub_other_kind(event: JsonDict, action_type: str) -> str:
-    return (
-        f"{_sub(event)}, but the current orchestration replay instead produced a "
-        f"{action_type} action at this sequence number. {_ND_SUFFIX}"
-    )
-
-
-def _sub_other_name(event: JsonDict, name: str) -> str:
-    return (
-        f"{_sub(event)}, but the current orchestration replay instead scheduled a "
-        f"sub-orchestration task with name {name} at this sequence number. {_ND_SUFFIX}"
-    )
-
+_SUB = (
+    "a sub-orchestration task with sequence ID {id} and name '{name}' (version '', instance ID "
+    "'{instance}'), but the current"
+)
 
 _CHECKS = {
-    EventType.TASK_SCHEDULED: _Check("task", _task_missing, _task_other_kind, _task_other_name),
-    EventType.TIMER_CREATED: _Check("timer", _timer_missing, _timer_other_kind, None),
+    EventType.TASK_SCHEDULED: _Check(
+        "task",
+        missing="an activity task with sequence ID {id} and name '{name}' (version ''), but the "
+        "current replay execution hasn't (yet?) scheduled this task.",
+        other_kind="an activity task with sequence number {id} named '{name}', but the current "
+        "orchestration replay instead produced a {action_type} action with this sequence number.",
+        # DurableTask's text ends in a space here, hence the double space before the suffix.
+        other_name="an activity task with sequence number {id} named '{name}', but the current "
+        "orchestration replay instead scheduled an activity task named '{action_name}' with this "
+        "sequence number. ",
+    ),
+    EventType.TIMER_CREATED: _Check(
+        "timer",
+        missing="a timer task with sequence number {id} but the current replay execution hasn't "
+        "(yet?) scheduled this task.",
+        other_kind="a timer task with sequence number {id} named but the current orchestration "
+        "replay instead produced a {action_type} action with this sequence number.",
+    ),
     EventType.SUB_ORCHESTRATION_CREATED: _Check(
-        "sub", _sub_missing, _sub_other_kind, _sub_other_name
+        "sub",
+        missing=_SUB + " replay execution hasn't (yet?) scheduled this task.",
+        other_kind=_SUB + " orchestration replay instead produced a {action_type} action at this "
+        "sequence number.",
+        other_name=_SUB + " orchestration replay instead scheduled a sub-orchestration task with "
+        "name {action_name} at this sequence number.",
     ),
 }
