@@ -26,10 +26,11 @@ from devhost.bindings import (
 )
 from devhost.client_binding import client_binding
 from devhost.config import HostConfig, read_host_config, read_local_settings
-from devhost.engine import Engine, InstanceStats
+from devhost.engine import Engine
 from devhost.eventgrid import EventGridWebhook
 from devhost.history import JsonDict
 from devhost.http_triggers import HttpTriggers, describe_methods
+from devhost.instances import InstanceStats
 from devhost.invoker import Invoker
 from devhost.management_api import ManagementApi
 from devhost.server import build_application
