@@ -21,7 +21,7 @@ from datetime import datetime
 from azure.functions import meta
 
 from devhost import history as h
-from devhost.bindings import DURABLE_CLIENT, FunctionMetadata, encode_return
+from devhost.bindings import FunctionMetadata, encode_return
 from devhost.history import JsonDict
 from devhost.instances import Instance, Message
 from devhost.invoker import Invoker
@@ -135,11 +135,9 @@ class ActivityWorker:
         if function is None:
             return h.task_failed(now, work.task_id, self._catalog.missing_activity(work.name), None)
         data: dict[str, meta.Datum | None] = {
-            function.trigger_param: meta.Datum(type="string", value=work.input)
+            function.trigger_param: meta.Datum(type="string", value=work.input),
+            **function.client_inputs(self._client_binding),
         }
-        for name in function.params_of_type(DURABLE_CLIENT):
-            binding = self._client_binding() if self._client_binding else None
-            data[name] = None if binding is None else meta.Datum(type="string", value=binding)
         invocation = await self._invoker.invoke(function, data, instance_id=work.instance_id)
         if invocation.error is None:
             try:
