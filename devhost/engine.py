@@ -130,9 +130,6 @@ class Engine:
     def is_idle(self) -> bool:
         return all(part.is_idle() for part in self._parts)
 
-    def due_timers(self) -> bool:
-        return self._timers.due()
-
     def next_timer(self) -> datetime | None:
         return self._timers.next()
 
