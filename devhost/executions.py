@@ -71,6 +71,7 @@ class Executions:
         outcome: EpisodeOutcome,
         now: datetime,
     ) -> None:
+        """Commit an episode's decisions (their events and their work), or its completion."""
         if outcome.custom_status is not None:
             instance.custom_status = outcome.custom_status
         activities: list[ScheduleActivity] = []
