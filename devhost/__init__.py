@@ -6,7 +6,7 @@ binding to functions, answers the Durable HTTP API, and runs orchestrations by r
 through the SDK's own orchestrator handle, with state in SQLite and time from a ``simclock.Clock``.
 """
 
-from devhost.engine import InstanceStats
 from devhost.host import DevHost
+from devhost.instances import InstanceStats
 
 __all__ = ["DevHost", "InstanceStats"]

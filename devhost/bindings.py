@@ -124,6 +124,15 @@ class FunctionMetadata:
             name for name, binding in self.bindings_by_name.items() if binding.type == binding_type
         ]
 
+    def client_inputs(self, binding: Callable[[], str] | None) -> dict[str, meta.Datum | None]:
+        """The data of the function's durable client parameters: the JSON ``binding()`` makes,
+        or None for each when there is no client to hand out."""
+        names = self.params_of_type(DURABLE_CLIENT)
+        if not names:
+            return {}
+        datum = None if binding is None else meta.Datum(type="string", value=binding())
+        return dict.fromkeys(names, datum)
+
 
 def index_function(function: Function) -> FunctionMetadata:
     name = function.get_function_name() or function.get_user_function().__name__

@@ -20,8 +20,8 @@ from typing import Any
 from aiohttp import web
 from azure.functions import meta
 
-from devhost.bindings import DURABLE_CLIENT, EVENT_GRID_TRIGGER, FunctionMetadata
-from devhost.invoker import Invocation, Invoker
+from devhost.bindings import EVENT_GRID_TRIGGER, FunctionMetadata
+from devhost.invoker import Invocation, Invoker, log_failure
 
 log = logging.getLogger("devhost")
 
@@ -93,19 +93,13 @@ class EventGridWebhook:
         results = await asyncio.gather(*(self._invoke(function, event, origin) for event in events))
         for result in results:
             if result.error is not None:
-                log.error(
-                    "Executed 'Functions.%s' (Failed): %s",
-                    function.name,
-                    result.error,
-                    exc_info=result.error,
-                )
+                log_failure(function, result.error)
                 return web.Response(status=500, text=str(result.error))
         return web.Response(status=202)
 
     async def _invoke(self, function: FunctionMetadata, event: Any, origin: str) -> Invocation:
         data: dict[str, meta.Datum | None] = {
-            function.trigger_param: meta.Datum(type="json", value=json.dumps(event))
+            function.trigger_param: meta.Datum(type="json", value=json.dumps(event)),
+            **function.client_inputs(lambda: self._client_binding(origin)),
         }
-        for name in function.params_of_type(DURABLE_CLIENT):
-            data[name] = meta.Datum(type="string", value=self._client_binding(origin))
         return await self._invoker.invoke(function, data)

@@ -11,7 +11,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import datetime
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, TypeVar
 
 from aiohttp import web
 
@@ -26,10 +26,11 @@ from devhost.bindings import (
 )
 from devhost.client_binding import client_binding
 from devhost.config import HostConfig, read_host_config, read_local_settings
-from devhost.engine import Engine, InstanceStats
+from devhost.engine import Engine
 from devhost.eventgrid import EventGridWebhook
 from devhost.history import JsonDict
 from devhost.http_triggers import HttpTriggers, describe_methods
+from devhost.instances import InstanceStats
 from devhost.invoker import Invoker
 from devhost.management_api import ManagementApi
 from devhost.server import build_application
@@ -42,6 +43,7 @@ log = logging.getLogger("devhost")
 SUPPORTED_TRIGGERS = {HTTP_TRIGGER, ORCHESTRATION_TRIGGER, ACTIVITY_TRIGGER, EVENT_GRID_TRIGGER}
 
 Predicate = Callable[[], bool | Awaitable[bool]]
+T = TypeVar("T")
 
 
 def default_state_path(app_dir: Path, hub: str) -> Path:
@@ -180,16 +182,12 @@ class DevHost:
 
     @property
     def config(self) -> HostConfig:
-        if self._config is None:
-            raise RuntimeError("the host is not running")
-        return self._config
+        return _while_running(self._config)
 
     @property
     def app_module(self) -> ModuleType:
         """The app's imported ``function_app`` module (e.g. to inspect its state in tests)."""
-        if self._module is None:
-            raise RuntimeError("the host is not running")
-        return self._module
+        return _while_running(self._module)
 
     @property
     def functions(self) -> Mapping[str, FunctionMetadata]:
@@ -197,9 +195,7 @@ class DevHost:
 
     @property
     def engine(self) -> Engine:
-        if self._engine is None:
-            raise RuntimeError("the host is not running: use `async with host.serve()`")
-        return self._engine
+        return _while_running(self._engine, ": use `async with host.serve()`")
 
     def describe_functions(self) -> list[str]:
         """The function list `func start` prints."""
@@ -303,6 +299,13 @@ class DevHost:
             return None
         history = self.engine.load_history(instance) if show_history else None
         return status_payload(instance, history=history)
+
+
+def _while_running(part: T | None, hint: str = "") -> T:
+    """A part of the host that exists only while it serves."""
+    if part is None:
+        raise RuntimeError("the host is not running" + hint)
+    return part
 
 
 async def _holds(predicate: Predicate) -> bool:

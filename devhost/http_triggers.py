@@ -10,7 +10,6 @@ goes back through HttpResponseConverter. Auth levels are recorded but not enforc
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -18,10 +17,8 @@ from dataclasses import dataclass
 from aiohttp import web
 from azure.functions import meta
 
-from devhost.bindings import DURABLE_CLIENT, HTTP_OUTPUT, FunctionMetadata, encode_return
-from devhost.invoker import Invoker
-
-log = logging.getLogger("devhost")
+from devhost.bindings import HTTP_OUTPUT, FunctionMetadata, encode_return
+from devhost.invoker import Invoker, log_failure
 
 _CONSTRAINTS = {
     "int": r"-?\d+",
@@ -244,18 +241,14 @@ class HttpTriggers:
                 "body": meta.Datum(type="bytes", value=body),
             },
         )
-        data: dict[str, meta.Datum | None] = {function.trigger_param: http}
         origin = f"{request.scheme}://{request.host}"
-        for name in function.params_of_type(DURABLE_CLIENT):
-            data[name] = meta.Datum(type="string", value=self._client_binding(origin))
+        data: dict[str, meta.Datum | None] = {
+            function.trigger_param: http,
+            **function.client_inputs(lambda: self._client_binding(origin)),
+        }
         invocation = await self._invoker.invoke(function, data)
         if invocation.error is not None:
-            log.error(
-                "Executed 'Functions.%s' (Failed): %s",
-                function.name,
-                invocation.error,
-                exc_info=invocation.error,
-            )
+            log_failure(function, invocation.error)
             return web.Response(status=500)
         value = invocation.value
         if value is None:
@@ -263,7 +256,8 @@ class HttpTriggers:
         try:
             datum = encode_return(function, value)
         except (TypeError, ValueError) as error:
-            log.error("Executed 'Functions.%s' (Failed): %s", function.name, error)
+            # The traceback would be the converter's, not the user's code.
+            log_failure(function, error, with_traceback=False)
             return web.Response(status=500)
         return _to_response(datum)
 

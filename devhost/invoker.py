@@ -94,6 +94,18 @@ class Invoker:
             )
 
 
+def log_failure(
+    function: FunctionMetadata, error: BaseException, *, with_traceback: bool = True
+) -> None:
+    """The host's log line for a failed trigger invocation."""
+    log.error(
+        "Executed 'Functions.%s' (Failed): %s",
+        function.name,
+        error,
+        exc_info=error if with_traceback else None,
+    )
+
+
 def _timed(target: Callable[..., Any], args: dict[str, Any]) -> Invocation:
     started = time.thread_time()
     try:

@@ -19,14 +19,9 @@ from typing import Any
 from aiohttp import web
 
 from devhost.client_binding import check_status_body
-from devhost.engine import (
-    RUNNING_STATUSES,
-    Engine,
-    Instance,
-    InstanceExistsError,
-    UnknownOrchestratorError,
-)
+from devhost.engine import Engine, InstanceExistsError, UnknownOrchestratorError
 from devhost.history import TERMINAL_STATUSES, OrchestrationStatus, parse_timestamp
+from devhost.instances import RUNNING_STATUSES, Instance
 from devhost.status import parse_to_token, status_payload
 from simclock import Clock
 

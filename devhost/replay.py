@@ -10,35 +10,47 @@ in turn, while DurableTask.Core walks the history, matching ``TaskScheduled``/``
 Actions left unmatched at the end are the episode's new decisions, and the instance completes only
 once the shim has finished and no task is still open (pending timers and activities included).
 
-This module reproduces that: a small deterministic task model (futures resolved synchronously, as
-DurableTask's single-threaded scheduler does) drives the shim's action loop and the retry
-interceptor, so sequence numbers come out exactly as the framework would assign them.
+This module reproduces that with :class:`EpisodeReplayer`: it drives the shim's action loop over
+the task model of :mod:`devhost.tasks` (futures resolved synchronously, as DurableTask's
+single-threaded scheduler does) and the retry interceptor of :mod:`devhost.retry`, so sequence
+numbers come out exactly as the framework would assign them; :mod:`devhost.matching` checks the
+history against the actions. The types it answers with are in :mod:`devhost.protocol`.
 """
 
 from __future__ import annotations
 
 import json
 from collections import deque
-from collections.abc import Callable, Generator, Iterable, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from collections.abc import Callable, Iterable
+from datetime import datetime
 
 from devhost.history import EventType, JsonDict, parse_timestamp
-
-# Action types of the out-of-process protocol (OutOfProcOrchestrationShim.AsyncActionType).
-CALL_ACTIVITY = 0
-CALL_ACTIVITY_WITH_RETRY = 1
-CALL_SUB_ORCHESTRATOR = 2
-CALL_SUB_ORCHESTRATOR_WITH_RETRY = 3
-CONTINUE_AS_NEW = 4
-CREATE_TIMER = 5
-WAIT_FOR_EXTERNAL_EVENT = 6
-CALL_ENTITY = 7
-CALL_HTTP = 8
-SIGNAL_ENTITY = 9
-SCHEDULED_SIGNAL_ENTITY = 10
-WHEN_ANY = 11
-WHEN_ALL = 12
+from devhost.matching import SCHEDULING_EVENTS, NonDeterminismError, ScheduledAction, match
+from devhost.protocol import (
+    CALL_ACTIVITY,
+    CALL_ACTIVITY_WITH_RETRY,
+    CALL_ENTITY,
+    CALL_HTTP,
+    CALL_SUB_ORCHESTRATOR,
+    CALL_SUB_ORCHESTRATOR_WITH_RETRY,
+    CONTINUE_AS_NEW,
+    CREATE_TIMER,
+    CUSTOM_STATUS_LIMIT,
+    SCHEDULED_SIGNAL_ENTITY,
+    SIGNAL_ENTITY,
+    WAIT_FOR_EXTERNAL_EVENT,
+    WHEN_ALL,
+    WHEN_ANY,
+    Completed,
+    ContinuedAsNew,
+    CreateTimer,
+    EpisodeOutcome,
+    Failed,
+    FunctionCatalog,
+    SdkResult,
+)
+from devhost.retry import RetryPolicy, retrying
+from devhost.tasks import Coroutine, Future, ProgramFault, all_of, any_of, completed, spawn
 
 _UNSUPPORTED_ACTIONS = {
     CALL_ENTITY: "call_entity",
@@ -46,210 +58,6 @@ _UNSUPPORTED_ACTIONS = {
     SIGNAL_ENTITY: "signal_entity",
     SCHEDULED_SIGNAL_ENTITY: "signal_entity",
 }
-
-_ND_SUFFIX = (
-    "Was a change made to the orchestrator code after this instance had already started running?"
-)
-
-
-@dataclass(frozen=True)
-class ScheduleActivity:
-    task_id: int
-    name: str
-    input: str | None
-
-
-@dataclass(frozen=True)
-class CreateTimer:
-    task_id: int
-    fire_at: datetime
-
-
-@dataclass(frozen=True)
-class StartSubOrchestration:
-    task_id: int
-    name: str
-    instance_id: str
-    input: str | None
-
-
-Decision = ScheduleActivity | CreateTimer | StartSubOrchestration
-
-
-@dataclass(frozen=True)
-class Completed:
-    output: str | None  # JSON text, or None for no output
-
-
-@dataclass(frozen=True)
-class Failed:
-    reason: str
-    details: str | None
-
-
-@dataclass(frozen=True)
-class ContinuedAsNew:
-    input: str | None  # the raw input of the next execution
-
-
-Completion = Completed | Failed | ContinuedAsNew
-
-
-@dataclass
-class SdkResult:
-    """What the SDK's orchestrator handle answered: its state, plus the error text if it threw."""
-
-    state: JsonDict
-    error: str | None = None
-    stack: str | None = None
-
-    @property
-    def actions(self) -> list[JsonDict]:
-        groups = self.state.get("actions") or []
-        flat: list[JsonDict] = []
-        for group in groups:
-            flat.extend(group)
-        return flat
-
-
-# What the extension accepts as a custom status: 16 KB of UTF-16 JSON text.
-CUSTOM_STATUS_LIMIT = 16 * 1024
-
-
-@dataclass
-class EpisodeOutcome:
-    decisions: list[Decision] = field(default_factory=list)
-    completion: Completion | None = None
-    custom_status: str | None = None  # JSON text when the SDK reported one
-
-
-@dataclass
-class FunctionCatalog:
-    """Names the extension knows, for its 'doesn't exist' checks."""
-
-    activities: Sequence[str]
-    orchestrators: Sequence[str]
-
-    def has_activity(self, name: str) -> bool:
-        return any(known.lower() == name.lower() for known in self.activities)
-
-    def has_orchestrator(self, name: str) -> bool:
-        return any(known.lower() == name.lower() for known in self.orchestrators)
-
-    def missing_activity(self, name: str) -> str:
-        message = (
-            f"The function '{name}' doesn't exist, is disabled, or is not an activity function. "
-            "Additional info: "
-        )
-        if self.activities:
-            known = "', '".join(self.activities)
-            return message + f"The following are the known activity functions: '{known}'."
-        return message + "No activity functions are currently registered!"
-
-    def missing_orchestrator(self, name: str) -> str:
-        message = (
-            f"The function '{name}' doesn't exist, is disabled, or is not an orchestrator "
-            "function. Additional info: "
-        )
-        if self.orchestrators:
-            known = "', '".join(self.orchestrators)
-            return message + f"The following are the known orchestrator functions: '{known}'."
-        return message + "No orchestrator functions are currently registered!"
-
-
-class NonDeterminismError(Exception):
-    def __init__(self, details: str) -> None:
-        super().__init__(f"Non-Deterministic workflow detected: {details}")
-
-
-class _ProgramFault(Exception):
-    """The shim program threw: the orchestration fails with this reason."""
-
-    def __init__(self, reason: str, details: str | None = None) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.details = details
-
-
-class _TaskFaulted(Exception):
-    """A task awaited by a shim coroutine failed (the retry interceptor rethrows it)."""
-
-
-class _Future:
-    """A .NET Task as DurableTask's scheduler runs it: continuations run inline, in order."""
-
-    __slots__ = ("_callbacks", "done", "failed")
-
-    def __init__(self) -> None:
-        self.done = False
-        self.failed = False
-        self._callbacks: list[Callable[[_Future], None]] = []
-
-    def resolve(self, *, failed: bool = False) -> None:
-        if self.done:
-            return
-        self.done = True
-        self.failed = failed
-        callbacks, self._callbacks = self._callbacks, []
-        for callback in callbacks:
-            callback(self)
-
-    def on_done(self, callback: Callable[[_Future], None]) -> None:
-        if self.done:
-            callback(self)
-        else:
-            self._callbacks.append(callback)
-
-
-def _completed() -> _Future:
-    future = _Future()
-    future.resolve()
-    return future
-
-
-_Coroutine = Generator[_Future, bool | None, None]
-
-
-@dataclass(frozen=True)
-class _RetryPolicy:
-    first_interval: timedelta
-    max_attempts: int
-    backoff: float = 1.0
-    max_interval: timedelta | None = None
-    timeout: timedelta | None = None
-
-    @classmethod
-    def from_json(cls, data: JsonDict) -> _RetryPolicy:
-        def ms(key: str) -> timedelta | None:
-            value = data.get(key)
-            return None if value is None else timedelta(milliseconds=float(value))
-
-        first = ms("firstRetryIntervalInMilliseconds") or timedelta(0)
-        return cls(
-            first_interval=first,
-            max_attempts=int(data.get("maxNumberOfAttempts", 1)),
-            backoff=float(data.get("backoffCoefficient", 1.0)),
-            max_interval=ms("maxRetryIntervalInMilliseconds"),
-            timeout=ms("retryTimeoutInMilliseconds"),
-        )
-
-    def next_delay(self, attempt: int, first_attempt: datetime, now: datetime) -> timedelta:
-        # DurableTask.Core's RetryInterceptor.ComputeNextDelay with the default Handle (retry all).
-        if self.timeout is not None and now >= first_attempt + self.timeout:
-            return timedelta(0)
-        delay = self.first_interval * (self.backoff**attempt)
-        if self.max_interval is not None and delay > self.max_interval:
-            delay = self.max_interval
-        return delay
-
-
-@dataclass
-class _ScheduledAction:
-    kind: str  # "task" | "timer" | "sub"
-    name: str = ""
-    input: str | None = None
-    fire_at: datetime | None = None
-    instance_id: str = ""
 
 
 class EpisodeReplayer:
@@ -270,13 +78,13 @@ class EpisodeReplayer:
         self._parent_instance_id = parent_instance_id
         self._catalog = catalog
         self._id_counter = 0
-        self._actions: dict[int, _ScheduledAction] = {}
-        self._open: dict[int, _Future] = {}
-        self._waiting_events: dict[str, deque[_Future]] = {}
+        self._actions: dict[int, ScheduledAction] = {}
+        self._open: dict[int, Future] = {}
+        self._waiting_events: dict[str, deque[Future]] = {}
         self._buffered_events: dict[str, deque[str | None]] = {}
         self._now: datetime | None = None
-        self._program: _Future | None = None
-        self._fault: _ProgramFault | None = None
+        self._program: Future | None = None
+        self._fault: ProgramFault | None = None
         self._continue_as_new: str | None = None
         self._continued = False
         self._output: str | None = None
@@ -307,7 +115,7 @@ class EpisodeReplayer:
             return outcome
 
         for task_id in sorted(self._actions):
-            outcome.decisions.append(self._decision(task_id, self._actions[task_id]))
+            outcome.decisions.append(self._actions[task_id].decision(task_id))
 
         program = self._program
         if program is not None and program.done and not self._open:
@@ -329,12 +137,8 @@ class EpisodeReplayer:
             self._now = parse_timestamp(event["Timestamp"])
         elif kind == EventType.EXECUTION_STARTED:
             self._program = self._spawn(self._shim(sdk))
-        elif kind == EventType.TASK_SCHEDULED:
-            self._match_task_scheduled(event)
-        elif kind == EventType.TIMER_CREATED:
-            self._match_timer_created(event)
-        elif kind == EventType.SUB_ORCHESTRATION_CREATED:
-            self._match_sub_orchestration_created(event)
+        elif kind in SCHEDULING_EVENTS:
+            match(self._actions, event)
         elif kind in (EventType.TASK_COMPLETED, EventType.SUB_ORCHESTRATION_COMPLETED):
             self._resolve(event["TaskScheduledId"], failed=False)
         elif kind in (EventType.TASK_FAILED, EventType.SUB_ORCHESTRATION_FAILED):
@@ -361,85 +165,15 @@ class EpisodeReplayer:
         else:
             self._buffered_events.setdefault(key, deque()).append(payload)
 
-    def _match_task_scheduled(self, event: JsonDict) -> None:
-        task_id = event["EventId"]
-        name = event.get("Name")
-        action = self._actions.get(task_id)
-        if action is None:
-            raise NonDeterminismError(
-                f"A previous execution of this orchestration scheduled an activity task with "
-                f"sequence ID {task_id} and name '{name}' (version ''), but the current replay "
-                f"execution hasn't (yet?) scheduled this task. {_ND_SUFFIX}"
-            )
-        if action.kind != "task":
-            raise NonDeterminismError(
-                f"A previous execution of this orchestration scheduled an activity task with "
-                f"sequence number {task_id} named '{name}', but the current orchestration replay "
-                f"instead produced a {_ACTION_NAMES[action.kind]} action with this sequence "
-                f"number. {_ND_SUFFIX}"
-            )
-        if (name or "").lower() != action.name.lower():
-            raise NonDeterminismError(
-                f"A previous execution of this orchestration scheduled an activity task with "
-                f"sequence number {task_id} named '{name}', but the current orchestration replay "
-                f"instead scheduled an activity task named '{action.name}' with this sequence "
-                f"number.  {_ND_SUFFIX}"
-            )
-        del self._actions[task_id]
-
-    def _match_timer_created(self, event: JsonDict) -> None:
-        task_id = event["EventId"]
-        action = self._actions.get(task_id)
-        if action is None:
-            raise NonDeterminismError(
-                f"A previous execution of this orchestration scheduled a timer task with sequence "
-                f"number {task_id} but the current replay execution hasn't (yet?) scheduled this "
-                f"task. {_ND_SUFFIX}"
-            )
-        if action.kind != "timer":
-            raise NonDeterminismError(
-                f"A previous execution of this orchestration scheduled a timer task with sequence "
-                f"number {task_id} named but the current orchestration replay instead produced a "
-                f"{_ACTION_NAMES[action.kind]} action with this sequence number. {_ND_SUFFIX}"
-            )
-        del self._actions[task_id]
-
-    def _match_sub_orchestration_created(self, event: JsonDict) -> None:
-        task_id = event["EventId"]
-        name = event.get("Name")
-        described = (
-            f"A previous execution of this orchestration scheduled a sub-orchestration task with "
-            f"sequence ID {task_id} and name '{name}' (version '', instance ID "
-            f"'{event.get('InstanceId')}')"
-        )
-        action = self._actions.get(task_id)
-        if action is None:
-            raise NonDeterminismError(
-                f"{described}, but the current replay execution hasn't (yet?) scheduled this "
-                f"task. {_ND_SUFFIX}"
-            )
-        if action.kind != "sub":
-            raise NonDeterminismError(
-                f"{described}, but the current orchestration replay instead produced a "
-                f"{_ACTION_NAMES[action.kind]} action at this sequence number. {_ND_SUFFIX}"
-            )
-        if (name or "").lower() != action.name.lower():
-            raise NonDeterminismError(
-                f"{described}, but the current orchestration replay instead scheduled a "
-                f"sub-orchestration task with name {action.name} at this sequence number. "
-                f"{_ND_SUFFIX}"
-            )
-        del self._actions[task_id]
-
     # -- the shim program ----------------------------------------------------------------------
 
-    def _shim(self, sdk: SdkResult) -> _Coroutine:
+    def _shim(self, sdk: SdkResult) -> Coroutine:
         for action in sdk.actions:
             task = self._invoke(action)
             # The shim swallows task failures: the SDK has already decided what they mean.
             yield task
         if sdk.error is not None:
-            raise _ProgramFault(
+            raise ProgramFault(
                 f"Orchestrator function '{self._name}' failed: {sdk.error}",
                 f"Message: {sdk.error}, StackTrace: {sdk.stack or ''}",
             )
@@ -447,33 +181,29 @@ class EpisodeReplayer:
             output = sdk.state.get("output")
             self._output = None if output is None else json.dumps(output)
             return
-        yield _Future()  # more work to do: never completes in this episode
+        yield Future()  # more work to do: never completes in this episode
 
-    def _invoke(self, action: JsonDict) -> _Future:
+    def _invoke(self, action: JsonDict) -> Future:
         kind = action.get("actionType")
         if kind == CALL_ACTIVITY:
             name = self._require_activity(action)
             return self._schedule_task(name, action.get("input"))
         if kind == CALL_ACTIVITY_WITH_RETRY:
             name = self._require_activity(action)
-            policy = _RetryPolicy.from_json(action.get("retryOptions") or {})
             raw_input = action.get("input")
-            return self._spawn(self._retry(lambda: self._schedule_task(name, raw_input), policy))
+            return self._with_retry(action, lambda: self._schedule_task(name, raw_input))
         if kind == CALL_SUB_ORCHESTRATOR:
             name, instance_id = self._require_orchestrator(action)
             return self._create_sub(name, instance_id, action.get("input"))
         if kind == CALL_SUB_ORCHESTRATOR_WITH_RETRY:
             name, instance_id = self._require_orchestrator(action)
-            policy = _RetryPolicy.from_json(action.get("retryOptions") or {})
             raw_input = action.get("input")
-            return self._spawn(
-                self._retry(lambda: self._create_sub(name, instance_id, raw_input), policy)
-            )
+            return self._with_retry(action, lambda: self._create_sub(name, instance_id, raw_input))
         if kind == CONTINUE_AS_NEW:
             self._continued = True
             # The action's input is JSON text; DurableTask serialises it once more.
             self._continue_as_new = json.dumps(action.get("input"))
-            return _completed()
+            return completed()
         if kind == CREATE_TIMER:
             fire_at = parse_timestamp(action["fireAt"])
             future, task_id = self._create_timer(fire_at)
@@ -485,191 +215,97 @@ class EpisodeReplayer:
         if kind == WAIT_FOR_EXTERNAL_EVENT:
             return self._wait_for_event(action.get("externalEventName") or "")
         if kind == WHEN_ALL:
-            return _all_of([self._invoke(child) for child in action.get("compoundActions") or []])
+            return all_of([self._invoke(child) for child in action.get("compoundActions") or []])
         if kind == WHEN_ANY:
-            return _any_of([self._invoke(child) for child in action.get("compoundActions") or []])
+            return any_of([self._invoke(child) for child in action.get("compoundActions") or []])
         if kind in _UNSUPPORTED_ACTIONS:
-            raise _ProgramFault(
-                f"Orchestrator function '{self._name}' failed: devhost does not support "
-                f"{_UNSUPPORTED_ACTIONS[kind]} (durable entities and durable HTTP are not "
-                "implemented)."
+            raise self._failure(
+                f"devhost does not support {_UNSUPPORTED_ACTIONS[kind]} (durable entities and "
+                "durable HTTP are not implemented)."
             )
-        raise _ProgramFault(
+        raise ProgramFault(
             f"Received an unexpected action type from the out-of-proc function: '{kind}'."
         )
+
+    def _failure(self, reason: str) -> ProgramFault:
+        return ProgramFault(f"Orchestrator function '{self._name}' failed: {reason}")
 
     def _require_activity(self, action: JsonDict) -> str:
         name = str(action.get("functionName") or "")
         if not self._catalog.has_activity(name):
-            raise _ProgramFault(
-                f"Orchestrator function '{self._name}' failed: "
-                + self._catalog.missing_activity(name)
-            )
+            raise self._failure(self._catalog.missing_activity(name))
         return name
 
     def _require_orchestrator(self, action: JsonDict) -> tuple[str, str | None]:
         name = str(action.get("functionName") or "")
         if not self._catalog.has_orchestrator(name):
-            raise _ProgramFault(
-                f"Orchestrator function '{self._name}' failed: "
-                + self._catalog.missing_orchestrator(name)
-            )
+            raise self._failure(self._catalog.missing_orchestrator(name))
         instance_id = action.get("instanceId")
         if instance_id and instance_id.lower() in {
             self._instance_id.lower(),
             (self._parent_instance_id or "").lower(),
         }:
-            raise _ProgramFault(
-                f"Orchestrator function '{self._name}' failed: The instance ID of a "
-                "sub-orchestration must be different than the instance ID of a parent "
-                "orchestration."
+            raise self._failure(
+                "The instance ID of a sub-orchestration must be different than the instance ID "
+                "of a parent orchestration."
             )
         return name, instance_id or None
+
+    # -- tasks ---------------------------------------------------------------------------------
 
     def _next_id(self) -> int:
         task_id = self._id_counter
         self._id_counter += 1
         return task_id
 
-    def _schedule_task(self, name: str, raw_input: str | None) -> _Future:
-        task_id = self._next_id()
-        self._actions[task_id] = _ScheduledAction("task", name=name, input=raw_input)
-        future = _Future()
+    def _open_task(self, task_id: int, action: ScheduledAction) -> Future:
+        self._actions[task_id] = action
+        future = Future()
         self._open[task_id] = future
         return future
 
-    def _create_timer(self, fire_at: datetime) -> tuple[_Future, int]:
-        task_id = self._next_id()
-        self._actions[task_id] = _ScheduledAction("timer", fire_at=fire_at)
-        future = _Future()
-        self._open[task_id] = future
-        return future, task_id
+    def _schedule_task(self, name: str, raw_input: str | None) -> Future:
+        return self._open_task(self._next_id(), ScheduledAction("task", name=name, input=raw_input))
 
-    def _create_sub(self, name: str, instance_id: str | None, raw_input: str | None) -> _Future:
+    def _create_timer(self, fire_at: datetime) -> tuple[Future, int]:
+        task_id = self._next_id()
+        return self._open_task(task_id, ScheduledAction("timer", fire_at=fire_at)), task_id
+
+    def _create_sub(self, name: str, instance_id: str | None, raw_input: str | None) -> Future:
         task_id = self._next_id()
         actual = instance_id or f"{self._execution_id}:{task_id}"
         # The action's input is JSON text; DurableTask serialises it once more.
-        self._actions[task_id] = _ScheduledAction(
-            "sub", name=name, input=json.dumps(raw_input), instance_id=actual
-        )
-        future = _Future()
-        self._open[task_id] = future
-        return future
+        action = ScheduledAction("sub", name=name, input=json.dumps(raw_input), instance_id=actual)
+        return self._open_task(task_id, action)
 
-    def _wait_for_event(self, name: str) -> _Future:
+    def _wait_for_event(self, name: str) -> Future:
         key = name.lower()
         buffered = self._buffered_events.get(key)
         if buffered:
             buffered.popleft()
-            return _completed()
-        future = _Future()
+            return completed()
+        future = Future()
         self._waiting_events.setdefault(key, deque()).append(future)
         return future
 
-    def _retry(self, attempt: Callable[[], _Future], policy: _RetryPolicy) -> _Coroutine:
-        first_attempt = self._current_time()
-        for retry_count in range(policy.max_attempts):
-            failed = yield attempt()
-            if not failed:
-                return
-            delay = policy.next_delay(retry_count, first_attempt, self._current_time())
-            if delay <= timedelta(0):
-                break
-            timer, _ = self._create_timer(self._current_time() + delay)
-            yield timer
-        raise _TaskFaulted()
+    def _with_retry(self, action: JsonDict, attempt: Callable[[], Future]) -> Future:
+        policy = RetryPolicy.from_json(action.get("retryOptions") or {})
+        return self._spawn(
+            retrying(
+                attempt,
+                policy,
+                now=self._current_time,
+                create_timer=lambda fire_at: self._create_timer(fire_at)[0],
+            )
+        )
 
     def _current_time(self) -> datetime:
         if self._now is None:  # pragma: no cover - every episode starts with OrchestratorStarted
             raise RuntimeError("history does not start with OrchestratorStarted")
         return self._now
 
-    def _spawn(self, coroutine: _Coroutine) -> _Future:
-        result = _Future()
+    def _spawn(self, coroutine: Coroutine) -> Future:
+        return spawn(coroutine, self._record_fault)
 
-        # The first send is None, which starts a fresh generator; later sends carry whether the
-        # awaited task failed.
-        def step(failed: bool | None) -> None:
-            # Loop rather than recurse while awaited tasks are already complete: a long history
-            # replays thousands of completed awaits in a row.
-            while True:
-                try:
-                    awaited = coroutine.send(failed)
-                except StopIteration:
-                    result.resolve()
-                    return
-                except _TaskFaulted:
-                    result.resolve(failed=True)
-                    return
-                except _ProgramFault as fault:
-                    self._fault = fault
-                    result.resolve(failed=True)
-                    return
-                if awaited.done:
-                    failed = awaited.failed
-                    continue
-                awaited.on_done(lambda future: step(future.failed))
-                return
-
-        step(None)
-        return result
-
-    def _decision(self, task_id: int, action: _ScheduledAction) -> Decision:
-        if action.kind == "task":
-            return ScheduleActivity(task_id, action.name, action.input)
-        if action.kind == "timer":
-            assert action.fire_at is not None
-            return CreateTimer(task_id, action.fire_at)
-        return StartSubOrchestration(task_id, action.name, action.instance_id, action.input)
-
-
-_ACTION_NAMES = {
-    "task": "ScheduleTaskOrchestratorAction",
-    "timer": "CreateTimerOrchestratorAction",
-    "sub": "CreateSubOrchestrationAction",
-}
-
-
-def _all_of(children: list[_Future]) -> _Future:
-    result = _Future()
-    remaining = [len(children)]
-    any_failed = [False]
-    if not children:
-        result.resolve()
-        return result
-
-    def on_child(child: _Future) -> None:
-        remaining[0] -= 1
-        any_failed[0] = any_failed[0] or child.failed
-        if remaining[0] == 0:
-            result.resolve(failed=any_failed[0])
-
-    for child in children:
-        child.on_done(on_child)
-    return result
-
-
-def _any_of(children: list[_Future]) -> _Future:
-    result = _Future()
-    if not children:
-        result.resolve()
-        return result
-    for child in children:
-        child.on_done(lambda _child: result.resolve())
-    return result
-
-
-def parse_sdk_failure(message: str) -> SdkResult | None:
-    """Split the SDK's ``<error>\\n\\n$OutOfProcData$:<state json>`` exception text."""
-    label = "\n\n$OutOfProcData$:"
-    index = message.find(label)
-    if index < 0:
-        return None
-    try:
-        state = json.loads(message[index + len(label) :])
-    except ValueError:
-        return None
-    if not isinstance(state, dict):
-        return None
-    error = state.get("error") or message[:index]
-    return SdkResult(state=state, error=str(error))
+    def _record_fault(self, fault: ProgramFault) -> None:
+        self._fault = fault

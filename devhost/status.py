@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from devhost.history import EventType, JsonDict, OrchestrationStatus, format_status_time
 
 if TYPE_CHECKING:
-    from devhost.engine import Instance
+    from devhost.instances import Instance
 
 
 def parse_to_token(value: str | None) -> Any:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from devhost.testing import RunningHost
 from tests.devhost.conftest import status
 
@@ -94,7 +96,9 @@ async def test_cloud_event_delivery(patterns: RunningHost) -> None:
     assert [e["id"] for e in patterns.host.app_module.EVENTS] == ["c1"]
 
 
-async def test_failures_and_unknown_functions(patterns: RunningHost) -> None:
+async def test_failures_and_unknown_functions(
+    patterns: RunningHost, caplog: pytest.LogCaptureFixture
+) -> None:
     async with patterns.http.post(
         patterns.url(WEBHOOK),
         json=[write_event("bad", IMAGE + "/fail")],
@@ -102,6 +106,11 @@ async def test_failures_and_unknown_functions(patterns: RunningHost) -> None:
     ) as response:
         assert response.status == 500
         assert "cannot handle this event" in await response.text()
+    (failure,) = [r for r in caplog.records if r.getMessage().startswith("Executed")]
+    assert failure.getMessage() == (
+        "Executed 'Functions.on_image_written' (Failed): cannot handle this event"
+    )
+    assert failure.exc_info is not None
     async with patterns.http.post(
         patterns.url("runtime/webhooks/eventgrid?functionName=nope"),
         json=[write_event("x")],

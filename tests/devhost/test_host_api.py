@@ -55,6 +55,21 @@ async def test_settings_are_in_the_environment_only_while_the_host_runs() -> Non
     assert "DEVHOST_TEST_SETTING" not in os.environ
 
 
+async def test_the_app_and_engine_exist_once_the_host_serves() -> None:
+    host = DevHost(APPS / "patterns")
+    for part in ("config", "app_module"):
+        with pytest.raises(RuntimeError, match=r"^the host is not running$"):
+            getattr(host, part)
+    with pytest.raises(RuntimeError, match=r"not running: use `async with host.serve\(\)`"):
+        host.engine.is_idle()
+    async with host.serve():
+        assert host.config.hub_name == host.hub_name
+        assert host.app_module.CALLS == {}
+        assert host.engine.is_idle()
+    with pytest.raises(RuntimeError, match="not running"):
+        host.engine.is_idle()
+
+
 async def test_function_override_replaces_user_code_but_keeps_bindings() -> None:
     seen: list[object] = []
 

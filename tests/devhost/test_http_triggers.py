@@ -75,9 +75,18 @@ async def test_context_parameter_and_function_name(basics: RunningHost) -> None:
     assert len(body["invocation"]) == 36
 
 
-async def test_errors_binary_bodies_and_cookies(basics: RunningHost) -> None:
+async def test_errors_binary_bodies_and_cookies(
+    basics: RunningHost, caplog: pytest.LogCaptureFixture
+) -> None:
     async with basics.http.get(basics.url("v1/boom")) as response:
         assert response.status == 500
+    async with basics.http.get(basics.url("v1/not-a-response")) as response:
+        assert response.status == 500
+    raised, unencodable = [r for r in caplog.records if r.getMessage().startswith("Executed")]
+    assert raised.getMessage() == "Executed 'Functions.boom' (Failed): kaboom"
+    assert raised.exc_info is not None
+    assert unencodable.getMessage().startswith("Executed 'Functions.not_a_response' (Failed): ")
+    assert unencodable.exc_info is None  # the traceback would be the converter's
     async with basics.http.post(basics.url("v1/binary"), data=b"\x00\x01\x02") as response:
         assert await response.read() == b"\x02\x01\x00"
     async with basics.http.get(basics.url("v1/cookie")) as response:

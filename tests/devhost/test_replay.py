@@ -8,11 +8,11 @@ from typing import Any
 
 from devhost import history as h
 from devhost.history import JsonDict
-from devhost.replay import (
+from devhost.protocol import (
+    CUSTOM_STATUS_LIMIT,
     Completed,
     CreateTimer,
     EpisodeOutcome,
-    EpisodeReplayer,
     Failed,
     FunctionCatalog,
     ScheduleActivity,
@@ -20,6 +20,7 @@ from devhost.replay import (
     StartSubOrchestration,
     parse_sdk_failure,
 )
+from devhost.replay import EpisodeReplayer
 
 T0 = datetime(2030, 1, 1, tzinfo=UTC)
 CATALOG = FunctionCatalog(activities=["flaky", "hello"], orchestrators=["main", "child"])
@@ -148,8 +149,6 @@ def test_sdk_failure_payload_is_parsed() -> None:
 
 
 def test_a_custom_status_over_16_kb_of_utf16_fails_the_instance() -> None:
-    from devhost.replay import CUSTOM_STATUS_LIMIT, EpisodeReplayer, FunctionCatalog, SdkResult
-
     replayer = EpisodeReplayer(
         orchestrator_name="o",
         instance_id="i",

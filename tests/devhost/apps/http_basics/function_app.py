@@ -63,6 +63,11 @@ def boom(req: func.HttpRequest) -> func.HttpResponse:
     raise RuntimeError("kaboom")
 
 
+@app.route(route="not-a-response")
+def not_a_response(req: func.HttpRequest) -> func.HttpResponse:
+    return 42  # the worker cannot encode this as an HTTP response
+
+
 @app.route(route="binary", methods=["POST"])
 def binary(req: func.HttpRequest) -> func.HttpResponse:
     data = req.get_body()
