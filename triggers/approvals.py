@@ -10,8 +10,9 @@ import azure.durable_functions as df
 import azure.functions as func
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
-from migration.domain.request import DeleteSource, field_errors
+from migration.domain.request import DeleteSource
 from migration.domain.state import ApprovalDecision, ApprovalState, Phase
+from migration.domain.validation import field_errors
 from migration.durable.jobs import ACTIVE, APPROVAL_EVENT
 from migration.durable.status import read_job, read_state
 from triggers import responses

@@ -11,7 +11,8 @@ import azure.functions as func
 from migration.arm.errors import ArmError
 from migration.arm.inspection import inspect_and_plan
 from migration.config.settings import Settings, SettingsError
-from migration.domain.request import MigrationRequest, RequestInvalid, parse_request
+from migration.domain.request import MigrationRequest
+from migration.domain.validation import RequestInvalid, parse_request
 from migration.durable import claims
 from triggers import responses, starting
 from triggers.links import migration_links

@@ -8,7 +8,7 @@ from typing import Any
 
 import azure.functions as func
 
-from migration.domain.request import FieldError
+from migration.domain.validation import FieldError
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 _TYPE = "urn:gallery-migrator:problem:"

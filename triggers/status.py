@@ -8,8 +8,8 @@ import azure.durable_functions as df
 import azure.functions as func
 from azure.durable_functions.models.DurableOrchestrationStatus import DurableOrchestrationStatus
 
-from migration.domain.request import FieldError
 from migration.domain.state import Phase
+from migration.domain.validation import FieldError
 from migration.durable.jobs import MIGRATION_PREFIX, ORCHESTRATOR, watcher_id
 from migration.durable.status import read_progress, read_state
 from triggers import responses

@@ -14,7 +14,8 @@ from typing import Any
 from migration.config.settings import Settings, SettingsError, split_list
 from migration.domain.facts import ImageFacts
 from migration.domain.ids import ResourceIdError, parse_image_id
-from migration.domain.request import MigrationRequest, RequestInvalid, RequestLimits, parse_request
+from migration.domain.request import MigrationRequest
+from migration.domain.validation import RequestInvalid, RequestLimits, parse_request
 
 WRITE_SUCCESS = "microsoft.resources.resourcewritesuccess"
 IMAGE_WRITE = "microsoft.compute/images/write"

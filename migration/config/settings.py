@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from migration.domain.durations import DurationError, parse_duration
 from migration.domain.ids import ResourceId, ResourceIdError, Scope, parse_scope
-from migration.domain.request import RequestLimits
+from migration.domain.validation import RequestLimits
 
 
 class SettingsError(ValueError):

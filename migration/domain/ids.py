@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 _ID = re.compile(
     r"^/subscriptions/(?P<sub>[^/]+)/resourceGroups/(?P<rg>[^/]+)"
-    r"/providers/Microsoft\.Compute/(?P<type>images|galleries)/(?P<name>[^/]+)/?$",
+    r"/providers/Microsoft\.Compute/(?P<type>[A-Za-z]+)/(?P<name>[^/]+)/?$",
     re.IGNORECASE,
 )
 _SCOPE = re.compile(r"^/subscriptions/(?P<sub>[^/]+)(?:/resourceGroups/(?P<rg>[^/]+))?/?$", re.I)
@@ -20,11 +20,11 @@ class ResourceIdError(ValueError):
 
 @dataclass(frozen=True)
 class ResourceId:
-    """A managed image or gallery id, split into its parts (casing kept as given)."""
+    """A Microsoft.Compute resource id, split into its parts (casing kept as given)."""
 
     subscription: str
     resource_group: str
-    kind: str  # "images" or "galleries", lower case
+    kind: str  # the resource type as KINDS spells it ("images", "galleries", ...)
     name: str
 
     @property
@@ -44,11 +44,20 @@ class ResourceId:
         return self.id
 
 
+# The Microsoft.Compute resource types a request may name, and what to call each in an error.
+KINDS = {
+    "images": "managed image",
+    "galleries": "gallery",
+    "diskEncryptionSets": "disk encryption set",
+    "virtualMachineScaleSets": "virtual machine scale set",
+}
+
+
 def parse_resource_id(value: str, kind: str) -> ResourceId:
-    """Parse a managed image (``kind="images"``) or gallery (``kind="galleries"``) id."""
+    """Parse the id of a Microsoft.Compute resource of type ``kind`` (a key of :data:`KINDS`)."""
     match = _ID.match(value.strip())
-    if not match or match["type"].lower() != kind:
-        noun = "managed image" if kind == "images" else "gallery"
+    if not match or match["type"].lower() != kind.lower():
+        noun = KINDS[kind]
         raise ResourceIdError(
             f"'{value}' is not a {noun} id: expected /subscriptions/<id>/resourceGroups/<name>"
             f"/providers/Microsoft.Compute/{kind}/<name>"
@@ -62,6 +71,10 @@ def parse_image_id(value: str) -> ResourceId:
 
 def parse_gallery_id(value: str) -> ResourceId:
     return parse_resource_id(value, "galleries")
+
+
+def parse_disk_encryption_set_id(value: str) -> ResourceId:
+    return parse_resource_id(value, "diskEncryptionSets")
 
 
 def same_id(a: str, b: str) -> bool:

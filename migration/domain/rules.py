@@ -12,6 +12,8 @@ MAX_VERSION_PART = 2**31 - 1
 MIN_REPLICAS = 1
 MAX_REPLICAS = 100
 DEPLOYMENTS_PER_REPLICA = 20
+# Data disk LUNs of a managed image (and so of a version's data disk images).
+MAX_LUN = 63
 STORAGE_ACCOUNT_TYPES = ("Standard_LRS", "Standard_ZRS", "Premium_LRS", "PremiumV2_LRS")
 
 _GALLERY_NAME = re.compile(r"[A-Za-z0-9_.]{1,80}")
@@ -21,6 +23,23 @@ _IDENTIFIER_PART = re.compile(r"[A-Za-z0-9._-]+")
 _VERSION = re.compile(r"([0-9]+)\.([0-9]+)\.([0-9]+)")
 _REGION = re.compile(r"[a-z][a-z0-9]{1,40}")
 IDENTIFIER_LIMITS = {"publisher": 128, "offer": 64, "sku": 64}
+
+# A definition's security type (its `SecurityType` feature). A managed image can feed the
+# "Supported" kinds only, on Hyper-V generation 2; TrustedLaunch and ConfidentialVM need a source
+# with VM guest state, which a managed image never has.
+SECURITY_TYPES = (
+    "Standard",
+    "TrustedLaunchSupported",
+    "ConfidentialVMSupported",
+    "TrustedLaunchAndConfidentialVmSupported",
+    "TrustedLaunch",
+    "ConfidentialVM",
+)
+MANAGED_IMAGE_SECURITY_TYPES = SECURITY_TYPES[:4]
+GEN2_ONLY_SECURITY_TYPES = SECURITY_TYPES[1:]
+CONFIDENTIAL_SECURITY_TYPES = ("ConfidentialVMSupported", "TrustedLaunchAndConfidentialVmSupported")
+# Azure advises an OS disk under 32 GB for confidential VMs (advice, not a rule).
+CONFIDENTIAL_ADVISED_OS_DISK_GB = 32
 
 
 def gallery_name_error(name: str) -> str | None:
@@ -94,3 +113,36 @@ def region_name_error(name: str) -> str | None:
 def replicas_for_deployments(deployments: int) -> int:
     """One replica serves about 20 simultaneous VM deployments (Azure's guidance)."""
     return max(MIN_REPLICAS, -(-deployments // DEPLOYMENTS_PER_REPLICA))
+
+
+def security_type(value: str) -> str | None:
+    """The canonical spelling of a security type (the service compares them case-insensitively)."""
+    return next((t for t in SECURITY_TYPES if t.lower() == value.strip().lower()), None)
+
+
+def security_type_error(value: str) -> str | None:
+    canonical = security_type(value)
+    if canonical is None:
+        choices = ", ".join(MANAGED_IMAGE_SECURITY_TYPES)
+        return f"'{value}' is not a security type; use one of {choices}"
+    if canonical not in MANAGED_IMAGE_SECURITY_TYPES:
+        return (
+            f"{canonical} needs a source with VM guest state, which a managed image never has; "
+            f"use one of {', '.join(MANAGED_IMAGE_SECURITY_TYPES)}"
+        )
+    return None
+
+
+def default_security_type(hyper_v_generation: str) -> str:
+    """What a new definition for an image of this generation is, unless asked otherwise: Trusted
+    Launch capable on Gen2 (Azure's own default since api-version 2025-03-03), Standard on Gen1."""
+    return "TrustedLaunchSupported" if hyper_v_generation.upper() == "V2" else "Standard"
+
+
+def security_type_generation_error(security_type: str, hyper_v_generation: str) -> str | None:
+    if security_type in GEN2_ONLY_SECURITY_TYPES and hyper_v_generation.upper() != "V2":
+        return (
+            f"Security type {security_type} needs Hyper-V generation V2; "
+            f"the image is {hyper_v_generation}."
+        )
+    return None

@@ -15,7 +15,8 @@ from migration.domain.facts import (
     ImageFacts,
     VersionFacts,
 )
-from migration.domain.request import MigrationRequest, RequestLimits, parse_request
+from migration.domain.request import MigrationRequest
+from migration.domain.validation import RequestLimits, parse_request
 from migration.durable.jobs import Options
 
 SUB = "00000000-0000-0000-0000-000000000001"

@@ -5,7 +5,8 @@ from typing import Any
 
 import pytest
 
-from migration.domain.request import DeleteSource, MigrationRequest, RequestBody, RequestInvalid
+from migration.domain.request import DeleteSource, MigrationRequest
+from migration.domain.validation import RequestBody, RequestInvalid
 from tests.migration.factories import GALLERY, image_id, parse, request_body
 
 

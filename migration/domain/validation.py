@@ -1,0 +1,394 @@
+"""Validating a request at the door: every rule that can be checked before anything starts.
+
+The ``*Body`` classes are the request's models (:mod:`migration.domain.request`) plus every rule;
+only :func:`parse_request` uses them, with :class:`RequestLimits` taken from the app's settings at
+the time of the request, so that a bad request gets one answer listing all of its problems and
+nothing is started. What it returns is plain request data for the orchestration.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Annotated, Any
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from migration.domain import rules
+from migration.domain.durations import DurationError, format_duration, parse_duration
+from migration.domain.ids import (
+    ResourceIdError,
+    parse_disk_encryption_set_id,
+    parse_gallery_id,
+    parse_image_id,
+)
+from migration.domain.request import (
+    DataDiskEncryption,
+    DefinitionSpec,
+    Encryption,
+    ImageSpec,
+    MigrationRequest,
+    TargetRegion,
+)
+
+
+@dataclass(frozen=True)
+class RequestLimits:
+    """What the rules that depend on the app's settings and on the time of the request take."""
+
+    now: datetime
+    max_images: int
+    max_approval_timeout: timedelta
+
+
+_BODY = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class DefinitionSpecBody(DefinitionSpec):
+    model_config = _BODY
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str | None) -> str | None:
+        return _check(value, rules.definition_name_error)
+
+    @field_validator("publisher", "offer", "sku")
+    @classmethod
+    def _identifier(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return None
+        return _check(value, lambda v: rules.identifier_part_error(str(info.field_name), v))
+
+    @field_validator("security_type")
+    @classmethod
+    def _security(cls, value: str | None) -> str | None:
+        return _security_type(value)
+
+
+class ImageSpecBody(ImageSpec):
+    model_config = _BODY
+    definition: DefinitionSpecBody = Field(default_factory=DefinitionSpecBody)
+
+    @field_validator("source")
+    @classmethod
+    def _source(cls, value: str) -> str:
+        try:
+            return parse_image_id(value).id
+        except ResourceIdError as error:
+            raise ValueError(str(error)) from None
+
+    @field_validator("version")
+    @classmethod
+    def _version(cls, value: str | None) -> str | None:
+        return _check(value, rules.version_name_error)
+
+
+_Replicas = Annotated[int, Field(ge=rules.MIN_REPLICAS, le=rules.MAX_REPLICAS)]
+
+
+class DataDiskEncryptionBody(DataDiskEncryption):
+    model_config = _BODY
+    lun: Annotated[int, Field(ge=0, le=rules.MAX_LUN)]
+
+    @field_validator("disk_encryption_set_id")
+    @classmethod
+    def _set(cls, value: str) -> str:
+        return _encryption_set(value)
+
+
+class EncryptionBody(Encryption):
+    model_config = _BODY
+    data_disks: Sequence[DataDiskEncryptionBody] = Field(default_factory=list)
+
+    @field_validator("os_disk_encryption_set_id", "data_disk_encryption_set_id")
+    @classmethod
+    def _set(cls, value: str | None) -> str | None:
+        return None if value is None else _encryption_set(value)
+
+    @model_validator(mode="after")
+    def _something(self) -> EncryptionBody:
+        if not self.set_ids():
+            raise ValueError("name at least one disk encryption set")
+        luns = [d.lun for d in self.data_disks]
+        if len(luns) != len(set(luns)):
+            raise ValueError("each data disk LUN at most once")
+        return self
+
+
+class TargetRegionBody(TargetRegion):
+    model_config = _BODY
+    replica_count: _Replicas | None = None
+    expected_concurrent_deployments: Annotated[int, Field(ge=1)] | None = None
+    encryption: EncryptionBody | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if error := rules.region_name_error(value):
+            raise ValueError(error)
+        return rules.normalize_region(value)
+
+    @field_validator("storage_account_type")
+    @classmethod
+    def _storage(cls, value: str | None) -> str | None:
+        return _check(value, _storage_error)
+
+    @model_validator(mode="after")
+    def _replicas(self) -> TargetRegionBody:
+        if self.replica_count is not None and self.expected_concurrent_deployments is not None:
+            raise ValueError("give replicaCount or expectedConcurrentDeployments, not both")
+        if self.expected_concurrent_deployments is not None:
+            replicas = rules.replicas_for_deployments(self.expected_concurrent_deployments)
+            if replicas > rules.MAX_REPLICAS:
+                raise ValueError(
+                    f"expectedConcurrentDeployments {self.expected_concurrent_deployments} needs "
+                    f"{replicas} replicas; a region holds at most {rules.MAX_REPLICAS}"
+                )
+        return self
+
+
+class RequestBody(MigrationRequest):
+    model_config = _BODY
+    images: Sequence[ImageSpecBody] = Field(min_length=1)
+    target_regions: Sequence[TargetRegionBody] = Field(default_factory=list)
+    replica_count: _Replicas = 1
+
+    @field_validator("gallery")
+    @classmethod
+    def _gallery(cls, value: str) -> str:
+        try:
+            gallery = parse_gallery_id(value)
+        except ResourceIdError as error:
+            raise ValueError(str(error)) from None
+        if problem := rules.gallery_name_error(gallery.name):
+            raise ValueError(problem)
+        return gallery.id
+
+    @field_validator("images")
+    @classmethod
+    def _images(cls, images: Sequence[ImageSpecBody], info: ValidationInfo) -> list[ImageSpecBody]:
+        limit = _limits(info).max_images
+        if len(images) > limit:
+            raise ValueError(f"at most {limit} images per request; split the work")
+        return list(images)
+
+    @field_validator("storage_account_type")
+    @classmethod
+    def _storage(cls, value: str | None) -> str | None:
+        return _check(value, _storage_error)
+
+    @field_validator("security_type")
+    @classmethod
+    def _security(cls, value: str | None) -> str | None:
+        return _security_type(value)
+
+    @model_validator(mode="after")
+    def _encryption(self) -> RequestBody:
+        # The service's rules for disk encryption sets that need no read: every region encrypted
+        # or none, and every set in the version's subscription (the gallery's).
+        encrypted = [r.name for r in self.target_regions if r.encryption]
+        if encrypted and len(encrypted) != len(self.target_regions):
+            plain = [r.name for r in self.target_regions if not r.encryption]
+            raise ValueError(
+                "if one target region is encrypted every one must be; not encrypted: "
+                + ", ".join(plain)
+            )
+        gallery = parse_gallery_id(self.gallery).subscription.lower()
+        for set_id in self.encryption_set_ids():
+            if parse_disk_encryption_set_id(set_id).subscription.lower() != gallery:
+                raise ValueError(
+                    f"disk encryption set {set_id} must be in the gallery's subscription "
+                    f"({gallery}), where the version lives"
+                )
+        return self
+
+    @field_validator("end_of_life_date", mode="before")
+    @classmethod
+    def _date_only(cls, value: Any) -> Any:
+        # "2030-12-31" means the end of that day (UTC), as the portal treats a date.
+        if isinstance(value, str) and len(value.strip()) == 10:
+            try:
+                day = date.fromisoformat(value.strip())
+            except ValueError:
+                return value
+            return datetime.combine(day, time(23, 59, 59), tzinfo=UTC)
+        return value
+
+    @field_validator("end_of_life_date")
+    @classmethod
+    def _future(cls, value: datetime | None, info: ValidationInfo) -> datetime | None:
+        if value is None:
+            return None
+        value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        if value <= _limits(info).now:
+            raise ValueError(f"The end-of-life date {value.isoformat()} must be in the future.")
+        return value
+
+    @field_validator("approval_timeout")
+    @classmethod
+    def _timeout(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return None
+        try:
+            parsed = parse_duration(value)
+        except DurationError as error:
+            raise ValueError(str(error)) from None
+        limit = _limits(info).max_approval_timeout
+        if parsed > limit:
+            raise ValueError(f"at most {format_duration(limit)}")
+        return format_duration(parsed)
+
+
+class FieldError(BaseModel):
+    field: str
+    message: str
+
+
+class RequestInvalid(ValueError):
+    """The request breaks one or more rules; ``errors`` names each bad field."""
+
+    def __init__(self, errors: list[FieldError]) -> None:
+        super().__init__("; ".join(f"{e.field}: {e.message}" for e in errors))
+        self.errors = errors
+
+
+def parse_request(body: bytes | str | dict[str, Any], limits: RequestLimits) -> MigrationRequest:
+    """Validate a request body; raise :class:`RequestInvalid` listing every problem."""
+    if isinstance(body, bytes | str):
+        try:
+            body = json.loads(body or b"null")
+        except (ValueError, UnicodeDecodeError) as error:
+            raise RequestInvalid([FieldError(field="", message=f"not JSON: {error}")]) from None
+    if not isinstance(body, dict):
+        raise RequestInvalid([FieldError(field="", message="the body must be a JSON object")])
+    found = repeats(body)
+    try:
+        request = RequestBody.model_validate(body, context=limits)
+    except ValidationError as error:
+        raise RequestInvalid(field_errors(error) + found) from None
+    if found:
+        raise RequestInvalid(found)
+    return request
+
+
+def repeats(body: dict[str, Any]) -> list[FieldError]:
+    """Each item that repeats an earlier one: a source, a definition's version, a region.
+
+    Read from the raw JSON so that one bad item does not hide the repeats of the others.
+    """
+    found: list[FieldError] = []
+    images = body.get("images")
+    sources: dict[str, int] = {}
+    slots: dict[tuple[str, str], int] = {}
+    for index, image in enumerate(images if isinstance(images, list) else []):
+        if not isinstance(image, dict):
+            continue
+        source = image.get("source")
+        if isinstance(source, str):
+            key = _source_key(source)
+            if key in sources:
+                found.append(
+                    FieldError(
+                        field=f"images[{index}].source",
+                        message=f"repeats the source of images[{sources[key]}]",
+                    )
+                )
+            else:
+                sources[key] = index
+        definition, version = image.get("definition"), image.get("version")
+        name = definition.get("name") if isinstance(definition, dict) else None
+        if isinstance(name, str) and isinstance(version, str) and name.strip():
+            slot = (name.strip().lower(), version.strip())
+            if slot in slots:
+                found.append(
+                    FieldError(
+                        field=f"images[{index}].version",
+                        message=f"images[{slots[slot]}] already asks for version "
+                        f"{slot[1]} of definition {name.strip()}",
+                    )
+                )
+            else:
+                slots[slot] = index
+    # populate_by_name: the field's own name is accepted beside its camelCase alias.
+    regions = body.get("targetRegions", body.get("target_regions"))
+    names: set[str] = set()
+    for index, region in enumerate(regions if isinstance(regions, list) else []):
+        name = region.get("name") if isinstance(region, dict) else None
+        if not isinstance(name, str):
+            continue
+        key = rules.normalize_region(name)
+        if key in names:
+            found.append(
+                FieldError(
+                    field=f"targetRegions[{index}].name",
+                    message="Duplicate regions are not allowed in target publishing regions.",
+                )
+            )
+        names.add(key)
+    return found
+
+
+def _source_key(source: str) -> str:
+    try:
+        return parse_image_id(source).id.lower()
+    except ResourceIdError:
+        return source.strip().lower()
+
+
+def field_errors(error: ValidationError) -> list[FieldError]:
+    found: list[FieldError] = []
+    for item in error.errors(include_url=False):
+        message = str(item["msg"]).removeprefix("Value error, ")
+        if item["type"] == "extra_forbidden":
+            message = "unknown field"
+        found.append(FieldError(field=field_path(item["loc"]), message=message))
+    return found
+
+
+def field_path(loc: tuple[int | str, ...]) -> str:
+    """``("images", 0, "source")`` -> ``images[0].source``."""
+    path = ""
+    for part in loc:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path
+
+
+def _check(value: str | None, rule: Any) -> str | None:
+    if value is not None and (error := rule(value)):
+        raise ValueError(error)
+    return value
+
+
+def _security_type(value: str | None) -> str | None:
+    _check(value, rules.security_type_error)
+    return None if value is None else rules.security_type(value)
+
+
+def _encryption_set(value: str) -> str:
+    try:
+        return parse_disk_encryption_set_id(value).id
+    except ResourceIdError as error:
+        raise ValueError(str(error)) from None
+
+
+def _storage_error(value: str) -> str | None:
+    if value in rules.STORAGE_ACCOUNT_TYPES:
+        return None
+    choices = ", ".join(rules.STORAGE_ACCOUNT_TYPES)
+    return f"'{value}' is not a storage account type; use one of {choices}"
+
+
+def _limits(info: ValidationInfo) -> RequestLimits:
+    if not isinstance(info.context, RequestLimits):
+        raise TypeError("a request body is validated by parse_request, with RequestLimits")
+    return info.context
