@@ -7,10 +7,10 @@ from typing import Any
 import azure.durable_functions as df
 
 from activities import names
-from migration.arm import gallery
+from migration.arm import galleries
 from migration.arm.inspection import inspect
+from migration.domain.definitions import DefinitionPlan
 from migration.domain.facts import Inspection
-from migration.domain.plan import DefinitionPlan
 from migration.domain.request import MigrationRequest
 from migration.durable.outcome import capture
 
@@ -28,4 +28,6 @@ def inspect_request(payload: dict[str, Any]) -> dict[str, Any]:
 @bp.activity_trigger(input_name="payload", activity=names.ENSURE_DEFINITION)
 def ensure_definition(payload: dict[str, Any]) -> dict[str, Any]:
     plan = DefinitionPlan.from_json(payload["definition"])
-    return capture(lambda: gallery.ensure_definition(payload["gallery"], plan, payload["location"]))
+    return capture(
+        lambda: galleries.ensure_definition(payload["gallery"], plan, payload["location"])
+    )

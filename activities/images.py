@@ -7,7 +7,7 @@ from typing import Any
 import azure.durable_functions as df
 
 from activities import names
-from migration.arm import gallery
+from migration.arm import images
 from migration.durable.outcome import capture
 
 bp = df.Blueprint()
@@ -15,16 +15,18 @@ bp = df.Blueprint()
 
 @bp.activity_trigger(input_name="source", activity=names.INSPECT_IMAGE)
 def inspect_image(source: str) -> dict[str, Any]:
-    return capture(lambda: gallery.get_image(source).to_json())
+    return capture(lambda: images.get_image(source).to_json())
 
 
 @bp.activity_trigger(input_name="payload", activity=names.DELETE_SOURCE)
 def delete_source(payload: dict[str, Any]) -> dict[str, Any]:
     return capture(
-        lambda: gallery.delete_source(
+        lambda: images.delete_source(
             payload["source"],
             payload["gallery"],
             payload["definition"],
             payload["version"],
+            delete_in_use=bool(payload.get("deleteInUse")),
+            block_version=bool(payload.get("blockVersion")),
         )
     )

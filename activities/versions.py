@@ -7,7 +7,7 @@ from typing import Any
 import azure.durable_functions as df
 
 from activities import names
-from migration.arm import gallery
+from migration.arm import versions
 from migration.domain.plan import ImagePlan
 from migration.durable.outcome import capture
 
@@ -18,7 +18,7 @@ bp = df.Blueprint()
 def start_version(payload: dict[str, Any]) -> dict[str, Any]:
     image = ImagePlan.from_json(payload["image"])
     return capture(
-        lambda: gallery.start_version(payload["gallery"], image, payload["migrationId"]).to_json()
+        lambda: versions.start_version(payload["gallery"], image, payload["migrationId"]).to_json()
     )
 
 
@@ -26,4 +26,4 @@ def start_version(payload: dict[str, Any]) -> dict[str, Any]:
 def get_versions(payload: dict[str, Any]) -> dict[str, Any]:
     """Replication status of many versions in one activity: one history entry per poll round."""
     wanted = [(v["definition"], v["version"]) for v in payload["versions"]]
-    return capture(lambda: gallery.get_versions(payload["gallery"], wanted))
+    return capture(lambda: versions.get_versions(payload["gallery"], wanted))

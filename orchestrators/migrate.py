@@ -157,8 +157,8 @@ class MigrationRun:
         return build_plan(
             self.request,
             inspection,
-            max_data_disk_gb=options.max_data_disk_gb,
-            default_publisher=options.default_publisher,
+            options.plan,
+            now=self.now,
             skip_migrated=options.skip_migrated,
             migration_id=self.job.migration_id,
         )
@@ -169,6 +169,10 @@ class MigrationRun:
         for state, image in zip(self.state.images, plan.images, strict=True):
             state.definition = image.definition.name if image.definition else None
             state.version = image.version
+            state.security_type = image.definition.security_type if image.definition else None
+            state.end_of_life_date = image.end_of_life_date
+            state.deletion_blocked = image.block_deletion if image.version else None
+            state.scale_sets = list(image.scale_sets)
             state.target_regions = image.target_regions
             state.notes = list(image.notes)
             if plan.problems or image.problems:
@@ -358,16 +362,21 @@ class MigrationRun:
                         "gallery": self.request.gallery,
                         "definition": state.definition,
                         "version": state.version,
+                        "deleteInUse": plan.delete_in_use,
+                        "blockVersion": plan.block_before_source_delete,
                     },
                 )
                 for state, plan in images
             ],
         )
         deleting: list[ImageState] = []
-        for (state, _), outcome in zip(images, outcomes, strict=True):
+        for (state, plan), outcome in zip(images, outcomes, strict=True):
             if not outcome.ok:
                 state.keep(outcome.message, self.now)
-            elif outcome.value == "gone":
+                continue
+            if plan.block_before_source_delete:
+                state.deletion_blocked = True  # blocked before the delete was sent
+            if outcome.value == "gone":
                 state.mark_deleted(self.now)
             else:
                 deleting.append(state)

@@ -56,11 +56,7 @@ async def on_image_written(
     # reads block, so they run off the event loop; a read that fails raises, and Event Grid
     # delivers the event again later.
     inspection, plan = await asyncio.to_thread(
-        inspect_and_plan,
-        request,
-        max_data_disk_gb=settings.max_data_disk_gb,
-        default_publisher=settings.default_publisher,
-        skip_migrated=True,
+        inspect_and_plan, request, settings.plan_rules(), datetime.now(UTC), skip_migrated=True
     )
     image = inspection.image(image_id)
     if image is None or not image.exists:

@@ -79,11 +79,7 @@ def plan_migration(req: func.HttpRequest) -> func.HttpResponse:
         return accepted
     settings, request = accepted
     try:
-        _, plan = inspect_and_plan(
-            request,
-            max_data_disk_gb=settings.max_data_disk_gb,
-            default_publisher=settings.default_publisher,
-        )
+        _, plan = inspect_and_plan(request, settings.plan_rules(), datetime.now(UTC))
     except ArmError as error:
         log.warning("plan: %s", error.message)
         return responses.arm_unavailable(

@@ -16,14 +16,16 @@ still gets inspected, a few reads at a time.
 from __future__ import annotations
 
 from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import datetime
 from typing import TypeVar
 
-from migration.arm import gallery
+from migration.arm import galleries, images
 from migration.arm.errors import ArmError, Throttled, passing
-from migration.arm.gallery import PARALLEL_READS
 from migration.arm.retry import TRANSIENT_WAIT
-from migration.domain.facts import GALLERY_READ, GalleryFacts, Inspection, Wait
-from migration.domain.plan import Plan, build_plan, existing_targets, sources_of
+from migration.arm.versions import PARALLEL_READS
+from migration.domain.facts import GALLERY_READ, EncryptionSetFacts, GalleryFacts, Inspection, Wait
+from migration.domain.ids import parse_image_id
+from migration.domain.plan import Plan, PlanRules, build_plan, existing_targets, sources_of
 from migration.domain.request import MigrationRequest
 
 T = TypeVar("T")
@@ -33,19 +35,31 @@ def inspect(request: MigrationRequest, known: Inspection | None = None) -> Inspe
     """Read what ``known`` (if given) still lacks, and return the whole inspection so far.
 
     An image ARM refuses to show (not allowed, say) becomes a problem of that image alone, and a
-    gallery it refuses to show a problem of the whole request.
+    gallery it refuses to show a problem of the whole request. Besides the images, the gallery
+    and the versions: the disk encryption sets the request names, and the scale sets of each
+    source subscription (to report which images are still in use).
     """
     found = known.model_copy(deep=True) if known else Inspection()
     found.waits = {}
     with ThreadPoolExecutor(max_workers=PARALLEL_READS) as pool:
         reads = {
-            s.source.lower(): pool.submit(gallery.get_image, s.source)
+            s.source.lower(): pool.submit(images.get_image, s.source)
             for s in request.images
             if s.source.lower() not in found.images and s.source.lower() not in found.unreadable
         }
         gallery_read = (
-            pool.submit(gallery.get_gallery, request.gallery) if not found.gallery else None
+            pool.submit(galleries.get_gallery, request.gallery) if not found.gallery else None
         )
+        sets = {
+            set_id.lower(): pool.submit(galleries.get_encryption_set, set_id)
+            for set_id in request.encryption_set_ids()
+            if set_id.lower() not in found.encryption_sets
+        }
+        subscriptions = sorted(
+            {parse_image_id(s.source).subscription.lower() for s in request.images}
+            - set(found.scale_sets_listed)
+        )
+        users = {sub: pool.submit(images.scale_sets_by_image, sub) for sub in subscriptions}
         for key, read in reads.items():
             if (error := _failure(read)) is None:
                 found.images[key] = read.result()
@@ -60,10 +74,25 @@ def inspect(request: MigrationRequest, known: Inspection | None = None) -> Inspe
                 found.waits[GALLERY_READ] = _wait(error)
             else:
                 found.gallery = GalleryFacts(id=request.gallery, exists=False, error=error.message)
+        for key, set_read in sets.items():
+            if (error := _failure(set_read)) is None:
+                found.encryption_sets[key] = set_read.result()
+            elif passing(error):
+                found.waits[f"encryptionSet:{key}"] = _wait(error)
+            else:
+                found.encryption_sets[key] = _unreadable_set(key)
+        for sub, listing_read in users.items():
+            if (error := _failure(listing_read)) is None:
+                for image, scale_sets in listing_read.result().items():
+                    found.scale_sets.setdefault(image, []).extend(scale_sets)
+                found.scale_sets_listed.append(sub)
+            elif passing(error):
+                found.waits[f"scaleSets:{sub}"] = _wait(error)
+            # Not allowed to list them: the plan cannot say; the delete step keeps the source.
         if found.gallery is None:
             return found
         listings = {
-            name: pool.submit(gallery.list_versions, request.gallery, name)
+            name: pool.submit(galleries.list_versions, request.gallery, name)
             for name in existing_targets(request, found.images, found.gallery)
             if name.lower() not in found.versions
         }
@@ -98,22 +127,17 @@ def complete(inspection: Inspection) -> Inspection:
 
 
 def inspect_and_plan(
-    request: MigrationRequest,
-    *,
-    max_data_disk_gb: int,
-    default_publisher: str | None = None,
-    skip_migrated: bool = False,
+    request: MigrationRequest, rules: PlanRules, now: datetime, *, skip_migrated: bool = False
 ) -> tuple[Inspection, Plan]:
     """A complete :func:`inspect`, then the plan (a dry run; a starter deciding to start)."""
     inspection = complete(inspect(request))
-    plan = build_plan(
-        request,
-        inspection,
-        max_data_disk_gb=max_data_disk_gb,
-        default_publisher=default_publisher,
-        skip_migrated=skip_migrated,
-    )
+    plan = build_plan(request, inspection, rules, now=now, skip_migrated=skip_migrated)
     return inspection, plan
+
+
+def _unreadable_set(set_id: str) -> EncryptionSetFacts:
+    # Refused (not allowed to read it, say): the plan reports it as not found.
+    return EncryptionSetFacts(id=set_id, exists=False)
 
 
 def _failure(read: Future[T]) -> ArmError | None:

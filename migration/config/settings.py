@@ -11,10 +11,15 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from enum import Enum
+from typing import TypeVar
 
 from migration.domain.durations import DurationError, parse_duration
 from migration.domain.ids import ResourceId, ResourceIdError, Scope, parse_scope
+from migration.domain.plan import DeletionBlock, PlanRules
 from migration.domain.validation import RequestLimits
+
+E = TypeVar("E", bound=Enum)
 
 
 class SettingsError(ValueError):
@@ -32,6 +37,10 @@ class Settings:
     poll_min: timedelta = timedelta(minutes=1)
     poll_max: timedelta = timedelta(minutes=15)
     max_images_per_request: int = 50
+    # A version's end of life when a request gives none (Azure's own default since api-version
+    # 2026-03-03 is six months; the app always states one).
+    default_end_of_life: timedelta = timedelta(days=365)
+    deletion_block: DeletionBlock = DeletionBlock.ONCE_SOURCE_DELETED
     include_durable_links: bool = False
     extra: Mapping[str, str] = field(default_factory=dict)
 
@@ -41,6 +50,15 @@ class Settings:
             now=now,
             max_images=self.max_images_per_request,
             max_approval_timeout=self.max_approval_timeout,
+        )
+
+    def plan_rules(self) -> PlanRules:
+        """What planning takes from these settings."""
+        return PlanRules(
+            max_data_disk_gb=self.max_data_disk_gb,
+            default_publisher=self.default_publisher,
+            default_end_of_life=self.default_end_of_life,
+            deletion_block=self.deletion_block,
         )
 
     def in_scope(self, resource: ResourceId) -> bool:
@@ -63,6 +81,8 @@ class Settings:
             max_images_per_request=_int(
                 env, "MAX_IMAGES_PER_REQUEST", d.max_images_per_request, minimum=1
             ),
+            default_end_of_life=_duration(env, "DEFAULT_END_OF_LIFE", d.default_end_of_life),
+            deletion_block=_choice(env, "DELETION_BLOCK", DeletionBlock, d.deletion_block),
             include_durable_links=_flag(env, "INCLUDE_DURABLE_LINKS"),
             extra={k: v for k, v in env.items() if k.startswith("EVENTGRID_")},
         )
@@ -94,6 +114,17 @@ def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int) -> in
     if value < minimum:
         raise SettingsError(f"{name}: must be at least {minimum}.")
     return value
+
+
+def _choice(env: Mapping[str, str], name: str, kind: type[E], default: E) -> E:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return kind(raw)
+    except ValueError:
+        choices = ", ".join(str(c.value) for c in kind)
+        raise SettingsError(f"{name}: '{raw}' is not one of {choices}.") from None
 
 
 def _flag(env: Mapping[str, str], name: str) -> bool:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
+
+from migration.domain import rules
 
 # Tags on every version this app creates: from what (id and content), and for which migration.
 TAG_SOURCE = "galleryMigrator.source"
@@ -36,9 +39,26 @@ class ImageFacts(Data):
     os_state: str = ""
     hyper_v_generation: str = "V1"
     os_disk_gb: int = 0
+    # Sizes and LUNs of the data disks, in LUN order.
     data_disks_gb: list[int] = Field(default_factory=list)
+    data_disk_luns: list[int] = Field(default_factory=list)
     tags: dict[str, str] = Field(default_factory=dict)
     fingerprint: str = ""
+
+    @model_validator(mode="after")
+    def _luns(self) -> ImageFacts:
+        # Facts built without LUNs (older inputs) number the data disks in order.
+        if len(self.data_disk_luns) != len(self.data_disks_gb):
+            self.data_disk_luns = list(range(len(self.data_disks_gb)))
+        return self
+
+
+class EncryptionSetFacts(Data):
+    """A disk encryption set, as far as a version's region may use it."""
+
+    id: str
+    exists: bool = True
+    location: str = ""
 
 
 class Identifier(Data):
@@ -62,6 +82,11 @@ class DefinitionFacts(Data):
     provisioning_state: str = ""
     security_type: str | None = None
 
+    @property
+    def effective_security_type(self) -> str:
+        """A definition without a SecurityType feature is Standard."""
+        return rules.security_type(self.security_type or "") or self.security_type or "Standard"
+
 
 class GalleryFacts(Data):
     id: str
@@ -75,10 +100,18 @@ class GalleryFacts(Data):
         return next((d for d in self.definitions if d.name.lower() == name.lower()), None)
 
 
+class RegionEncryption(Data):
+    """A target region's disk encryption sets: the OS disk's, and each data disk's by LUN."""
+
+    os_disk: str | None = None
+    data_disks: dict[int, str] = Field(default_factory=dict)
+
+
 class RegionTarget(Data):
     name: str
     replicas: int
     storage_account_type: str | None = None
+    encryption: RegionEncryption | None = None
 
 
 class RegionStatus(Data):
@@ -99,6 +132,8 @@ class VersionFacts(Data):
     target_regions: list[RegionTarget] = Field(default_factory=list)
     regions: list[RegionStatus] = Field(default_factory=list)
     tags: dict[str, str] = Field(default_factory=dict)
+    end_of_life_date: datetime | None = None
+    block_deletion_before_end_of_life: bool = False
 
     def tags_get(self, name: str) -> str:
         """A tag's value (ARM tag names compare case-insensitively), or ``""``."""
@@ -125,12 +160,18 @@ class Inspection(Data):
     target definition's name (lower case) to its versions; ``unreadable`` maps a source id (lower
     case) to why its facts, or its definition's versions, could not be read, for good. ``waits``
     holds the reads that failed for a reason that passes (keys :data:`GALLERY_READ`,
-    ``image:<source>``, ``versions:<definition>``): an inspection is complete once there are none.
+    ``image:<source>``, ``versions:<definition>``, ``encryptionSet:<id>``,
+    ``scaleSets:<subscription>``): an inspection is complete once there are none.
     """
 
     gallery: GalleryFacts | None = None
     images: dict[str, ImageFacts] = Field(default_factory=dict)
     versions: dict[str, list[VersionFacts]] = Field(default_factory=dict)
+    # The disk encryption sets the request names (by id, lower case), and the scale sets that
+    # reference each image (by image id, lower case), per subscription listed.
+    encryption_sets: dict[str, EncryptionSetFacts] = Field(default_factory=dict)
+    scale_sets: dict[str, list[str]] = Field(default_factory=dict)
+    scale_sets_listed: list[str] = Field(default_factory=list)
     unreadable: dict[str, str] = Field(default_factory=dict)
     waits: dict[str, Wait] = Field(default_factory=dict)
 

@@ -1,45 +1,55 @@
 """From a validated request and what inspection found, decide what each image needs.
 
 Pure code: orchestrations call it with facts read by activities (so a replay decides the same), and
-the plan endpoint calls it to answer a dry run.
+the dry run and the Event Grid starter call it on the same inspection. The parts live beside it:
+definitions (``definitions``), versions (``versions``), target regions (``regions``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
+from enum import StrEnum
 
 from pydantic import Field
 
+from migration.domain.definitions import DefinitionPlan, DefinitionPlanner
 from migration.domain.facts import (
     GALLERY_READ,
-    TAG_MIGRATION,
     Data,
-    DefinitionFacts,
     GalleryFacts,
-    Identifier,
     ImageFacts,
     Inspection,
     RegionTarget,
-    VersionFacts,
 )
-from migration.domain.ids import parse_image_id, same_id
-from migration.domain.naming import definition_name_for, derive_identifier
+from migration.domain.ids import parse_image_id
+from migration.domain.naming import definition_name_for
+from migration.domain.regions import target_regions
 from migration.domain.request import ImageSpec, MigrationRequest
-from migration.domain.rules import normalize_region, parse_version
-from migration.domain.versioning import next_free_version
-
-# Version states from which a version can still end up Succeeded (so it may be adopted).
-LIVE_VERSION_STATES = {"creating", "updating", "succeeded", "migrating"}
+from migration.domain.versions import choose_version, made_from
 
 
-class DefinitionPlan(Data):
-    name: str
-    create: bool
-    os_type: str
-    os_state: str = "Generalized"
-    hyper_v_generation: str
-    identifier: Identifier
+class DeletionBlock(StrEnum):
+    """When a version this app creates blocks its own deletion before its end of life.
+
+    ``onceSourceDeleted`` (the default): a new version stays deletable while it may still fail
+    (a failed version left blocked would sit in the gallery until its end of life), and is
+    blocked right before its source is deleted, when it becomes the only copy.
+    """
+
+    ONCE_SOURCE_DELETED = "onceSourceDeleted"
+    ALWAYS = "always"
+    NEVER = "never"
+
+
+class PlanRules(Data):
+    """What planning takes from the app's settings (an orchestration gets a snapshot)."""
+
+    max_data_disk_gb: int
+    default_publisher: str | None = None
+    # A version's end of life when the request gives none: this long after it is planned.
+    default_end_of_life: timedelta
+    deletion_block: DeletionBlock
 
 
 class ImagePlan(Data):
@@ -54,6 +64,12 @@ class ImagePlan(Data):
     target_regions: list[RegionTarget] = Field(default_factory=list)
     end_of_life_date: datetime | None = None
     exclude_from_latest: bool = False
+    # The version's deletion block as created, and whether to block it once the source goes.
+    block_deletion: bool = False
+    block_before_source_delete: bool = False
+    # Scale sets that reference the image (they need it to scale out and reimage).
+    scale_sets: list[str] = Field(default_factory=list)
+    delete_in_use: bool = False
     notes: list[str] = Field(default_factory=list)
     problems: list[str] = Field(default_factory=list)
 
@@ -123,9 +139,15 @@ def given_up(request: MigrationRequest, inspection: Inspection) -> Inspection:
             settled.gallery = GalleryFacts(id=request.gallery, exists=False, error=reason)
         elif key.startswith("image:"):
             settled.unreadable[key.removeprefix("image:")] = reason
-        else:
+        elif key.startswith("versions:"):
             for source in sources_of(request, inspection.images, key.removeprefix("versions:")):
                 settled.unreadable[source] = reason
+        elif key.startswith("encryptionSet:"):
+            # Every image's regions use the request's sets.
+            for spec in request.images:
+                settled.unreadable.setdefault(spec.source.lower(), reason)
+        # A scale-set listing that could not be read only leaves the plan without them: the
+        # delete step lists them again, and keeps the source if it cannot.
     if settled.gallery is None:
         settled.gallery = GalleryFacts(id=request.gallery, exists=False, error="never read")
     settled.waits = {}
@@ -135,13 +157,13 @@ def given_up(request: MigrationRequest, inspection: Inspection) -> Inspection:
 def build_plan(
     request: MigrationRequest,
     inspection: Inspection,
+    rules: PlanRules,
     *,
-    max_data_disk_gb: int,
-    default_publisher: str | None = None,
+    now: datetime,
     skip_migrated: bool = False,
     migration_id: str | None = None,
 ) -> Plan:
-    """Plan every image of ``request`` from what ``inspection`` found.
+    """Plan every image of ``request`` from what ``inspection`` found, at ``now``.
 
     With ``skip_migrated``, an image that already feeds a version is left alone (Event Grid's
     repeated events) instead of adopted. ``migration_id`` is the migration planning (a dry run has
@@ -149,55 +171,81 @@ def build_plan(
     """
     if inspection.gallery is None:
         raise ValueError("build_plan needs an inspection that read the gallery")
-    images, gallery, versions = inspection.images, inspection.gallery, inspection.versions
-    unreadable = inspection.unreadable
+    gallery = inspection.gallery
     plan = Plan(gallery=gallery.id)
     if gallery.error:
         plan.problems.append(f"Could not read gallery {gallery.id}: {gallery.error}")
     elif not gallery.exists:
         plan.problems.append(f"Gallery {gallery.id} was not found.")
-    planned: dict[str, DefinitionPlan] = {}
-    identifiers = {d.identifier.key(): d.name for d in gallery.definitions}
-    taken_versions: dict[str, set[str]] = {
-        name: {v.name for v in found} for name, found in versions.items()
-    }
+    definitions = DefinitionPlanner(gallery, rules.default_publisher)
+    taken_versions = {name: {v.name for v in found} for name, found in inspection.versions.items()}
     for spec in request.images:
-        facts = images.get(spec.source.lower()) or ImageFacts(id=spec.source, exists=False)
+        key = spec.source.lower()
+        facts = inspection.images.get(key) or ImageFacts(id=spec.source, exists=False)
         image = ImagePlan(
             source=spec.source,
             image_name=facts.name,
             location=facts.location,
             fingerprint=facts.fingerprint,
-            end_of_life_date=request.end_of_life_date,
             exclude_from_latest=request.exclude_from_latest,
+            scale_sets=inspection.scale_sets.get(key, []),
+            delete_in_use=request.delete_in_use_sources,
         )
         plan.images.append(image)
-        if (reason := unreadable.get(spec.source.lower())) is not None:
+        if (reason := inspection.unreadable.get(key)) is not None:
             image.problems.append(reason)
             continue
-        image.problems.extend(_source_problems(facts, max_data_disk_gb))
+        image.problems.extend(_source_problems(facts, rules.max_data_disk_gb))
         if image.problems or not gallery.exists:
             continue
-        image.target_regions = _target_regions(request, facts, image.notes)
-        name = definition_name(spec, facts)
-        definition = _plan_definition(
-            spec, facts, name, gallery, planned, identifiers, default_publisher, image.problems
+        image.target_regions = target_regions(
+            request, facts, inspection, image.notes, image.problems
         )
-        if definition is None:
+        name = definition_name(spec, facts)
+        asked = request.security_type_for(spec)
+        definition = definitions.plan(spec, facts, name, asked, image.problems, image.notes)
+        if definition is None or image.problems:
             continue
         image.definition = definition
-        existing = list(versions.get(name.lower(), ()))
-        if skip_migrated and (mine := _made_from(existing, image)):
+        existing = list(inspection.versions.get(name.lower(), ()))
+        if skip_migrated and (mine := made_from(existing, image.source, image.fingerprint)):
             image.version = mine.name
             image.skipped = True
             image.notes.append(f"already migrated as version {mine.name}; left alone")
             continue
         taken = taken_versions.setdefault(name.lower(), set())
-        _choose_version(spec, image, existing, taken, migration_id)
-        if not image.problems and definition.create:
-            planned.setdefault(name.lower(), definition)
-            identifiers.setdefault(definition.identifier.key(), definition.name)
+        choice = choose_version(
+            spec.version,
+            image.source,
+            image.fingerprint,
+            image.target_regions,
+            existing,
+            taken,
+            migration_id,
+        )
+        if choice.problem is not None:
+            image.problems.append(choice.problem)
+            continue
+        image.version = choice.version
+        _life(image, request, rules, now)
+        if (adopted := choice.adopted) is not None:
+            image.adopt = True
+            image.target_regions = adopted.target_regions or image.target_regions
+            image.end_of_life_date = adopted.end_of_life_date
+            image.block_deletion = adopted.block_deletion_before_end_of_life
+            image.notes.append(f"version {adopted.name} already exists from this image; reusing it")
+        definitions.remember(definition)
     return plan
+
+
+def _life(image: ImagePlan, request: MigrationRequest, rules: PlanRules, now: datetime) -> None:
+    """The version's end of life and deletion block, stated: never left to Azure's defaults."""
+    image.end_of_life_date = request.end_of_life_date or now + rules.default_end_of_life
+    if request.block_deletion_before_end_of_life is not None:
+        image.block_deletion = request.block_deletion_before_end_of_life
+    else:
+        image.block_deletion = rules.deletion_block == DeletionBlock.ALWAYS
+        image.block_before_source_delete = rules.deletion_block == DeletionBlock.ONCE_SOURCE_DELETED
 
 
 def _source_problems(image: ImageFacts, max_data_disk_gb: int) -> list[str]:
@@ -210,184 +258,9 @@ def _source_problems(image: ImageFacts, max_data_disk_gb: int) -> list[str]:
         )
     if image.os_state and image.os_state.lower() != "generalized":
         problems.append(f"Managed image {image.id} is {image.os_state}, not Generalized.")
-    for lun, size in enumerate(image.data_disks_gb):
+    for lun, size in zip(image.data_disk_luns, image.data_disks_gb, strict=True):
         if size > max_data_disk_gb:
             problems.append(
                 f"Data disk {lun} of {image.id} is {size} GB; the limit is {max_data_disk_gb} GB."
             )
     return problems
-
-
-def _target_regions(
-    request: MigrationRequest, image: ImageFacts, notes: list[str]
-) -> list[RegionTarget]:
-    targets = [
-        RegionTarget(
-            name=region.name,
-            replicas=region.replicas(request.replica_count),
-            storage_account_type=region.storage_account_type or request.storage_account_type,
-        )
-        for region in request.target_regions
-    ]
-    home = normalize_region(image.location)
-    if home not in {t.name for t in targets}:
-        # Azure requires the version's own region (the source's) among the targets.
-        targets.insert(
-            0,
-            RegionTarget(
-                name=home,
-                replicas=request.replica_count,
-                storage_account_type=request.storage_account_type,
-            ),
-        )
-        if request.target_regions:
-            notes.append(f"source region {home} added to the target regions")
-    return targets
-
-
-def _plan_definition(
-    spec: ImageSpec,
-    image: ImageFacts,
-    name: str,
-    gallery: GalleryFacts,
-    planned: dict[str, DefinitionPlan],
-    identifiers: dict[tuple[str, str, str], str],
-    default_publisher: str | None,
-    problems: list[str],
-) -> DefinitionPlan | None:
-    generation = image.hyper_v_generation or "V1"
-    existing = gallery.definition(name)
-    if existing is not None:
-        problems.extend(_incompatibilities(spec, image, existing))
-        if problems:
-            return None
-        return DefinitionPlan(
-            name=existing.name,
-            create=False,
-            os_type=existing.os_type,
-            os_state=existing.os_state,
-            hyper_v_generation=existing.hyper_v_generation,
-            identifier=existing.identifier,
-        )
-    if (earlier := planned.get(name.lower())) is not None:
-        if (earlier.os_type.lower(), earlier.hyper_v_generation.upper()) != (
-            image.os_type.lower(),
-            generation.upper(),
-        ):
-            problems.append(
-                f"Definition {name} is planned for a {earlier.os_type} "
-                f"{earlier.hyper_v_generation} image; this image is {image.os_type} {generation}."
-            )
-            return None
-        return earlier
-    identifier = derive_identifier(
-        definition_name=name,
-        image=image,
-        publisher=spec.definition.publisher,
-        offer=spec.definition.offer,
-        sku=spec.definition.sku,
-        default_publisher=default_publisher,
-    )
-    if (holder := identifiers.get(identifier.key())) is not None:
-        problems.append(
-            f"Identifier {identifier} is already used by definition {holder} in this gallery; "
-            "give definition.publisher, offer or sku to make it unique."
-        )
-        return None
-    return DefinitionPlan(
-        name=name,
-        create=True,
-        os_type=image.os_type,
-        hyper_v_generation=generation,
-        identifier=identifier,
-    )
-
-
-def _incompatibilities(spec: ImageSpec, image: ImageFacts, existing: DefinitionFacts) -> list[str]:
-    """Why an existing definition cannot take this image (it is never changed to fit)."""
-    found = []
-    where = f"Definition {existing.name}"
-    if existing.os_type.lower() != image.os_type.lower():
-        found.append(f"{where} is for {existing.os_type}; the image is {image.os_type}.")
-    if existing.os_state.lower() != "generalized":
-        found.append(f"{where} is {existing.os_state}; managed images are Generalized.")
-    generation = image.hyper_v_generation or "V1"
-    if existing.hyper_v_generation.upper() != generation.upper():
-        found.append(
-            f"{where} has Hyper-V generation {existing.hyper_v_generation}; "
-            f"the image is {generation}."
-        )
-    if (existing.security_type or "").lower() == "trustedlaunch":
-        found.append(f"{where} requires Trusted Launch sources; a managed image is not one.")
-    for part in ("publisher", "offer", "sku"):
-        asked = getattr(spec.definition, part)
-        actual = getattr(existing.identifier, part)
-        if asked is not None and asked.lower() != actual.lower():
-            found.append(f"{where} has {part} '{actual}', not '{asked}'.")
-    return found
-
-
-def _made_from(existing: list[VersionFacts], image: ImagePlan) -> VersionFacts | None:
-    """The newest version this app made from this very image (same id, same fingerprint) that
-    is, or may still become, Succeeded.
-
-    A version made from an earlier image of the same name does not count: deleting the image on
-    the strength of it would lose the new image's disks.
-    """
-    mine = [
-        v
-        for v in existing
-        if same_id(v.source, image.source)
-        and image.fingerprint
-        and v.fingerprint == image.fingerprint
-        and v.provisioning_state.lower() in LIVE_VERSION_STATES
-    ]
-    return max(mine, key=lambda v: parse_version(v.name) or (0, 0, 0)) if mine else None
-
-
-def _choose_version(
-    spec: ImageSpec,
-    image: ImagePlan,
-    existing: list[VersionFacts],
-    taken: set[str],
-    migration_id: str | None,
-) -> None:
-    """Adopt a live version already made from this image, or pick a free version name."""
-    if (version := _made_from(existing, image)) is not None:
-        owner = version.tags_get(TAG_MIGRATION)
-        if version.provisioning_state.lower() != "succeeded" and owner and owner != migration_id:
-            # Another migration is still making it: adopting it would let two migrations
-            # decide about one image.
-            image.problems.append(
-                f"Version {version.name} of this image is still being made by migration {owner}."
-            )
-            return
-        if spec.version and spec.version != version.name:
-            image.problems.append(
-                f"This image already feeds version {version.name}; asked for {spec.version}."
-            )
-            return
-        missing = {t.name for t in image.target_regions} - {
-            normalize_region(t.name) for t in version.target_regions
-        }
-        if missing and version.target_regions:
-            image.problems.append(
-                f"Version {version.name} from this image already exists without regions "
-                f"{', '.join(sorted(missing))}; add them to it or delete it first."
-            )
-            return
-        image.version = version.name
-        image.adopt = True
-        image.target_regions = version.target_regions or image.target_regions
-        image.notes.append(f"version {version.name} already exists from this image; reusing it")
-        return
-    if spec.version:
-        if spec.version in taken:
-            holder = next((v for v in existing if v.name == spec.version), None)
-            whose = f" (from {holder.source})" if holder and holder.source else ""
-            image.problems.append(f"Version {spec.version} is already taken{whose}.")
-            return
-        image.version = spec.version
-    else:
-        image.version = next_free_version(taken)
-    taken.add(image.version)

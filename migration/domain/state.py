@@ -47,6 +47,12 @@ class ImageState(Data):
     kept_reason: str | None = None
     error: str | None = None
     notes: list[str] = Field(default_factory=list)
+    # What the version is (or will be): the definition's security type, the version's end of
+    # life and whether its deletion is blocked before then; scale sets that use the image.
+    security_type: str | None = None
+    end_of_life_date: datetime | None = None
+    deletion_blocked: bool | None = None
+    scale_sets: list[str] = Field(default_factory=list)
     version_started_at: datetime | None = None
     replicated_at: datetime | None = None
     finished_at: datetime | None = None

@@ -15,6 +15,7 @@ from pydantic import Field
 
 from migration.config.settings import Settings
 from migration.domain.facts import Data, Inspection
+from migration.domain.plan import PlanRules
 from migration.domain.request import MigrationRequest
 
 ORCHESTRATOR = "migrate"
@@ -39,8 +40,7 @@ ACTIVE = frozenset(
 class Options(Data):
     """The settings an orchestration runs under, as its starter read them (defaults: Settings)."""
 
-    max_data_disk_gb: int
-    default_publisher: str | None
+    plan: PlanRules
     replication_timeout_seconds: float
     poll_min_seconds: float
     poll_max_seconds: float
@@ -52,8 +52,7 @@ class Options(Data):
         cls, settings: Settings, request: MigrationRequest, *, skip_migrated: bool = False
     ) -> Options:
         return cls(
-            max_data_disk_gb=settings.max_data_disk_gb,
-            default_publisher=settings.default_publisher,
+            plan=settings.plan_rules(),
             replication_timeout_seconds=settings.replication_timeout.total_seconds(),
             poll_min_seconds=settings.poll_min.total_seconds(),
             poll_max_seconds=settings.poll_max.total_seconds(),

@@ -6,13 +6,15 @@ import pytest
 
 from emulator import EmulatorConfig, FaultConfig
 from emulator.testing import SUBSCRIPTION, RunningEmulator
-from migration.arm import gallery, retry
+from migration.arm import galleries, images, retry, versions
 from migration.arm.errors import ArmError, Throttled
 from migration.arm.inspection import inspect_and_plan
+from migration.config.settings import Settings
+from migration.domain.definitions import DefinitionPlan
 from migration.domain.facts import Identifier, RegionTarget
-from migration.domain.plan import DefinitionPlan, ImagePlan
+from migration.domain.plan import ImagePlan
 from migration.domain.safety import replication_complete
-from tests.migration.factories import parse
+from tests.migration.factories import NOW, parse
 
 RG = f"/subscriptions/{SUBSCRIPTION}/resourceGroups"
 GALLERY = f"{RG}/gallery-rg/providers/Microsoft.Compute/galleries/gal"
@@ -47,7 +49,7 @@ def image_plan(source: str = WEB, version: str = "1.0.0") -> ImagePlan:
     return ImagePlan(
         source=source,
         location="eastus",
-        fingerprint=gallery.get_image(source).fingerprint,
+        fingerprint=images.get_image(source).fingerprint,
         definition=definition(),
         version=version,
         target_regions=[
@@ -59,7 +61,7 @@ def image_plan(source: str = WEB, version: str = "1.0.0") -> ImagePlan:
 
 def test_reads_images_and_galleries(arm_endpoint: RunningEmulator) -> None:
     seed(arm_endpoint)
-    facts = gallery.get_image(WEB.upper().replace("SUBSCRIPTIONS", "subscriptions"))
+    facts = images.get_image(WEB.upper().replace("SUBSCRIPTIONS", "subscriptions"))
     assert (facts.exists, facts.name, facts.os_type, facts.hyper_v_generation) == (
         True,
         "web",
@@ -67,24 +69,24 @@ def test_reads_images_and_galleries(arm_endpoint: RunningEmulator) -> None:
         "V2",
     )
     assert facts.fingerprint
-    assert not gallery.get_image(WEB + "-missing").exists
-    found = gallery.get_gallery(GALLERY)
+    assert not images.get_image(WEB + "-missing").exists
+    found = galleries.get_gallery(GALLERY)
     assert (found.exists, found.location, found.definitions) == (True, "eastus", [])
-    assert not gallery.get_gallery(GALLERY + "x").exists
+    assert not galleries.get_gallery(GALLERY + "x").exists
 
 
 def test_definition_is_created_once_then_reused(arm_endpoint: RunningEmulator) -> None:
     seed(arm_endpoint)
-    assert gallery.ensure_definition(GALLERY, definition(), "eastus") == "created"
-    assert gallery.ensure_definition(GALLERY, definition(), "eastus") == "reused"
+    assert galleries.ensure_definition(GALLERY, definition(), "eastus") == "created"
+    assert galleries.ensure_definition(GALLERY, definition(), "eastus") == "reused"
     assert arm_endpoint.emulator.counters.get("gallery_images.create_or_update") == 1
 
 
 def test_incompatible_definition_is_left_unchanged(arm_endpoint: RunningEmulator) -> None:
     seed(arm_endpoint)
-    gallery.ensure_definition(GALLERY, definition(), "eastus")
+    galleries.ensure_definition(GALLERY, definition(), "eastus")
     with pytest.raises(ArmError, match="left unchanged") as caught:
-        gallery.ensure_definition(GALLERY, definition(hyper_v_generation="V1"), "eastus")
+        galleries.ensure_definition(GALLERY, definition(hyper_v_generation="V1"), "eastus")
     assert caught.value.code == "DefinitionIncompatible"
     assert arm_endpoint.emulator.counters.get("gallery_images.create_or_update") == 1
 
@@ -93,17 +95,17 @@ def test_version_is_started_not_waited_for_and_not_made_twice(
     arm_endpoint: RunningEmulator,
 ) -> None:
     seed(arm_endpoint)
-    gallery.ensure_definition(GALLERY, definition(), "eastus")
-    started = gallery.start_version(GALLERY, image_plan(), "mig-1")
+    galleries.ensure_definition(GALLERY, definition(), "eastus")
+    started = versions.start_version(GALLERY, image_plan(), "mig-1")
     assert started.provisioning_state == "Creating"
-    again = gallery.start_version(GALLERY, image_plan(), "mig-1")  # the activity ran twice
+    again = versions.start_version(GALLERY, image_plan(), "mig-1")  # the activity ran twice
     assert again.source.lower() == WEB.lower()
     assert arm_endpoint.emulator.counters.get("gallery_image_versions.create_or_update") == 1
-    version = gallery.get_version(GALLERY, "web", "1.0.0")
+    version = versions.get_version(GALLERY, "web", "1.0.0")
     assert version.tags["galleryMigrator.migrationId"] == "mig-1"
     assert replication_complete(version, WEB) is not None
     arm_endpoint.advance(6 * 3600)
-    done = gallery.get_version(GALLERY, "web", "1.0.0")
+    done = versions.get_version(GALLERY, "web", "1.0.0")
     assert replication_complete(done, WEB) is None
     assert {r.name for r in done.regions} == {"eastus", "westus2"}
 
@@ -115,27 +117,27 @@ def test_an_image_id_too_long_for_a_tag_still_makes_a_version(
     assert len(long_id) > 256  # ARM's longest tag value
     seed(arm_endpoint)
     arm_endpoint.emulator.seed_image(long_id, location="eastus", hyper_v_generation="V2")
-    gallery.ensure_definition(GALLERY, definition(), "eastus")
-    started = gallery.start_version(GALLERY, image_plan(long_id), "mig-1")
+    galleries.ensure_definition(GALLERY, definition(), "eastus")
+    started = versions.start_version(GALLERY, image_plan(long_id), "mig-1")
     assert started.provisioning_state == "Creating"
-    tags = gallery.get_version(GALLERY, "web", "1.0.0").tags
+    tags = versions.get_version(GALLERY, "web", "1.0.0").tags
     assert "galleryMigrator.source" not in tags
     assert tags["galleryMigrator.sourceFingerprint"]
 
 
 def test_version_taken_by_another_source(arm_endpoint: RunningEmulator) -> None:
     seed(arm_endpoint)
-    gallery.ensure_definition(GALLERY, definition(), "eastus")
-    gallery.start_version(GALLERY, image_plan(OTHER), "mig-1")
+    galleries.ensure_definition(GALLERY, definition(), "eastus")
+    versions.start_version(GALLERY, image_plan(OTHER), "mig-1")
     with pytest.raises(ArmError, match="already exists from") as caught:
-        gallery.start_version(GALLERY, image_plan(WEB), "mig-2")
+        versions.start_version(GALLERY, image_plan(WEB), "mig-2")
     assert caught.value.code == "VersionTaken"
 
 
 def test_missing_definition_asks_to_come_back(arm_endpoint: RunningEmulator) -> None:
     seed(arm_endpoint)
     with pytest.raises(ArmError) as caught:
-        gallery.start_version(GALLERY, image_plan(), "mig-1")
+        versions.start_version(GALLERY, image_plan(), "mig-1")
     assert caught.value.code == "ParentResourceNotFound"
     assert caught.value.retry_after == retry.CACHE_LAG_WAIT
 
@@ -146,72 +148,72 @@ def test_missing_definition_asks_to_come_back(arm_endpoint: RunningEmulator) -> 
 def test_cache_lag_on_a_new_definition_asks_to_come_back(arm_endpoint: RunningEmulator) -> None:
     seed(arm_endpoint)
     with pytest.raises(ArmError) as caught:  # the poller's final GET misses it
-        gallery.ensure_definition(GALLERY, definition(), "eastus")
+        galleries.ensure_definition(GALLERY, definition(), "eastus")
     assert caught.value.retry_after == retry.CACHE_LAG_WAIT
     with pytest.raises(ArmError) as caught:  # and so does the version's PUT, once
-        gallery.start_version(GALLERY, image_plan(), "mig-1")
+        versions.start_version(GALLERY, image_plan(), "mig-1")
     assert caught.value.retry_after == retry.CACHE_LAG_WAIT
-    assert gallery.ensure_definition(GALLERY, definition(), "eastus") == "reused"
-    assert gallery.start_version(GALLERY, image_plan(), "mig-1").provisioning_state == "Creating"
+    assert galleries.ensure_definition(GALLERY, definition(), "eastus") == "reused"
+    assert versions.start_version(GALLERY, image_plan(), "mig-1").provisioning_state == "Creating"
 
 
 def test_delete_refuses_until_replication_completes(arm_endpoint: RunningEmulator) -> None:
     seed(arm_endpoint)
-    gallery.ensure_definition(GALLERY, definition(), "eastus")
-    gallery.start_version(GALLERY, image_plan(), "mig-1")
+    galleries.ensure_definition(GALLERY, definition(), "eastus")
+    versions.start_version(GALLERY, image_plan(), "mig-1")
     with pytest.raises(ArmError, match="not Succeeded") as caught:
-        gallery.delete_source(WEB, GALLERY, "web", "1.0.0")
+        images.delete_source(WEB, GALLERY, "web", "1.0.0")
     assert caught.value.code == "NotSafeToDelete"
-    assert gallery.get_image(WEB).exists
+    assert images.get_image(WEB).exists
     arm_endpoint.advance(6 * 3600)
-    assert gallery.delete_source(WEB, GALLERY, "web", "1.0.0") == "deleting"
-    assert not gallery.get_image(WEB).exists
-    assert gallery.delete_source(WEB, GALLERY, "web", "1.0.0") == "gone"
+    assert images.delete_source(WEB, GALLERY, "web", "1.0.0") == "deleting"
+    assert not images.get_image(WEB).exists
+    assert images.delete_source(WEB, GALLERY, "web", "1.0.0") == "gone"
     kinds = [e.kind for e in arm_endpoint.emulator.events if e.resource_id.lower() == WEB.lower()]
     assert "source_deleted_while_replicating" not in kinds
 
 
 def test_delete_refuses_a_version_of_another_image(arm_endpoint: RunningEmulator) -> None:
     seed(arm_endpoint)
-    gallery.ensure_definition(GALLERY, definition(), "eastus")
-    gallery.start_version(GALLERY, image_plan(OTHER), "mig-1")
+    galleries.ensure_definition(GALLERY, definition(), "eastus")
+    versions.start_version(GALLERY, image_plan(OTHER), "mig-1")
     arm_endpoint.advance(6 * 3600)
     with pytest.raises(ArmError, match="comes from"):
-        gallery.delete_source(WEB, GALLERY, "web", "1.0.0")
-    assert gallery.get_image(WEB).exists
+        images.delete_source(WEB, GALLERY, "web", "1.0.0")
+    assert images.get_image(WEB).exists
 
 
 def test_delete_refuses_an_image_recreated_since_its_version(
     arm_endpoint: RunningEmulator,
 ) -> None:
     seed(arm_endpoint)
-    gallery.ensure_definition(GALLERY, definition(), "eastus")
-    gallery.start_version(GALLERY, image_plan(), "mig-1")
+    galleries.ensure_definition(GALLERY, definition(), "eastus")
+    versions.start_version(GALLERY, image_plan(), "mig-1")
     arm_endpoint.advance(6 * 3600)
     # The same id, other disks: a different image that no version holds a copy of.
     arm_endpoint.emulator.seed_image(WEB, location="eastus", os_disk_gb=64, data_disks_gb=(10,))
     with pytest.raises(ArmError, match="re-written or re-created") as caught:
-        gallery.delete_source(WEB, GALLERY, "web", "1.0.0")
+        images.delete_source(WEB, GALLERY, "web", "1.0.0")
     assert caught.value.code == "SourceChanged"
-    assert gallery.get_image(WEB).exists
+    assert images.get_image(WEB).exists
 
 
 def test_version_tags_say_what_it_was_made_from(arm_endpoint: RunningEmulator) -> None:
     seed(arm_endpoint)
-    gallery.ensure_definition(GALLERY, definition(), "eastus")
-    gallery.start_version(GALLERY, image_plan(), "mig-7")
-    version = gallery.get_version(GALLERY, "web", "1.0.0")
-    assert version.fingerprint == gallery.get_image(WEB).fingerprint
+    galleries.ensure_definition(GALLERY, definition(), "eastus")
+    versions.start_version(GALLERY, image_plan(), "mig-7")
+    version = versions.get_version(GALLERY, "web", "1.0.0")
+    assert version.fingerprint == images.get_image(WEB).fingerprint
     assert version.tags["galleryMigrator.source"] == WEB
     assert version.tags["galleryMigrator.migrationId"] == "mig-7"
 
 
 def test_inspect_and_plan_reads_everything_a_plan_needs(arm_endpoint: RunningEmulator) -> None:
     seed(arm_endpoint)
-    gallery.ensure_definition(GALLERY, definition(), "eastus")
-    gallery.start_version(GALLERY, image_plan(OTHER), "mig-1")
+    galleries.ensure_definition(GALLERY, definition(), "eastus")
+    versions.start_version(GALLERY, image_plan(OTHER), "mig-1")
     request = parse({"gallery": GALLERY, "images": [{"source": WEB}, {"source": WEB + "-missing"}]})
-    _, plan = inspect_and_plan(request, max_data_disk_gb=1024)
+    _, plan = inspect_and_plan(request, Settings().plan_rules(), NOW)
     assert plan.images[0].version == "1.0.1"  # 1.0.0 is other's
     assert plan.images[0].definition is not None
     assert not plan.images[0].definition.create
@@ -223,14 +225,14 @@ def test_a_version_made_meanwhile_by_another_migration_is_not_taken_over(
     arm_endpoint: RunningEmulator,
 ) -> None:
     seed(arm_endpoint)
-    gallery.ensure_definition(GALLERY, definition(), "eastus")
-    gallery.start_version(GALLERY, image_plan(), "mig-1")
-    assert gallery.start_version(GALLERY, image_plan(), "mig-1").source  # its own: fine
+    galleries.ensure_definition(GALLERY, definition(), "eastus")
+    versions.start_version(GALLERY, image_plan(), "mig-1")
+    assert versions.start_version(GALLERY, image_plan(), "mig-1").source  # its own: fine
     with pytest.raises(ArmError, match="made meanwhile by migration mig-1") as caught:
-        gallery.start_version(GALLERY, image_plan(), "mig-2")
+        versions.start_version(GALLERY, image_plan(), "mig-2")
     assert caught.value.code == "VersionTaken"
     adopted = image_plan().model_copy(update={"adopt": True})
-    assert gallery.start_version(GALLERY, adopted, "mig-2").source  # the plan chose to adopt it
+    assert versions.start_version(GALLERY, adopted, "mig-2").source  # the plan chose to adopt it
 
 
 def test_a_throttled_read_is_raised_not_taken_for_the_images_answer(
@@ -242,4 +244,4 @@ def test_a_throttled_read_is_raised_not_taken_for_the_images_answer(
     arm_endpoint.emulator.configure_faults(FaultConfig.model_validate({"throttle": starved}))
     request = parse({"gallery": GALLERY, "images": [{"source": WEB}]})
     with pytest.raises(Throttled):
-        inspect_and_plan(request, max_data_disk_gb=1024)
+        inspect_and_plan(request, Settings().plan_rules(), NOW)

@@ -6,7 +6,7 @@ import pytest
 
 from emulator import FaultConfig
 from emulator.testing import RunningEmulator
-from migration.arm import gallery, retry
+from migration.arm import galleries, retry
 from migration.arm.errors import Throttled
 from migration.arm.inspection import complete, inspect
 from migration.domain.facts import GALLERY_READ
@@ -25,7 +25,7 @@ def test_a_request_needing_more_reads_than_the_bucket_holds_is_read_in_rounds(
     arm_endpoint: RunningEmulator,
 ) -> None:
     seed(arm_endpoint)
-    gallery.ensure_definition(GALLERY, definition(), "eastus")
+    galleries.ensure_definition(GALLERY, definition(), "eastus")
     request = parse({"gallery": GALLERY, "images": [{"source": WEB}, {"source": OTHER}]})
     starve_reads(arm_endpoint, capacity=2)  # two images, the gallery, its list, one listing
     first = inspect(request)

@@ -4,6 +4,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from migration.arm import shapes
+from migration.domain.definitions import DefinitionPlan
 from migration.domain.facts import (
     TAG_FINGERPRINT,
     TAG_MIGRATION,
@@ -11,7 +12,7 @@ from migration.domain.facts import (
     Identifier,
     RegionTarget,
 )
-from migration.domain.plan import DefinitionPlan, ImagePlan
+from migration.domain.plan import ImagePlan
 from tests.migration.factories import image_id
 
 IMAGE_JSON: dict[str, Any] = {

@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from migration.config.settings import Settings
 from migration.domain.facts import Identifier, Inspection, RegionTarget
 from migration.domain.plan import build_plan
 from tests.migration import factories as f
@@ -20,7 +21,10 @@ def plan_for(
         versions=versions or {},
         unreadable=kw.pop("unreadable", {}),
     )
-    return build_plan(request, inspection, max_data_disk_gb=kw.pop("max_data_disk_gb", 1024), **kw)
+    rules = Settings().plan_rules()
+    if "max_data_disk_gb" in kw:
+        rules = rules.model_copy(update={"max_data_disk_gb": kw.pop("max_data_disk_gb")})
+    return build_plan(request, inspection, rules, now=f.NOW, **kw)
 
 
 def test_new_image_gets_a_derived_definition_and_version_1_0_0() -> None:

@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 
 from migration.domain import rules
 from migration.domain.naming import definition_name_for, identifier_part
-from migration.domain.versioning import next_free_version
+from migration.domain.versions import next_free_version
 
 
 @pytest.mark.parametrize("name", ["gallery1", "my_gallery.v2", "a" * 80])

@@ -1,0 +1,129 @@
+"""Managed images: read one; delete one once a version of it proves the data is safe and
+nothing known still needs it.
+
+Each function is safe to run more than once (activities are at-least-once).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from azure.core.exceptions import ResourceNotFoundError
+
+from migration.arm import shapes
+from migration.arm.client import compute_client
+from migration.arm.errors import ArmError, arm_errors, read_or_none
+from migration.arm.versions import block_deletion, get_version
+from migration.domain.facts import ImageFacts
+from migration.domain.ids import parse_image_id
+from migration.domain.safety import replication_complete
+
+
+def get_image(source_id: str) -> ImageFacts:
+    image = parse_image_id(source_id)
+    client = compute_client(image.subscription)
+    found = read_or_none(
+        f"reading managed image {source_id}",
+        lambda: client.images.get(image.resource_group, image.name),
+    )
+    if found is None:
+        return ImageFacts(id=image.id, exists=False)
+    resource = found.as_dict()
+    facts = shapes.image_facts(resource)
+    return facts.model_copy(update={"fingerprint": image_fingerprint(resource)})
+
+
+def image_fingerprint(resource: dict[str, Any]) -> str:
+    """What the image is made of; a re-written image with other disks gets another fingerprint."""
+    props = resource.get("properties") or {}
+    made_of = {
+        "storageProfile": props.get("storageProfile"),
+        "sourceVirtualMachine": props.get("sourceVirtualMachine"),
+    }
+    canonical = json.dumps(made_of, sort_keys=True, separators=(",", ":")).lower()
+    return hashlib.sha256(canonical.encode()).hexdigest()[:32]
+
+
+def scale_sets_by_image(subscription: str) -> dict[str, list[str]]:
+    """The scale sets of a subscription that reference a managed image, by image id (lower case).
+
+    A scale set needs its image to scale out and to reimage, so a referenced image is still in
+    use (its running VMs are not affected by a delete).
+    """
+    client = compute_client(subscription)
+    found: dict[str, list[str]] = {}
+    with arm_errors(f"listing the scale sets of subscription {subscription}"):
+        for scale_set in client.virtual_machine_scale_sets.list_all():
+            image = shapes.scale_set_image(scale_set.as_dict())
+            if image:
+                found.setdefault(image.lower(), []).append(str(scale_set.id))
+    return found
+
+
+def delete_source(
+    source_id: str,
+    gallery_id: str,
+    definition: str,
+    version: str,
+    *,
+    delete_in_use: bool = False,
+    block_version: bool = False,
+) -> str:
+    """Delete the managed image if, right now, a version made from it is Completed everywhere
+    and no scale set references it (unless ``delete_in_use``).
+
+    "Made from it" means the version's source is this image's id and the fingerprint the version
+    was tagged with when it was made is this image's fingerprint now: an image deleted and
+    re-created under the same id since is a different image, and is kept. A scale-set listing
+    that fails keeps the image too. With ``block_version``, the version's deletion is blocked
+    before its end of life just before the source goes, as it becomes the only copy.
+
+    Returns ``"deleting"`` (the delete was accepted), ``"gone"`` (the image no longer exists) or
+    raises :class:`ArmError` with the reason it was kept.
+    """
+    facts = get_version(gallery_id, definition, version)
+    if (reason := replication_complete(facts, source_id)) is not None:
+        raise ArmError(f"kept {source_id}: {reason}", code="NotSafeToDelete")
+    image = get_image(source_id)
+    if not image.exists:
+        if block_version:
+            block_deletion(gallery_id, definition, version)  # it is the only copy now
+        return "gone"
+    if not facts.fingerprint or image.fingerprint != facts.fingerprint:
+        raise ArmError(
+            f"kept {source_id}: it is not the image version {version} was made from "
+            "(it was re-written or re-created since)",
+            code="SourceChanged",
+        )
+    source = parse_image_id(source_id)
+    if not delete_in_use:
+        users = _scale_sets_using(source.subscription, source_id)
+        if users:
+            raise ArmError(
+                f"kept {source_id}: scale sets still use it to scale out and reimage: "
+                + ", ".join(users),
+                code="SourceInUse",
+            )
+    if block_version:
+        block_deletion(gallery_id, definition, version)
+    client = compute_client(source.subscription)
+    with arm_errors(f"deleting managed image {source_id}"):
+        try:
+            client.images.begin_delete(source.resource_group, source.name, polling=False)
+        except ResourceNotFoundError:
+            return "gone"
+    return "deleting"
+
+
+def _scale_sets_using(subscription: str, source_id: str) -> list[str]:
+    try:
+        return scale_sets_by_image(subscription).get(source_id.lower(), [])
+    except ArmError as error:
+        if error.retry_after is not None or error.status >= 500:
+            raise  # passing: the orchestration tries again later
+        raise ArmError(
+            f"kept {source_id}: could not tell whether a scale set uses it ({error.message})",
+            code="SourceUseUnknown",
+        ) from error
