@@ -110,7 +110,7 @@ def _adoption(
     unencrypted = sorted(
         t.name
         for t in targets
-        if t.encryption and t.name in has and has[t.name].encryption != t.encryption
+        if t.encryption and (t.name not in has or has[t.name].encryption != t.encryption)
     )
     if unencrypted:
         return VersionChoice(

@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from migration.config.settings import Settings
-from migration.domain.facts import Identifier, Inspection, RegionTarget
+from migration.domain.facts import EncryptionSetFacts, Identifier, Inspection, RegionTarget
 from migration.domain.plan import build_plan
 from tests.migration import factories as f
 
@@ -20,6 +20,8 @@ def plan_for(
         images={i.id.lower(): i for i in images},
         versions=versions or {},
         unreadable=kw.pop("unreadable", {}),
+        encryption_sets=kw.pop("encryption_sets", {}),
+        scale_sets=kw.pop("scale_sets", {}),
     )
     rules = Settings().plan_rules()
     if "max_data_disk_gb" in kw:
@@ -88,7 +90,7 @@ def test_incompatible_definition_is_never_changed() -> None:
 def test_trusted_launch_definition_cannot_take_a_managed_image() -> None:
     existing = f.definition("web", security_type="TrustedLaunch")
     image = plan_for(f.request_body(), f.image("web"), gallery=f.gallery(existing)).images[0]
-    assert any("Trusted Launch" in p for p in image.problems)
+    assert any("needs sources with VM guest state" in p for p in image.problems)
 
 
 def test_asked_identifier_must_match_an_existing_definition() -> None:
@@ -253,3 +255,161 @@ def test_a_version_another_migration_is_still_making_is_not_adopted() -> None:
         migration_id="mig-other",
     )
     assert mine.images[0].adopt
+
+
+# Security types --------------------------------------------------------------------------------
+
+
+def test_a_new_definition_states_its_security_type_by_generation() -> None:
+    plan = plan_for(
+        f.request_body(f.image_id("gen2"), f.image_id("gen1")),
+        f.image("gen2"),
+        f.image("gen1", hyper_v_generation="V1"),
+    )
+    kinds = [(i.definition.hyper_v_generation, i.definition.security_type) for i in plan.images]
+    assert kinds == [("V2", "TrustedLaunchSupported"), ("V1", "Standard")]
+
+
+def test_an_asked_security_type_is_used_and_held_to_the_generation() -> None:
+    body = f.request_body(f.image_id("gen2"), f.image_id("gen1"), securityType="standard")
+    plan = plan_for(body, f.image("gen2"), f.image("gen1", hyper_v_generation="V1"))
+    assert [i.definition.security_type for i in plan.images] == ["Standard", "Standard"]
+    body = f.request_body(f.image_id("gen1"), securityType="ConfidentialVMSupported")
+    (image,) = plan_for(body, f.image("gen1", hyper_v_generation="V1")).images
+    assert image.problems == [
+        "Security type ConfidentialVMSupported needs Hyper-V generation V2; the image is V1."
+    ]
+
+
+def test_an_existing_definition_is_adopted_whatever_its_type_unless_one_is_asked() -> None:
+    existing = f.gallery(f.definition("web"))  # no feature: Standard, as every old definition
+    (image,) = plan_for(f.request_body(), f.image("web"), gallery=existing).images
+    assert image.ready
+    assert image.definition.security_type == "Standard"
+    body = f.request_body(securityType="TrustedLaunchSupported")
+    (image,) = plan_for(body, f.image("web"), gallery=existing).images
+    assert image.problems == [
+        "Definition web is Standard, not TrustedLaunchSupported as asked; it is left unchanged."
+    ]
+
+
+def test_a_confidential_type_advises_a_small_os_disk() -> None:
+    body = f.request_body(securityType="ConfidentialVMSupported")
+    (image,) = plan_for(body, f.image("web", os_disk_gb=64)).images
+    assert image.ready
+    assert any("advises under 32 GB" in note for note in image.notes)
+
+
+# End of life and deletion block ----------------------------------------------------------------
+
+
+def test_every_version_states_its_end_of_life_and_deletion_block() -> None:
+    (image,) = plan_for(f.request_body(), f.image("web")).images
+    assert image.end_of_life_date == f.NOW + Settings().default_end_of_life
+    assert (image.block_deletion, image.block_before_source_delete) == (False, True)
+    body = f.request_body(endOfLifeDate="2030-06-30", blockDeletionBeforeEndOfLife=True)
+    (image,) = plan_for(body, f.image("web")).images
+    assert image.end_of_life_date.isoformat() == "2030-06-30T23:59:59+00:00"
+    assert (image.block_deletion, image.block_before_source_delete) == (True, False)
+    body = f.request_body(blockDeletionBeforeEndOfLife=False)
+    (image,) = plan_for(body, f.image("web")).images
+    assert (image.block_deletion, image.block_before_source_delete) == (False, False)
+
+
+def test_an_adopted_version_shows_its_own_end_of_life_and_block() -> None:
+    made = f.version("web", "1.0.0", f.image_id("web"), fingerprint="fp-web")
+    made = made.model_copy(
+        update={"end_of_life_date": f.NOW, "block_deletion_before_end_of_life": True}
+    )
+    gallery = f.gallery(f.definition("web"))
+    (image,) = plan_for(
+        f.request_body(), f.image("web"), gallery=gallery, versions={"web": [made]}
+    ).images
+    assert image.adopt
+    assert (image.end_of_life_date, image.block_deletion) == (f.NOW, True)
+
+
+# Encryption ------------------------------------------------------------------------------------
+
+DES = f"/subscriptions/{f.SUB}/resourceGroups/keys/providers/Microsoft.Compute/diskEncryptionSets"
+
+
+def encrypted(region: str, **encryption: Any) -> dict[str, Any]:
+    return {"name": region, "encryption": encryption}
+
+
+def sets(*names_and_regions: tuple[str, str]) -> dict[str, EncryptionSetFacts]:
+    return {
+        f"{DES}/{name}".lower(): EncryptionSetFacts(id=f"{DES}/{name}", location=region)
+        for name, region in names_and_regions
+    }
+
+
+def test_encryption_sets_are_resolved_to_each_data_disk_of_the_image() -> None:
+    body = f.request_body(
+        targetRegions=[
+            encrypted(
+                "eastus",
+                osDiskEncryptionSetId=f"{DES}/east",
+                dataDiskEncryptionSetId=f"{DES}/east",
+                dataDisks=[{"lun": 3, "diskEncryptionSetId": f"{DES}/east-lun3"}],
+            )
+        ]
+    )
+    image = f.image("web", data_disks_gb=[100, 200], data_disk_luns=[0, 3])
+    plan = plan_for(body, image, encryption_sets=sets(("east", "eastus"), ("east-lun3", "eastus")))
+    (planned,) = plan.images
+    assert planned.ready, planned.problems
+    (target,) = planned.target_regions
+    assert target.encryption is not None
+    assert target.encryption.os_disk == f"{DES}/east"
+    assert target.encryption.data_disks == {0: f"{DES}/east", 3: f"{DES}/east-lun3"}
+
+
+def test_encryption_sets_must_exist_in_their_region_and_name_real_luns() -> None:
+    body = f.request_body(
+        targetRegions=[
+            encrypted(
+                "eastus",
+                osDiskEncryptionSetId=f"{DES}/west",
+                dataDisks=[{"lun": 7, "diskEncryptionSetId": f"{DES}/missing"}],
+            )
+        ]
+    )
+    (image,) = plan_for(body, f.image("web"), encryption_sets=sets(("west", "westus2"))).images
+    assert sorted(image.problems) == sorted(
+        [
+            "targetRegions eastus: the image has no data disk at LUN 7.",
+            f"Disk encryption set {DES}/west is in westus2; region eastus needs one of its own "
+            "region.",
+        ]
+    )
+
+
+def test_an_encrypted_request_must_name_the_source_region_too() -> None:
+    body = f.request_body(targetRegions=[encrypted("westus2", osDiskEncryptionSetId=f"{DES}/w")])
+    (image,) = plan_for(body, f.image("web"), encryption_sets=sets(("w", "westus2"))).images
+    assert any("the source's region eastus is not among them" in p for p in image.problems)
+
+
+def test_an_adopted_version_without_the_asked_encryption_is_refused() -> None:
+    made = f.version("web", "1.0.0", f.image_id("web"), fingerprint="fp-web")
+    body = f.request_body(targetRegions=[encrypted("eastus", osDiskEncryptionSetId=f"{DES}/e")])
+    (image,) = plan_for(
+        body,
+        f.image("web"),
+        gallery=f.gallery(f.definition("web")),
+        versions={"web": [made]},
+        encryption_sets=sets(("e", "eastus")),
+    ).images
+    assert any("encryption cannot be added to a version" in p for p in image.problems)
+
+
+# Scale sets ------------------------------------------------------------------------------------
+
+
+def test_the_plan_names_the_scale_sets_that_use_an_image() -> None:
+    users = {f.image_id("web").lower(): ["/subscriptions/s/.../virtualMachineScaleSets/web-vmss"]}
+    (image,) = plan_for(f.request_body(), f.image("web"), scale_sets=users).images
+    assert image.ready
+    assert image.scale_sets == ["/subscriptions/s/.../virtualMachineScaleSets/web-vmss"]

@@ -181,3 +181,66 @@ def test_approval_timeout_limits_and_normalisation() -> None:
 def test_a_body_that_is_not_an_object(body: bytes | str) -> None:
     found = errors_of(body)
     assert list(found) == [""]
+
+
+# Security types, deletion block, encryption ---------------------------------------------------
+
+DES = (
+    "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/keys"
+    "/providers/Microsoft.Compute/diskEncryptionSets"
+)
+
+
+def test_security_types_a_managed_image_can_feed() -> None:
+    request = parse(request_body(securityType="trustedlaunchsupported"))
+    assert request.security_type == "TrustedLaunchSupported"
+    found = errors_of(request_body(securityType="TrustedLaunch"))
+    assert "needs a source with VM guest state" in found["securityType"]
+    assert "is not a security type" in errors_of(request_body(securityType="Fancy"))["securityType"]
+    body = request_body()
+    body["images"][0]["definition"] = {"securityType": "ConfidentialVM"}
+    assert "VM guest state" in errors_of(body)["images[0].definition.securityType"]
+
+
+def test_the_deletion_block_and_in_use_option_are_booleans() -> None:
+    assert parse(request_body(blockDeletionBeforeEndOfLife=True)).block_deletion_before_end_of_life
+    assert parse(request_body()).block_deletion_before_end_of_life is None
+    assert parse(request_body(deleteInUseSources=True)).delete_in_use_sources
+
+
+def test_encryption_sets_are_plain_ids_in_the_gallerys_subscription() -> None:
+    region = {"name": "eastus", "encryption": {"osDiskEncryptionSetId": "not-an-id"}}
+    found = errors_of(request_body(targetRegions=[region]))
+    assert (
+        "is not a disk encryption set id"
+        in found["targetRegions[0].encryption.osDiskEncryptionSetId"]
+    )
+    elsewhere = DES.replace("0001", "0002") + "/k"
+    region = {"name": "eastus", "encryption": {"osDiskEncryptionSetId": elsewhere}}
+    assert "the gallery's subscription" in errors_of(request_body(targetRegions=[region]))[""]
+
+
+def test_every_region_encrypted_or_none_and_each_lun_once() -> None:
+    regions = [
+        {"name": "eastus", "encryption": {"osDiskEncryptionSetId": f"{DES}/e"}},
+        {"name": "westus2"},
+    ]
+    assert "not encrypted: westus2" in errors_of(request_body(targetRegions=regions))[""]
+    twice = {
+        "name": "eastus",
+        "encryption": {
+            "dataDisks": [
+                {"lun": 0, "diskEncryptionSetId": f"{DES}/a"},
+                {"lun": 0, "diskEncryptionSetId": f"{DES}/b"},
+            ]
+        },
+    }
+    assert (
+        "each data disk LUN at most once"
+        in errors_of(request_body(targetRegions=[twice]))["targetRegions[0].encryption"]
+    )
+    empty = {"name": "eastus", "encryption": {}}
+    assert (
+        "at least one"
+        in errors_of(request_body(targetRegions=[empty]))["targetRegions[0].encryption"]
+    )
