@@ -65,6 +65,13 @@ param replicationPollMax string = 'PT15M'
 @minValue(1)
 param maxImagesPerRequest int = 50
 
+@description('DEFAULT_END_OF_LIFE (ISO-8601 duration): end of life of a version when a request gives none, from its creation.')
+param defaultEndOfLife string = 'P365D'
+
+@description('DELETION_BLOCK: when a new version blocks its own deletion before its end of life (onceSourceDeleted: when it becomes the only copy).')
+@allowed(['onceSourceDeleted', 'always', 'never'])
+param deletionBlock string = 'onceSourceDeleted'
+
 @description('INCLUDE_DURABLE_LINKS: answer a start with the Durable management links too (they carry the extension system key).')
 @allowed(['true', 'false'])
 param includeDurableLinks string = 'false'
@@ -168,6 +175,8 @@ var migratorSettings = {
   REPLICATION_POLL_MIN: replicationPollMin
   REPLICATION_POLL_MAX: replicationPollMax
   MAX_IMAGES_PER_REQUEST: string(maxImagesPerRequest)
+  DEFAULT_END_OF_LIFE: defaultEndOfLife
+  DELETION_BLOCK: deletionBlock
   INCLUDE_DURABLE_LINKS: includeDurableLinks
 }
 

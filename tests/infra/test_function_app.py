@@ -5,8 +5,13 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import timedelta
 from typing import Any
 
+from migration.config.policy import DEFAULT_OPT_IN_TAG
+from migration.config.settings import Settings
+from migration.domain.durations import parse_duration
+from migration.domain.request import DeleteSource
 from tests.infra import bicep
 
 FUNCTION_APP = bicep.app("function-app")
@@ -24,6 +29,8 @@ MIGRATOR_SETTINGS = {
     "REPLICATION_POLL_MIN",
     "REPLICATION_POLL_MAX",
     "MAX_IMAGES_PER_REQUEST",
+    "DEFAULT_END_OF_LIFE",
+    "DELETION_BLOCK",
     "INCLUDE_DURABLE_LINKS",
 }
 EVENTGRID_SETTINGS = {
@@ -35,17 +42,21 @@ EVENTGRID_SETTINGS = {
     "EVENTGRID_OPT_IN",
     "EVENTGRID_OPT_IN_TAG",
 }
-DEFAULTS = {
-    "maxDataDiskGb": 1024,
-    "approvalTimeout": "P3D",
-    "maxApprovalTimeout": "P90D",
-    "replicationTimeout": "PT24H",
-    "replicationPollMin": "PT1M",
-    "replicationPollMax": "PT15M",
-    "maxImagesPerRequest": 50,
-    "eventGridDeleteSource": "afterApproval",
+# Each template default, against the app's own (Settings and the Event Grid policy state each once).
+_APP = Settings()
+DEFAULTS: dict[str, object] = {
+    "maxDataDiskGb": _APP.max_data_disk_gb,
+    "approvalTimeout": _APP.default_approval_timeout,
+    "maxApprovalTimeout": _APP.max_approval_timeout,
+    "replicationTimeout": _APP.replication_timeout,
+    "replicationPollMin": _APP.poll_min,
+    "replicationPollMax": _APP.poll_max,
+    "maxImagesPerRequest": _APP.max_images_per_request,
+    "defaultEndOfLife": _APP.default_end_of_life,
+    "deletionBlock": _APP.deletion_block.value,
+    "eventGridDeleteSource": DeleteSource.AFTER_APPROVAL.value,
     "eventGridOptIn": "tag",
-    "eventGridOptInTag": "migrateToGallery",
+    "eventGridOptInTag": DEFAULT_OPT_IN_TAG,
 }
 # Settings that must never reach Azure: ARM_ENDPOINT/ARM_TOKEN point the app at the local
 # emulator; Flex Consumption rejects the worker-runtime and extension-version settings (the
@@ -179,7 +190,10 @@ def test_app_settings_cover_every_setting_the_code_reads() -> None:
 def test_settings_defaults_match_the_app() -> None:
     declared = bicep.parameters(bicep.MAIN)
     for name, default in DEFAULTS.items():
-        assert declared[name]["default"] == default, name
+        value = declared[name]["default"]
+        if isinstance(default, timedelta):
+            value = parse_duration(str(value))
+        assert value == default, name
 
 
 def test_each_setting_is_set_from_the_azd_variable_of_the_same_name() -> None:
