@@ -36,6 +36,10 @@ class ArmError(Exception):
         self.retry_after = retry_after
 
 
+# How Azure words a source image that is feeding too many copies at once.
+OVERLOADED_SOURCE = "too many requests on source"
+
+
 class Throttled(ArmError):
     """ARM answered 429 after the client's own retries; wait ``retry_after`` seconds."""
 
@@ -72,7 +76,9 @@ def from_http_error(action: str, error: HttpResponseError) -> ArmError:
     if error.error is not None and error.error.message:
         detail = error.error.message
     message = f"{action}: {code + ': ' if code else ''}{detail}"
-    if status == 429:
+    # An overloaded source ("Too many requests on source ...") is throttling of another kind:
+    # the source, not the request, is the problem, and it passes.
+    if status == 429 or OVERLOADED_SOURCE in detail.lower():
         return Throttled(
             message, status=status, code=code or "TooManyRequests", retry_after=_retry_after(error)
         )
