@@ -57,7 +57,8 @@ class EventGridPolicy:
         )
         try:
             policy.request_for(
-                "/subscriptions/0/resourceGroups/rg/providers/Microsoft.Compute/images/probe",
+                "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg"
+                "/providers/Microsoft.Compute/images/probe",
                 settings.request_limits(datetime.now(UTC)),
             )
         except RequestInvalid as error:

@@ -1,4 +1,9 @@
-"""ARM resource ids: parsing, building and comparing them as ARM does (case-insensitively)."""
+"""ARM resource ids: parsing, building and comparing them as ARM does (case-insensitively).
+
+Only plain ids pass: a GUID subscription, a resource group and a name within ARM's naming rules,
+nothing else (no query string, fragment, percent-encoding, whitespace or control character), so
+that an id that cannot name a real resource is refused at the door rather than failing later.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +12,23 @@ import re
 from dataclasses import dataclass
 
 _ID = re.compile(
-    r"^/subscriptions/(?P<sub>[^/]+)/resourceGroups/(?P<rg>[^/]+)"
-    r"/providers/Microsoft\.Compute/(?P<type>[A-Za-z]+)/(?P<name>[^/]+)/?$",
+    r"^/subscriptions/(?P<sub>[^/]*)/resourceGroups/(?P<rg>[^/]*)"
+    r"/providers/Microsoft\.Compute/(?P<type>[A-Za-z]+)/(?P<name>[^/]*)/?$",
     re.IGNORECASE,
 )
-_SCOPE = re.compile(r"^/subscriptions/(?P<sub>[^/]+)(?:/resourceGroups/(?P<rg>[^/]+))?/?$", re.I)
+_SCOPE = re.compile(r"^/subscriptions/(?P<sub>[^/]*)(?:/resourceGroups/(?P<rg>[^/]*))?/?$", re.I)
+_GUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
+# Resource groups: 1-90 letters (any script), digits, underscores, parentheses, hyphens and
+# periods, not ending with a period.
+_RESOURCE_GROUP = re.compile(r"[\w\-.()]{0,89}[\w\-()]")
+# Names per type, as ARM's naming rules for Microsoft.Compute give them.
+_NAMES = {
+    "images": re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9_.-]{0,78}[A-Za-z0-9_])?"),
+    # Gallery names have rules of their own, worded as the service words them (rules.py).
+    "galleries": re.compile(r"[A-Za-z0-9_.-]{1,80}"),
+    "diskEncryptionSets": re.compile(r"[A-Za-z0-9_-]{1,80}"),
+    "virtualMachineScaleSets": re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_.-]{0,62}[A-Za-z0-9_])?"),
+}
 
 
 class ResourceIdError(ValueError):
@@ -55,14 +72,37 @@ KINDS = {
 
 def parse_resource_id(value: str, kind: str) -> ResourceId:
     """Parse the id of a Microsoft.Compute resource of type ``kind`` (a key of :data:`KINDS`)."""
+    noun = KINDS[kind]
+    shown = shorten(value)
     match = _ID.match(value.strip())
     if not match or match["type"].lower() != kind.lower():
-        noun = KINDS[kind]
         raise ResourceIdError(
-            f"'{value}' is not a {noun} id: expected /subscriptions/<id>/resourceGroups/<name>"
+            f"'{shown}' is not a {noun} id: expected /subscriptions/<id>/resourceGroups/<name>"
             f"/providers/Microsoft.Compute/{kind}/<name>"
         )
+    _check_scope(match["sub"], match["rg"], f"'{shown}' is not a {noun} id")
+    if not _NAMES[kind].fullmatch(match["name"]):
+        raise ResourceIdError(
+            f"'{shown}' is not a {noun} id: '{shorten(match['name'])}' is not a valid {noun} name"
+        )
     return ResourceId(match["sub"], match["rg"], kind, match["name"])
+
+
+def _check_scope(subscription: str, resource_group: str | None, what: str) -> None:
+    if not _GUID.fullmatch(subscription):
+        raise ResourceIdError(
+            f"{what}: the subscription id '{shorten(subscription)}' is not a GUID"
+        )
+    if resource_group is not None and not _RESOURCE_GROUP.fullmatch(resource_group):
+        raise ResourceIdError(
+            f"{what}: '{shorten(resource_group)}' is not a valid resource group name"
+        )
+
+
+def shorten(value: str, limit: int = 300) -> str:
+    """``value`` made safe to echo in an error: control characters escaped, long ones cut."""
+    shown = value.encode("unicode_escape").decode("ascii") if not value.isprintable() else value
+    return shown if len(shown) <= limit else shown[:limit] + f"... ({len(value)} characters)"
 
 
 def parse_image_id(value: str) -> ResourceId:
@@ -104,10 +144,10 @@ class Scope:
 
 def parse_scope(value: str) -> Scope:
     match = _SCOPE.match(value.strip())
+    what = f"'{shorten(value)}' is not a scope"
     if not match:
-        raise ResourceIdError(
-            f"'{value}' is not a scope: expected /subscriptions/<id>[/resourceGroups/<name>]"
-        )
+        raise ResourceIdError(f"{what}: expected /subscriptions/<id>[/resourceGroups/<name>]")
+    _check_scope(match["sub"], match["rg"], what)
     return Scope(match["sub"], match["rg"])
 
 

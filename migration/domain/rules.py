@@ -87,11 +87,14 @@ def parse_version(name: str) -> tuple[int, int, int] | None:
 
 
 def version_name_error(name: str) -> str | None:
-    if parse_version(name) is not None:
+    """A version name a request may ask for: Major.Minor.Patch, canonical (no leading zeros:
+    "01.0.0" is the same version number as "1.0.0", which may exist already)."""
+    parts = parse_version(name)
+    if parts is not None and format_version(parts) == name:
         return None
     return (
         f"Gallery image version name '{name}' is invalid: it must be Major.Minor.Patch, "
-        f"each a whole number from 0 to {MAX_VERSION_PART}."
+        f"each a whole number from 0 to {MAX_VERSION_PART} without leading zeros."
     )
 
 

@@ -74,8 +74,11 @@ def choose_version(
     if (version := made_from(existing, source, fingerprint)) is not None:
         return _adoption(asked, targets, version, migration_id)
     if asked:
-        if asked in taken:
-            holder = next((v for v in existing if v.name == asked), None)
+        numbers = {parse_version(t) for t in taken}
+        if asked in taken or parse_version(asked) in numbers:
+            holder = next(
+                (v for v in existing if parse_version(v.name) == parse_version(asked)), None
+            )
             whose = f" (from {holder.source})" if holder and holder.source else ""
             return VersionChoice(problem=f"Version {asked} is already taken{whose}.")
         name = asked

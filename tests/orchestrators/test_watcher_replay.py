@@ -21,12 +21,12 @@ from tests.orchestrators.histories import (
 
 START = datetime(2030, 1, 1, tzinfo=UTC)
 HANDLE = handle_of(replication.watch_replication)
-SOURCE = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/images/web"
+SOURCE = "/subscriptions/00000000-0000-0000-0000-0000000000a0/resourceGroups/rg/providers/Microsoft.Compute/images/web"
 
 
 def watch(**overrides: Any) -> dict[str, Any]:
     values: dict[str, Any] = {
-        "gallery": "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/galleries/g",
+        "gallery": "/subscriptions/00000000-0000-0000-0000-0000000000a0/resourceGroups/rg/providers/Microsoft.Compute/galleries/g",
         "versions": [WatchedVersion(index=0, source=SOURCE, definition="web", version="1.0.0")],
         "deadline": START + timedelta(hours=6),
         "poll_min_seconds": 60,

@@ -88,6 +88,7 @@ def test_definition_body_and_facts_round_trip() -> None:
         os_type="Linux",
         hyper_v_generation="V2",
         identifier=Identifier(publisher="p", offer="o", sku="s"),
+        security_type="TrustedLaunchSupported",
     )
     body = shapes.definition_body(plan, "eastus")
     assert body == {
@@ -97,6 +98,8 @@ def test_definition_body_and_facts_round_trip() -> None:
             "osState": "Generalized",
             "hyperVGeneration": "V2",
             "identifier": {"publisher": "p", "offer": "o", "sku": "s"},
+            # Stated, never left to the api-version's default.
+            "features": [{"name": "SecurityType", "value": "TrustedLaunchSupported"}],
         },
     }
     facts = shapes.definition_facts({"name": "web", **body})
@@ -135,4 +138,7 @@ def test_version_body_is_what_azure_expects() -> None:
         {"name": "westus2", "regionalReplicaCount": 2, "storageAccountType": "Standard_ZRS"},
     ]
     assert props["publishingProfile"]["endOfLifeDate"] == "2030-12-31T23:59:59Z"
-    assert props["safetyProfile"] == {"allowDeletionOfReplicatedLocations": False}
+    assert props["safetyProfile"] == {
+        "allowDeletionOfReplicatedLocations": False,
+        "blockDeletionBeforeEndOfLife": False,
+    }

@@ -13,14 +13,16 @@ def test_defaults() -> None:
     assert settings.max_data_disk_gb == 1024
     assert settings.default_approval_timeout == timedelta(days=3)
     assert settings.in_scope(
-        parse_image_id("/subscriptions/s/resourceGroups/r/providers/Microsoft.Compute/images/i")
+        parse_image_id(
+            "/subscriptions/00000000-0000-0000-0000-0000000000a0/resourceGroups/r/providers/Microsoft.Compute/images/i"
+        )
     )
 
 
 def test_values_are_read_and_checked() -> None:
     settings = Settings.from_env(
         {
-            "ALLOWED_SCOPES": "/subscriptions/s1/resourceGroups/rg1, /subscriptions/s2",
+            "ALLOWED_SCOPES": "/subscriptions/00000000-0000-0000-0000-0000000000a1/resourceGroups/rg1, /subscriptions/00000000-0000-0000-0000-0000000000a2",
             "MAX_DATA_DISK_GB": "2048",
             "REPLICATION_TIMEOUT": "PT6H",
             "DEFINITION_PUBLISHER": "Contoso",
@@ -30,13 +32,13 @@ def test_values_are_read_and_checked() -> None:
     assert settings.replication_timeout == timedelta(hours=6)
     assert settings.default_publisher == "Contoso"
     inside = parse_image_id(
-        "/subscriptions/S1/resourceGroups/RG1/providers/Microsoft.Compute/images/i"
+        "/subscriptions/00000000-0000-0000-0000-0000000000A1/resourceGroups/RG1/providers/Microsoft.Compute/images/i"
     )
     elsewhere = parse_image_id(
-        "/subscriptions/s1/resourceGroups/rg2/providers/Microsoft.Compute/images/i"
+        "/subscriptions/00000000-0000-0000-0000-0000000000a1/resourceGroups/rg2/providers/Microsoft.Compute/images/i"
     )
     other_sub = parse_image_id(
-        "/subscriptions/s2/resourceGroups/any/providers/Microsoft.Compute/images/i"
+        "/subscriptions/00000000-0000-0000-0000-0000000000a2/resourceGroups/any/providers/Microsoft.Compute/images/i"
     )
     assert settings.in_scope(inside)
     assert not settings.in_scope(elsewhere)

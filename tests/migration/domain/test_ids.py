@@ -13,18 +13,23 @@ from migration.domain.ids import (
     source_key,
 )
 
-IMAGE = "/subscriptions/s1/resourceGroups/rg/providers/Microsoft.Compute/images/web"
+IMAGE = "/subscriptions/00000000-0000-0000-0000-0000000000a1/resourceGroups/rg/providers/Microsoft.Compute/images/web"
 
 
 def test_parses_image_and_gallery_ids() -> None:
     image = parse_image_id(IMAGE)
-    assert (image.subscription, image.resource_group, image.name) == ("s1", "rg", "web")
+    assert (image.subscription, image.resource_group, image.name) == (
+        "00000000-0000-0000-0000-0000000000a1",
+        "rg",
+        "web",
+    )
     gallery = parse_gallery_id(
-        "/subscriptions/s1/resourcegroups/rg/providers/microsoft.compute/galleries/g/"
+        "/subscriptions/00000000-0000-0000-0000-0000000000a1/resourcegroups/rg/providers/microsoft.compute/galleries/g/"
     )
     # Canonical casing of the fixed parts; names keep the casing given.
     assert (
-        gallery.id == "/subscriptions/s1/resourceGroups/rg/providers/Microsoft.Compute/galleries/g"
+        gallery.id
+        == "/subscriptions/00000000-0000-0000-0000-0000000000a1/resourceGroups/rg/providers/Microsoft.Compute/galleries/g"
     )
 
 
@@ -33,9 +38,9 @@ def test_parses_image_and_gallery_ids() -> None:
     [
         "",
         "web",
-        "/subscriptions/s1/resourceGroups/rg/providers/Microsoft.Compute/galleries/g",
-        "/subscriptions/s1/resourceGroups/rg/providers/Microsoft.Compute/images/web/extra",
-        "/subscriptions/s1/providers/Microsoft.Compute/images/web",
+        "/subscriptions/00000000-0000-0000-0000-0000000000a1/resourceGroups/rg/providers/Microsoft.Compute/galleries/g",
+        "/subscriptions/00000000-0000-0000-0000-0000000000a1/resourceGroups/rg/providers/Microsoft.Compute/images/web/extra",
+        "/subscriptions/00000000-0000-0000-0000-0000000000a1/providers/Microsoft.Compute/images/web",
     ],
 )
 def test_refuses_what_is_not_an_image_id(value: str) -> None:
@@ -43,9 +48,9 @@ def test_refuses_what_is_not_an_image_id(value: str) -> None:
         parse_image_id(value)
 
 
-@given(st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-_", min_size=1, max_size=20))
+@given(st.from_regex(r"[a-z0-9][a-z0-9_.-]{0,18}[a-z0-9_]", fullmatch=True))
 def test_ids_compare_case_insensitively(name: str) -> None:
-    one = f"/subscriptions/S/resourceGroups/RG/providers/Microsoft.Compute/images/{name}"
+    one = f"/subscriptions/00000000-0000-0000-0000-0000000000A0/resourceGroups/RG/providers/Microsoft.Compute/images/{name}"
     other = one.upper()
     assert same_id(one, other)
     assert source_key(one) == source_key(other)
@@ -54,9 +59,41 @@ def test_ids_compare_case_insensitively(name: str) -> None:
 
 def test_scopes_contain_their_resources() -> None:
     image = parse_image_id(IMAGE)
-    assert parse_scope("/subscriptions/S1").contains(image)
-    assert parse_scope("/subscriptions/s1/resourceGroups/RG").contains(image)
-    assert not parse_scope("/subscriptions/s1/resourceGroups/other").contains(image)
-    assert not parse_scope("/subscriptions/s2").contains(image)
+    assert parse_scope("/subscriptions/00000000-0000-0000-0000-0000000000A1").contains(image)
+    assert parse_scope(
+        "/subscriptions/00000000-0000-0000-0000-0000000000a1/resourceGroups/RG"
+    ).contains(image)
+    assert not parse_scope(
+        "/subscriptions/00000000-0000-0000-0000-0000000000a1/resourceGroups/other"
+    ).contains(image)
+    assert not parse_scope("/subscriptions/00000000-0000-0000-0000-0000000000a2").contains(image)
     with pytest.raises(ResourceIdError):
         parse_scope("/subscriptions")
+
+
+@pytest.mark.parametrize(
+    ("value", "why"),
+    [
+        (IMAGE.replace("00000000-0000-0000-0000-0000000000a1", "s1"), "is not a GUID"),
+        (IMAGE + "?api-version=1", "not a valid managed image name"),
+        (IMAGE + "#frag", "not a valid managed image name"),
+        (IMAGE.replace("/images/web", "/images/w%2Feb"), "not a valid managed image name"),
+        (IMAGE.replace("/images/web", "/images/we\x00b"), "not a valid managed image name"),
+        (IMAGE.replace("/images/web", "/images/" + "w" * 81), "not a valid managed image name"),
+        (IMAGE.replace("/rg/", "/r g/"), "not a valid resource group name"),
+        (IMAGE.replace("/rg/", "/rg./"), "not a valid resource group name"),
+        (IMAGE.replace("/images/web", "/images/-web"), "not a valid managed image name"),
+    ],
+)
+def test_only_plain_arm_ids_pass(value: str, why: str) -> None:
+    with pytest.raises(ResourceIdError, match=why) as caught:
+        parse_image_id(value)
+    # What is echoed back is printable and bounded.
+    assert str(caught.value).isprintable()
+    assert len(str(caught.value)) < 600
+
+
+def test_resource_groups_may_use_any_script_and_parentheses() -> None:
+    assert (
+        parse_image_id(IMAGE.replace("/rg/", "/Grüße-(prod)_1/")).resource_group == "Grüße-(prod)_1"
+    )

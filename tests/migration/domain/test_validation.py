@@ -244,3 +244,10 @@ def test_every_region_encrypted_or_none_and_each_lun_once() -> None:
         "at least one"
         in errors_of(request_body(targetRegions=[empty]))["targetRegions[0].encryption"]
     )
+
+
+@pytest.mark.parametrize("version", ["01.0.0", "1.00.0", "1.0.01", "１.0.0", "1.0"])
+def test_version_names_must_be_canonical(version: str) -> None:
+    body = request_body()
+    body["images"][0]["version"] = version
+    assert "without leading zeros" in errors_of(body)["images[0].version"]
