@@ -8,14 +8,22 @@ from typing import Annotated
 
 import azure.durable_functions as df
 import azure.functions as func
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+)
 
+from migration.domain import rules
 from migration.domain.request import DeleteSource
 from migration.domain.state import ApprovalDecision, ApprovalState, Phase
 from migration.domain.validation import field_errors
 from migration.durable.jobs import ACTIVE, APPROVAL_EVENT
 from migration.durable.status import read_job, read_state
-from triggers import responses
+from triggers import door, responses
 from triggers.links import migration_links
 from triggers.status import find_migration
 
@@ -28,9 +36,16 @@ DECISION_POLL = 0.1
 
 
 class DecisionBody(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, strict=True)
     by: Annotated[str, StringConstraints(min_length=1, max_length=200)]
     reason: Annotated[str, StringConstraints(max_length=2000)] | None = Field(default=None)
+
+    @field_validator("by", "reason")
+    @classmethod
+    def _printable(cls, value: str | None) -> str | None:
+        if value is not None and (error := rules.free_text_error(value)):
+            raise ValueError(error)
+        return value
 
 
 @bp.route(route="migrations/{id}/approve", methods=["POST"])
@@ -58,8 +73,11 @@ async def _decide(
     state = read_state(status) if status else None
     if status is None or job is None or state is None:
         return responses.migration_not_found(migration_id)
+    raw = door.json_body(req)
+    if isinstance(raw, func.HttpResponse):
+        return raw
     try:
-        body = DecisionBody.model_validate_json(req.get_body() or b"{}")
+        body = DecisionBody.model_validate_json(raw or b"{}")
     except ValidationError as error:
         return responses.bad_request(field_errors(error))
     if status.runtime_status not in ACTIVE:

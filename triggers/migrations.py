@@ -14,7 +14,7 @@ from migration.config.settings import Settings, SettingsError
 from migration.domain.request import MigrationRequest
 from migration.domain.validation import RequestInvalid, parse_request
 from migration.durable import claims
-from triggers import responses, starting
+from triggers import door, responses, starting
 from triggers.links import migration_links
 
 bp = df.Blueprint()
@@ -23,9 +23,12 @@ log = logging.getLogger(__name__)
 
 def accept(req: func.HttpRequest) -> tuple[Settings, MigrationRequest] | func.HttpResponse:
     """The settings and the validated request, or the problem answer that refuses it."""
+    body = door.json_body(req)
+    if isinstance(body, func.HttpResponse):
+        return body
     try:
         settings = Settings.from_env()
-        request = parse_request(req.get_body(), settings.request_limits(datetime.now(UTC)))
+        request = parse_request(body, settings.request_limits(datetime.now(UTC)))
     except SettingsError as error:
         return responses.misconfigured(str(error))
     except RequestInvalid as error:

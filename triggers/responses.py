@@ -29,14 +29,23 @@ def problem_response(
     return func.HttpResponse(json.dumps(body), status_code=status, mimetype=PROBLEM_CONTENT_TYPE)
 
 
+# The most field errors one answer lists; the rest are counted (a huge body must not get a
+# huger answer).
+MAX_ERRORS = 100
+
+
 def bad_request(
     errors: list[FieldError], title: str = "The request is not valid"
 ) -> func.HttpResponse:
-    """400 naming every bad field."""
-    detail = "; ".join(f"{e.field or '(body)'}: {e.message}" for e in errors)
-    return problem_response(
-        400, "invalid-request", title, detail, errors=[e.model_dump() for e in errors]
-    )
+    """400 naming every bad field (the first :data:`MAX_ERRORS`, and how many more there are)."""
+    shown = errors[:MAX_ERRORS]
+    detail = "; ".join(f"{e.field or '(body)'}: {e.message}" for e in shown[:10])
+    if len(errors) > 10:
+        detail += f"; and {len(errors) - 10} more"
+    extensions: dict[str, Any] = {"errors": [e.model_dump() for e in shown]}
+    if len(errors) > MAX_ERRORS:
+        extensions["errorsNotShown"] = len(errors) - MAX_ERRORS
+    return problem_response(400, "invalid-request", title, detail, **extensions)
 
 
 def out_of_scope(errors: list[FieldError]) -> func.HttpResponse:

@@ -18,7 +18,7 @@ def parse_duration(value: str) -> timedelta:
     """
     try:
         parsed = isodate.parse_duration(value.strip())
-    except (isodate.ISO8601Error, ValueError) as error:
+    except (isodate.ISO8601Error, ValueError, OverflowError) as error:
         raise DurationError(
             f"'{value}' is not an ISO-8601 duration such as PT30M or P3D."
         ) from error

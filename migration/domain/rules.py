@@ -7,6 +7,7 @@ so that request validation can collect every problem in one answer.
 from __future__ import annotations
 
 import re
+import unicodedata
 
 MAX_VERSION_PART = 2**31 - 1
 MIN_REPLICAS = 1
@@ -148,4 +149,17 @@ def security_type_generation_error(security_type: str, hyper_v_generation: str) 
             f"Security type {security_type} needs Hyper-V generation V2; "
             f"the image is {hyper_v_generation}."
         )
+    return None
+
+
+# Bidirectional formatting characters: they reorder what a log line or a page shows.
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def free_text_error(value: str) -> str | None:
+    """Text people write (an approver's name, a reason) that is safe to log and to show: no
+    control characters, line or paragraph separators, or bidirectional overrides."""
+    for char in value:
+        if unicodedata.category(char) in {"Cc", "Cs", "Zl", "Zp"} or char in _BIDI_CONTROLS:
+            return f"must not contain control characters (found U+{ord(char):04X})"
     return None

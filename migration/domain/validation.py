@@ -9,6 +9,7 @@ nothing is started. What it returns is plain request data for the orchestration.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -215,8 +216,13 @@ class RequestBody(MigrationRequest):
     @field_validator("end_of_life_date", mode="before")
     @classmethod
     def _date_only(cls, value: Any) -> Any:
+        # A date or a date and time, written as a string (never a number of seconds).
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            raise ValueError("an ISO 8601 date or date and time, as a string")
         # "2030-12-31" means the end of that day (UTC), as the portal treats a date.
-        if isinstance(value, str) and len(value.strip()) == 10:
+        if len(value.strip()) == 10:
             try:
                 day = date.fromisoformat(value.strip())
             except ValueError:
@@ -263,22 +269,61 @@ class RequestInvalid(ValueError):
 
 
 def parse_request(body: bytes | str | dict[str, Any], limits: RequestLimits) -> MigrationRequest:
-    """Validate a request body; raise :class:`RequestInvalid` listing every problem."""
+    """Validate a request body; raise :class:`RequestInvalid` listing every problem.
+
+    Types are strict, as JSON spells them: no ``"2"`` for a number, no ``"yes"`` or ``1`` for a
+    boolean, no number for a date.
+    """
     if isinstance(body, bytes | str):
-        try:
-            body = json.loads(body or b"null")
-        except (ValueError, UnicodeDecodeError) as error:
-            raise RequestInvalid([FieldError(field="", message=f"not JSON: {error}")]) from None
+        body = load_json(body)
     if not isinstance(body, dict):
         raise RequestInvalid([FieldError(field="", message="the body must be a JSON object")])
     found = repeats(body)
     try:
-        request = RequestBody.model_validate(body, context=limits)
+        request = RequestBody.model_validate_json(json.dumps(body), strict=True, context=limits)
     except ValidationError as error:
         raise RequestInvalid(field_errors(error) + found) from None
     if found:
         raise RequestInvalid(found)
     return request
+
+
+# The deepest nesting a request needs is five levels (targetRegions[].encryption.dataDisks[]).
+MAX_DEPTH = 16
+
+
+def load_json(raw: bytes | str) -> Any:
+    """JSON text as data, refusing what is not plain, bounded JSON: NaN and infinities, numbers
+    too large to be finite, and nesting deeper than :data:`MAX_DEPTH`."""
+    try:
+        value = json.loads(raw or b"null", parse_constant=_no_constant, parse_float=_finite)
+    except RecursionError:
+        raise RequestInvalid([FieldError(field="", message="nested too deeply")]) from None
+    except (ValueError, UnicodeDecodeError) as error:
+        raise RequestInvalid([FieldError(field="", message=f"not JSON: {error}")]) from None
+    stack = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise RequestInvalid(
+                [FieldError(field="", message=f"nested more than {MAX_DEPTH} levels deep")]
+            )
+        if isinstance(item, dict):
+            stack.extend((child, depth + 1) for child in item.values())
+        elif isinstance(item, list):
+            stack.extend((child, depth + 1) for child in item)
+    return value
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _finite(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise ValueError(f"the number {text[:40]} is too large")
+    return number
 
 
 def repeats(body: dict[str, Any]) -> list[FieldError]:

@@ -10,6 +10,7 @@ from migration.domain.facts import RegionStatus, RegionTarget, VersionFacts
 from migration.durable.outcome import Outcome
 from orchestrators import replication
 from orchestrators.replication import WatchedVersion, WatchInput
+from tests.migration import factories as f
 from tests.orchestrators.histories import (
     CALL_ACTIVITY,
     CONTINUE_AS_NEW,
@@ -21,12 +22,12 @@ from tests.orchestrators.histories import (
 
 START = datetime(2030, 1, 1, tzinfo=UTC)
 HANDLE = handle_of(replication.watch_replication)
-SOURCE = "/subscriptions/00000000-0000-0000-0000-0000000000a0/resourceGroups/rg/providers/Microsoft.Compute/images/web"
+SOURCE = f.image_id("web")
 
 
 def watch(**overrides: Any) -> dict[str, Any]:
     values: dict[str, Any] = {
-        "gallery": "/subscriptions/00000000-0000-0000-0000-0000000000a0/resourceGroups/rg/providers/Microsoft.Compute/galleries/g",
+        "gallery": f.GALLERY,
         "versions": [WatchedVersion(index=0, source=SOURCE, definition="web", version="1.0.0")],
         "deadline": START + timedelta(hours=6),
         "poll_min_seconds": 60,

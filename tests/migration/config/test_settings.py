@@ -7,6 +7,9 @@ import pytest
 from migration.config.settings import Settings, SettingsError
 from migration.domain.ids import parse_image_id
 
+S1 = "00000000-0000-0000-0000-0000000000a1"
+S2 = "00000000-0000-0000-0000-0000000000a2"
+
 
 def test_defaults() -> None:
     settings = Settings.from_env({})
@@ -22,7 +25,7 @@ def test_defaults() -> None:
 def test_values_are_read_and_checked() -> None:
     settings = Settings.from_env(
         {
-            "ALLOWED_SCOPES": "/subscriptions/00000000-0000-0000-0000-0000000000a1/resourceGroups/rg1, /subscriptions/00000000-0000-0000-0000-0000000000a2",
+            "ALLOWED_SCOPES": f"/subscriptions/{S1}/resourceGroups/rg1, /subscriptions/{S2}",
             "MAX_DATA_DISK_GB": "2048",
             "REPLICATION_TIMEOUT": "PT6H",
             "DEFINITION_PUBLISHER": "Contoso",

@@ -13,7 +13,8 @@ from migration.domain.ids import (
     source_key,
 )
 
-IMAGE = "/subscriptions/00000000-0000-0000-0000-0000000000a1/resourceGroups/rg/providers/Microsoft.Compute/images/web"
+S1 = "00000000-0000-0000-0000-0000000000a1"
+IMAGE = f"/subscriptions/{S1}/resourceGroups/rg/providers/Microsoft.Compute/images/web"
 
 
 def test_parses_image_and_gallery_ids() -> None:
@@ -29,7 +30,7 @@ def test_parses_image_and_gallery_ids() -> None:
     # Canonical casing of the fixed parts; names keep the casing given.
     assert (
         gallery.id
-        == "/subscriptions/00000000-0000-0000-0000-0000000000a1/resourceGroups/rg/providers/Microsoft.Compute/galleries/g"
+        == f"/subscriptions/{S1}/resourceGroups/rg/providers/Microsoft.Compute/galleries/g"
     )
 
 
@@ -50,7 +51,7 @@ def test_refuses_what_is_not_an_image_id(value: str) -> None:
 
 @given(st.from_regex(r"[a-z0-9][a-z0-9_.-]{0,18}[a-z0-9_]", fullmatch=True))
 def test_ids_compare_case_insensitively(name: str) -> None:
-    one = f"/subscriptions/00000000-0000-0000-0000-0000000000A0/resourceGroups/RG/providers/Microsoft.Compute/images/{name}"
+    one = f"/subscriptions/{S1.upper()}/resourceGroups/RG/providers/Microsoft.Compute/images/{name}"
     other = one.upper()
     assert same_id(one, other)
     assert source_key(one) == source_key(other)

@@ -246,8 +246,53 @@ def test_every_region_encrypted_or_none_and_each_lun_once() -> None:
     )
 
 
-@pytest.mark.parametrize("version", ["01.0.0", "1.00.0", "1.0.01", "１.0.0", "1.0"])
+@pytest.mark.parametrize("version", ["01.0.0", "1.00.0", "1.0.01", "\uff11.0.0", "1.0"])
 def test_version_names_must_be_canonical(version: str) -> None:
     body = request_body()
     body["images"][0]["version"] = version
     assert "without leading zeros" in errors_of(body)["images[0].version"]
+
+
+# Strict, bounded JSON ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("fields", "path"),
+    [
+        ({"replicaCount": "2"}, "replicaCount"),
+        ({"replicaCount": True}, "replicaCount"),
+        ({"replicaCount": 2.0}, "replicaCount"),
+        ({"excludeFromLatest": "yes"}, "excludeFromLatest"),
+        ({"excludeFromLatest": 1}, "excludeFromLatest"),
+        ({"endOfLifeDate": 1924992000}, "endOfLifeDate"),
+        ({"blockDeletionBeforeEndOfLife": "true"}, "blockDeletionBeforeEndOfLife"),
+        ({"deleteSource": 1}, "deleteSource"),
+        ({"gallery": ["not", "a", "string"]}, "gallery"),
+        (
+            {"targetRegions": [{"name": "eastus", "replicaCount": "3"}]},
+            "targetRegions[0].replicaCount",
+        ),
+    ],
+)
+def test_types_are_strict(fields: dict[str, Any], path: str) -> None:
+    assert path in errors_of(request_body(**fields))
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        (b'{"gallery": NaN}', "not JSON"),
+        (b'{"replicaCount": 1e999}', "too large"),
+        (b"[" * 100_000 + b"]" * 100_000, "nested"),
+        (b'{"a": ' * 40 + b"1" + b"}" * 40, "nested more than"),
+        (b'{"replicaCount": ' + b"9" * 5000 + b"}", "not JSON"),
+        (b"\xff\xfe", "not JSON"),
+    ],
+)
+def test_json_that_is_not_plain_and_bounded_is_refused(raw: bytes, message: str) -> None:
+    assert message in errors_of(raw)[""]
+
+
+def test_a_duration_too_large_for_a_timedelta_is_a_clear_error() -> None:
+    found = errors_of(request_body(approvalTimeout="P99999999999999D"))
+    assert "not an ISO-8601 duration" in found["approvalTimeout"]

@@ -1,0 +1,39 @@
+"""What every request body must be before anything reads it: JSON, by content type, bounded.
+
+The Functions host itself accepts bodies of up to 100 MB; the API needs far less (a thousand
+images fit in a few hundred KB), and a body it will refuse anyway should not be read, parsed or
+echoed back at length.
+"""
+
+from __future__ import annotations
+
+import azure.functions as func
+
+from triggers import responses
+
+# The largest body the API reads (a request for MAX_IMAGES_PER_REQUEST images fits well within).
+MAX_BODY_BYTES = 1024 * 1024
+
+
+def json_body(req: func.HttpRequest) -> bytes | func.HttpResponse:
+    """The request's body, or the answer refusing it: 415 unless it says it is JSON, 413 when
+    it is larger than :data:`MAX_BODY_BYTES`."""
+    kind = (req.headers.get("content-type") or "").split(";")[0].strip().lower()
+    if kind != "application/json" and not (
+        kind.startswith("application/") and kind.endswith("+json")
+    ):
+        return responses.problem_response(
+            415,
+            "unsupported-media-type",
+            "The body must be JSON",
+            f"Send the body as Content-Type: application/json (got '{kind or 'none'}').",
+        )
+    body = req.get_body() or b""
+    if len(body) > MAX_BODY_BYTES:
+        return responses.problem_response(
+            413,
+            "too-large",
+            "The body is too large",
+            f"The body is {len(body)} bytes; the most this API reads is {MAX_BODY_BYTES}.",
+        )
+    return body
