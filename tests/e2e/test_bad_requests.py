@@ -1,0 +1,82 @@
+"""The corpus of bad requests (tests/data/bad-requests.json), each sent through the HTTP API:
+a 4xx problem answer naming each bad field, bounded in size, and nothing started or created."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from migration.domain.validation import RequestInvalid, parse_request
+from tests.e2e.test_migration import WEB, request
+from tests.migration.factories import limits
+from tests.stack import Stack
+
+CORPUS = json.loads((Path(__file__).parents[1] / "data" / "bad-requests.json").read_text())
+PROBLEM = "application/problem+json"
+
+
+def raw_body(case: dict[str, Any]) -> bytes:
+    if "rawParts" in case:
+        return "".join(text * times for text, times in case["rawParts"]).encode()
+    if "raw" in case:
+        return str(case["raw"]).encode()
+    body = case["body"]
+    if "bulkImages" in case:
+        body = {**body, "images": [{"source": f"bad-{n}"} for n in range(case["bulkImages"])]}
+    return json.dumps(body).encode()
+
+
+@pytest.mark.parametrize("case", CORPUS, ids=[c["name"] for c in CORPUS])
+async def test_a_bad_request_is_refused_before_anything_starts(
+    stack: Stack, case: dict[str, Any]
+) -> None:
+    headers = {"Content-Type": case.get("contentType", "application/json")}
+    if not headers["Content-Type"]:
+        headers = {}
+    url = f"{stack.api}/{case['endpoint']}"
+    async with stack.http.post(url, data=raw_body(case), headers=headers) as response:
+        text = await response.read()
+        status, kind = response.status, response.content_type
+    assert status == case["status"], text[:500]
+    assert kind == PROBLEM
+    assert len(text) <= case.get("maxAnswerBytes", 16384)
+    answer = json.loads(text)
+    fields = {e["field"] for e in answer.get("errors", [])}
+    assert set(case["fields"]) <= fields, answer
+    # Nothing started, nothing created: no instance at all, no ARM write.
+    assert stack.host.engine.instances() == []
+    writes = [r for r in stack.emulator.request_log if r.method in {"PUT", "PATCH", "DELETE"}]
+    assert writes == []
+
+
+@pytest.mark.parametrize(
+    "case",
+    [c for c in CORPUS if c["status"] == 400 and c["endpoint"] == "migrations"],
+    ids=lambda c: c["name"],
+)
+def test_the_validator_alone_refuses_the_same(case: dict[str, Any]) -> None:
+    with pytest.raises(RequestInvalid) as caught:
+        parse_request(raw_body(case), limits())
+    assert set(case["fields"]) <= {e.field for e in caught.value.errors}
+
+
+async def test_a_listing_query_with_bad_values_is_a_400(stack: Stack) -> None:
+    async with stack.http.get(f"{stack.api}/migrations?top=yes&runtimeStatus=Sleeping") as r:
+        assert r.status == 400
+        fields = {e["field"] for e in (await r.json(content_type=None))["errors"]}
+    assert fields == {"top", "runtimeStatus"}
+
+
+async def test_an_approvers_name_with_control_characters_is_refused(stack: Stack) -> None:
+    migration_id = await stack.start(request(WEB, deleteSource="afterApproval"))
+    assert (await stack.awaiting_approval(migration_id))["awaitingApproval"]
+    forged = {"by": "ann\n2026-01-01 INFO migration approved by root"}
+    answer = await stack.call("POST", f"migrations/{migration_id}/approve", forged)
+    assert answer.status == 400
+    assert {e["field"] for e in answer.body["errors"]} == {"by"}
+    assert (await stack.status(migration_id))["approval"].get("decision") is None
+    answer = await stack.call("POST", f"migrations/{migration_id}/approve", {"by": "ann"})
+    assert answer.status == 202
