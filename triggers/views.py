@@ -13,6 +13,11 @@ from migration.durable.jobs import decoded
 from migration.durable.status import ReplicationProgress, merge_progress
 
 _LIVE = {df.OrchestrationRuntimeStatus.Running, df.OrchestrationRuntimeStatus.Pending}
+_ENDED = {
+    df.OrchestrationRuntimeStatus.Completed,
+    df.OrchestrationRuntimeStatus.Failed,
+    df.OrchestrationRuntimeStatus.Terminated,
+}
 
 
 def _time(value: datetime | None) -> str | None:
@@ -21,6 +26,13 @@ def _time(value: datetime | None) -> str | None:
 
 def _runtime(status: DurableOrchestrationStatus) -> str:
     return status.runtime_status.value if status.runtime_status else "Unknown"
+
+
+def _outcome(status: DurableOrchestrationStatus, state: MigrationState | None) -> str | None:
+    if state is None:
+        return None
+    outcome = state.outcome(ended=status.runtime_status in _ENDED)
+    return outcome.value if outcome else None
 
 
 def awaiting_approval(status: DurableOrchestrationStatus, state: MigrationState) -> bool:
@@ -44,6 +56,7 @@ def migration_view(
     view: dict[str, Any] = {
         "id": status.instance_id,
         "runtimeStatus": runtime,
+        "outcome": _outcome(status, state),
         "createdTime": _time(status.created_time),
         "lastUpdatedTime": _time(status.last_updated_time),
         "phase": state.phase.value if runtime != "Failed" else None,
@@ -73,6 +86,7 @@ def summary_view(
     return {
         "id": status.instance_id,
         "runtimeStatus": _runtime(status),
+        "outcome": _outcome(status, state),
         "createdTime": _time(status.created_time),
         "lastUpdatedTime": _time(status.last_updated_time),
         "phase": state.phase.value if state else None,

@@ -14,6 +14,7 @@ Nothing else in the app knows which of the two it talks to.
 from __future__ import annotations
 
 import ipaddress
+import logging
 import os
 import threading
 import time
@@ -29,6 +30,10 @@ from azure.mgmt.compute import ComputeManagementClient
 from migration.arm.retry import ServiceRetryPolicy
 
 ENDPOINT_SETTING = "ARM_ENDPOINT"
+# The Azure SDK logs every request and response at INFO, which the Functions host records by
+# default: kept at WARNING unless this setting asks for more (for example INFO).
+LOG_LEVEL_SETTING = "ARM_LOG_LEVEL"
+SDK_LOGGERS = ("azure.core.pipeline.policies.http_logging_policy", "azure.identity")
 TOKEN_SETTING = "ARM_TOKEN"
 CLIENT_ID_SETTING = "AZURE_CLIENT_ID"
 AZURE_ENDPOINT = "https://management.azure.com"
@@ -145,8 +150,16 @@ def _azure_client(subscription_id: str, settings: _Settings) -> ComputeManagemen
     )
 
 
+def quiet_sdk_logging() -> None:
+    """Keep the SDK's request logging at ``ARM_LOG_LEVEL`` (WARNING unless set)."""
+    level = logging.getLevelName(os.environ.get(LOG_LEVEL_SETTING, "").strip().upper() or "WARNING")
+    for name in SDK_LOGGERS:
+        logging.getLogger(name).setLevel(level if isinstance(level, int) else logging.WARNING)
+
+
 def compute_client(subscription_id: str) -> ComputeManagementClient:
     """The client for ``subscription_id``, cached per subscription and endpoint settings."""
+    quiet_sdk_logging()
     settings = _settings()
     cache_key = (
         subscription_id.lower(),

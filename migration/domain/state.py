@@ -79,6 +79,27 @@ class ImageState(Data):
         return self.phase == ImagePhase.REPLICATED
 
 
+# Phases in which an image's copy exists: its version replicated (or it had been migrated before).
+MIGRATED_PHASES = frozenset(
+    {
+        ImagePhase.SKIPPED,
+        ImagePhase.REPLICATED,
+        ImagePhase.DELETING,
+        ImagePhase.DELETED,
+        ImagePhase.KEPT,
+    }
+)
+
+
+class MigrationOutcome(StrEnum):
+    """How a finished migration ended, beside Durable's runtime status (which says only that
+    the orchestration ran to its end, however many images it migrated)."""
+
+    ALL_MIGRATED = "allMigrated"
+    PARTLY_MIGRATED = "partlyMigrated"
+    NONE_MIGRATED = "noneMigrated"
+
+
 class Decision(StrEnum):
     APPROVED = "approved"
     REJECTED = "rejected"
@@ -109,6 +130,15 @@ class MigrationState(Data):
     images: list[ImageState] = Field(default_factory=list)
     approval: ApprovalState = Field(default_factory=ApprovalState)
     problems: list[str] = Field(default_factory=list)
+
+    def outcome(self, *, ended: bool) -> MigrationOutcome | None:
+        """All, some or none of the images migrated; ``None`` while the migration goes on."""
+        if not ended and self.phase != Phase.DONE:
+            return None
+        migrated = sum(1 for image in self.images if image.phase in MIGRATED_PHASES)
+        if self.images and migrated == len(self.images):
+            return MigrationOutcome.ALL_MIGRATED
+        return MigrationOutcome.PARTLY_MIGRATED if migrated else MigrationOutcome.NONE_MIGRATED
 
     def summary(self) -> dict[str, int]:
         counts: dict[str, int] = {}

@@ -119,3 +119,20 @@ def test_the_list_shows_counts_and_survives_an_instance_with_no_state() -> None:
     assert (item["images"], item["summary"]) == (1, {"failed": 1})
     pending = summary_view(status(runtimeStatus="Pending"), None, {})
     assert (pending["phase"], pending["images"]) == (None, 0)
+
+
+def test_a_finished_migration_says_how_many_images_it_migrated() -> None:
+    def done(*phases: str) -> dict[str, Any]:
+        result = BASE | {
+            "phase": "done",
+            "images": [{"source": f"{SOURCE}{n}", "phase": p} for n, p in enumerate(phases)],
+        }
+        return view_of(status(runtimeStatus="Completed", output=result))
+
+    assert done("deleted", "kept")["outcome"] == "allMigrated"
+    assert done("deleted", "blocked")["outcome"] == "partlyMigrated"
+    assert done("blocked", "failed")["outcome"] == "noneMigrated"
+    running = BASE | {"phase": "replicating", "images": [{"source": SOURCE, "phase": "failed"}]}
+    assert view_of(status(customStatus=running))["outcome"] is None
+    failed = view_of(status(runtimeStatus="Failed", output="boom", input=json.dumps(JOB)))
+    assert failed["outcome"] == "noneMigrated"

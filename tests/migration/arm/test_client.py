@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -198,3 +199,20 @@ def test_app_client_hands_throttling_straight_to_its_caller(
     assert 60 < (retry_after(response.headers) or 0) <= 120
     assert statuses == [200, 429]
     assert elapsed < 2
+
+
+def test_the_sdks_request_logging_stays_at_warning_unless_asked(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("ARM_ENDPOINT", "http://127.0.0.1:8480")
+    http_log = logging.getLogger(arm_client.SDK_LOGGERS[0])
+    http_log.setLevel(logging.NOTSET)
+    compute_client(SUB)
+    assert http_log.getEffectiveLevel() == logging.WARNING
+    monkeypatch.setenv("ARM_LOG_LEVEL", "info")
+    clear_client_cache()
+    compute_client(SUB)
+    assert http_log.level == logging.INFO
+    monkeypatch.setenv("ARM_LOG_LEVEL", "chatty")
+    compute_client(SUB)
+    assert http_log.level == logging.WARNING
