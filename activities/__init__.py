@@ -4,6 +4,6 @@ Each returns an :class:`migration.outcome.Outcome` as JSON instead of raising, a
 run more than once (Durable Functions runs activities at least once).
 """
 
-from activities import claims, galleries, images, versions
+from activities import claims, events, galleries, images, selection, versions
 
-blueprints = [images.bp, galleries.bp, versions.bp, claims.bp]
+blueprints = [images.bp, galleries.bp, versions.bp, claims.bp, selection.bp, events.bp]

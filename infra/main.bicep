@@ -61,9 +61,9 @@ param replicationPollMin string = 'PT1M'
 @description('REPLICATION_POLL_MAX (ISO-8601 duration): longest replication poll interval.')
 param replicationPollMax string = 'PT15M'
 
-@description('MAX_IMAGES_PER_REQUEST: most images one request may migrate.')
+@description('MAX_IMAGES_PER_REQUEST: most images one migration takes (named or selected by scope).')
 @minValue(1)
-param maxImagesPerRequest int = 50
+param maxImagesPerRequest int = 1000
 
 @description('DEFAULT_END_OF_LIFE (ISO-8601 duration): end of life of a version when a request gives none, from its creation.')
 param defaultEndOfLife string = 'P365D'

@@ -8,10 +8,14 @@ from typing import Any
 
 import azure.durable_functions as df
 
+from activities import names
 from migration.arm import retry
 from migration.durable.outcome import Outcome
 
 Call = tuple[str, Any]
+Steps = Generator[Any, Any, Any]
+# An event to raise on another instance: (instance id, event name, payload).
+Event = tuple[str, str, Any]
 
 
 def call_all(
@@ -70,3 +74,11 @@ def _each_settled(context: df.DurableOrchestrationContext, tasks: list[Any]) -> 
                 )
                 results.append(failure.to_json())
         return results
+
+
+def send_events(context: df.DurableOrchestrationContext, events: Sequence[Event]) -> Steps:
+    """Raise events on other instances (an orchestration cannot raise one itself): through an
+    activity, which may run more than once, so receivers take an event twice without harm."""
+    if events:
+        payload = [{"instance": i, "name": n, "payload": p} for i, n, p in events]
+        yield from call_all(context, [(names.SEND_EVENTS, payload)])

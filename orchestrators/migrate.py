@@ -1,8 +1,14 @@
-"""The migration orchestration: inspect, plan, create definitions and versions, watch replication,
-wait for approval, and delete sources whose versions are safely replicated.
+"""The migration: select the images, run them in batches, take the one approval, and end.
 
-One instance per request. Each image is tracked on its own, so one image failing leaves the
-others going; the result says what happened to each and why.
+One instance per request. It never touches an image itself: it selects (scopes are listed page
+by page, each selected image claimed on its own; one that another migration holds is skipped
+and reported), splits the images into batches (``migration.domain.selection``) and runs each in
+a ``migrate_batch`` sub-orchestration, which inspects, plans, creates definitions and versions,
+watches replication and deletes what its decisions allow. The batches report to it as they go
+(``BatchReport`` events). With ``afterApproval``, once every batch has replicated or failed it
+asks for one approval with one deadline, takes decisions on all images or named ones until each
+is decided or the deadline passes, and hands each batch its decisions. Its own status stays
+small: counts, the selection, the approval, problems (``migration.domain.state``).
 """
 
 from __future__ import annotations
@@ -14,39 +20,29 @@ from typing import Any
 import azure.durable_functions as df
 
 from activities import names
-from migration.arm import retry
-from migration.domain.facts import GalleryFacts, ImageFacts, Inspection, VersionFacts, Wait
-from migration.domain.plan import ImagePlan, Plan, build_plan, given_up
-from migration.domain.request import DeleteSource, MigrationRequest
+from migration.domain import selection
+from migration.domain.request import DeleteSource, ImageSpec
 from migration.domain.state import (
-    ApprovalDecision,
-    ApprovalState,
-    Decision,
-    ImagePhase,
-    ImageState,
+    BatchReport,
     MigrationState,
     Phase,
+    SelectionReport,
 )
+from migration.durable.claims import claim_id
 from migration.durable.jobs import (
-    APPROVAL_EVENT,
+    BATCH_ORCHESTRATOR,
+    BATCH_REPORT_EVENT,
     ORCHESTRATOR,
-    REPLICATION_WATCHER,
+    BatchInput,
     MigrationInput,
+    batch_id,
     decoded,
-    watcher_id,
 )
-from migration.durable.status import custom_status
+from migration.durable.status import migration_status
 from orchestrators.calls import call_all
-from orchestrators.replication import WatchedVersion, WatchInput, WatchResult
+from orchestrators.fleet_approval import FleetApprovalRun
 
 bp = df.Blueprint()
-
-# A durable timer longer than this becomes a chain of timers whose cancel() is lost (a known
-# issue of the Python SDK), so long approval waits are made of timers of at most six days.
-MAX_TIMER = timedelta(days=6)
-# How often, and how many times, to look whether a deleted image is gone.
-DELETE_POLL = timedelta(seconds=30)
-DELETE_POLLS = 20
 
 Steps = Generator[Any, Any, Any]
 
@@ -54,40 +50,35 @@ Steps = Generator[Any, Any, Any]
 @bp.orchestration_trigger(context_name="context", orchestration=ORCHESTRATOR)
 def migrate(context: df.DurableOrchestrationContext) -> Steps:
     job = MigrationInput.from_json(context.get_input())
+    run = Migration(context, job)
     # Not try/finally: a replay that runs out of history closes the generator, and a finally
     # that yields would then break it. GeneratorExit is not an Exception, so it passes by.
     try:
-        result = yield from MigrationRun(context, job).execute()
+        result = yield from run.execute()
     except Exception:
-        yield from release_claims(context, job)
+        yield from run.release_claims()
         raise
-    yield from release_claims(context, job)
+    yield from run.release_claims()
     return result
 
 
-def release_claims(context: df.DurableOrchestrationContext, job: MigrationInput) -> Steps:
-    """Give the sources back, so that the next migration of one may start."""
-    if job.claims:
-        yield context.call_activity(
-            names.RELEASE_CLAIMS, {"migrationId": job.migration_id, "claims": job.claims}
-        )
-
-
-class MigrationRun:
+class Migration:
     def __init__(self, context: df.DurableOrchestrationContext, job: MigrationInput) -> None:
         self.context = context
         self.job = job
-        self.request: MigrationRequest = job.request
+        self.request = job.request
         self.state = MigrationState(
             migration_id=job.migration_id,
             gallery=self.request.gallery,
             delete_source=self.request.delete_source.value,
             trigger=job.trigger,
             started_at=context.current_utc_datetime,
-            images=[ImageState(source=image.source) for image in self.request.images],
+            images=len(self.request.images),
         )
-        self.plans: list[ImagePlan] = []
-        self.gallery = GalleryFacts(id=self.request.gallery)
+        # Claims this migration took on selected images (the starter took the explicit ones').
+        self.taken: list[str] = []
+        self.summaries: dict[int, dict[str, int]] = {}
+        self.running: dict[int, Any] = {}
 
     @property
     def now(self) -> datetime:
@@ -97,305 +88,201 @@ class MigrationRun:
     def publish(self, phase: Phase | None = None) -> None:
         if phase is not None:
             self.state.phase = phase
-        self.context.set_custom_status(custom_status(self.state))
-
-    def live(self, *phases: ImagePhase) -> list[tuple[ImageState, ImagePlan]]:
-        pairs = zip(self.state.images, self.plans, strict=True)
-        return [(state, plan) for state, plan in pairs if state.phase in phases]
+        self.state.summary = _total(self.summaries.values())
+        self.context.set_custom_status(migration_status(self.state))
 
     def execute(self) -> Steps:
-        self.publish(Phase.INSPECTING)
-        plan = yield from self.inspect()
-        self.apply_plan(plan)
-        self.publish(Phase.CREATING_DEFINITIONS)
-        yield from self.create_definitions(plan)
-        self.publish(Phase.CREATING_VERSIONS)
-        yield from self.start_versions()
+        images = list(self.request.images)
+        selected: set[int] = set()
+        held: dict[int, str] = {}
+        if self.request.scopes:
+            self.publish(Phase.SELECTING)
+            found, held_by = yield from self.select({i.source.lower() for i in images})
+            selected = set(range(len(images), len(images) + len(found)))
+            held = {len(images) + n: held_by[s] for n, s in enumerate(found) if s in held_by}
+            images.extend(ImageSpec(source=source) for source in found)
+        self.state.images = len(images)
+        batches = selection.batches(images, selection.batch_size(self.request))
+        self.state.batches = len(batches)
         self.publish(Phase.REPLICATING)
-        yield from self.watch_replication()
-        yield from self.decide_and_delete()
+        replicated = yield from self.run_batches(batches, images, selected, held)
+        if self.request.delete_source == DeleteSource.AFTER_APPROVAL and replicated:
+            approval = FleetApprovalRun(self.context, self.job, self.state, self.publish)
+            yield from approval.run(replicated)
+        yield from self.finish()
         self.state.phase = Phase.DONE
         self.state.finished_at = self.now
         self.publish()
-        return self.state.to_result()
+        return self.state.to_json()
 
-    # -- inspection and planning -------------------------------------------------------------
+    # -- selection -----------------------------------------------------------------------------
 
-    def inspect(self) -> Generator[Any, Any, Plan]:
-        """Plan from the starter's inspection if it made one, else from one made now.
-
-        Reads that ARM asks to try later are read again after a durable timer, only those, until
-        the retry policy gives up on them.
-        """
-        inspection = self.job.inspection
-        attempts = 0
-        while inspection is None or not inspection.complete:
-            if inspection is not None:
-                throttled = inspection.throttled
-                if attempts >= retry.attempts_allowed(throttled=throttled):
-                    inspection = given_up(self.request, inspection)
+    def select(self, explicit: set[str]) -> Generator[Any, Any, tuple[list[str], dict[str, str]]]:
+        """Every image the scopes' filters take (besides the explicit ones), each claimed."""
+        report = SelectionReport(scopes=list(self.request.scopes))
+        self.state.selection = report
+        found: list[str] = []
+        limit = self.job.options.max_images - len(explicit)
+        for scope in self.request.scopes:
+            token: str | None = None
+            while True:
+                page = {"scope": scope, "filters": self.request.filters.to_json(), "token": token}
+                (outcome,) = yield from call_all(self.context, [(names.SELECT_IMAGES, page)])
+                if not outcome.ok:
+                    self.state.problems.append(f"could not list {scope}: {outcome.message}")
                     break
-                wait = retry.wait_before_retry(
-                    inspection.longest_wait, attempts, throttled=throttled
-                )
-                yield self.context.create_timer(self.now + timedelta(seconds=wait))
-            attempts += 1
-            known = inspection.to_json() if inspection is not None else None
-            (outcome,) = yield from call_all(
-                self.context, [(names.INSPECT, {"request": self.request.to_json(), "known": known})]
-            )
+                report.listed += int(outcome.value["listed"])
+                for source in outcome.value["selected"]:
+                    if source.lower() in explicit or source in found:
+                        continue
+                    if len(found) >= limit:
+                        report.over_the_limit += 1
+                    else:
+                        found.append(source)
+                token = outcome.value["next"]
+                self.publish()
+                if not token:
+                    break
+        held: dict[str, str] = {}
+        for start in range(0, len(found), 100):
+            chunk = {"migrationId": self.job.migration_id, "sources": found[start : start + 100]}
+            (outcome,) = yield from call_all(self.context, [(names.TAKE_CLAIMS, chunk)])
             if not outcome.ok:
-                failed = Wait(seconds=0, message=f"inspection failed: {outcome.message}")
-                inspection = given_up(
-                    self.request,
-                    (inspection or Inspection()).model_copy(update={"waits": {"all": failed}}),
-                )
-                break
-            inspection = Inspection.from_json(outcome.value)
-        self.gallery = inspection.gallery or self.gallery
-        options = self.job.options
-        return build_plan(
-            self.request,
-            inspection,
-            options.plan,
-            now=self.now,
-            skip_migrated=options.skip_migrated,
+                # Not claimed is not ours: skip them rather than risk a second migration.
+                held.update(dict.fromkeys(chunk["sources"], "unknown (claims failed)"))
+                continue
+            self.taken.extend(outcome.value["taken"])
+            held.update(outcome.value["held"])
+        report.selected = len(found) - len(held)
+        report.held_by_others = len(held)
+        if report.over_the_limit:
+            self.state.problems.append(
+                f"{report.over_the_limit} more images matched than one migration takes "
+                f"({self.job.options.max_images}); run the migration again for them"
+            )
+        return found, held
+
+    # -- the batches ---------------------------------------------------------------------------
+
+    def batch_input(
+        self, batch: selection.Batch, selected: set[int], held: dict[int, str]
+    ) -> BatchInput:
+        mine = set(batch.positions)
+        taken = {s.lower() for s in self.taken}
+        explicit = len(self.request.images)
+        return BatchInput(
             migration_id=self.job.migration_id,
-        )
-
-    def apply_plan(self, plan: Plan) -> None:
-        self.plans = plan.images
-        self.state.problems.extend(p for p in plan.problems if p not in self.state.problems)
-        for state, image in zip(self.state.images, plan.images, strict=True):
-            state.definition = image.definition.name if image.definition else None
-            state.version = image.version
-            state.security_type = image.definition.security_type if image.definition else None
-            state.end_of_life_date = image.end_of_life_date
-            state.deletion_blocked = image.block_deletion if image.version else None
-            state.scale_sets = list(image.scale_sets)
-            state.target_regions = image.target_regions
-            state.notes = list(image.notes)
-            if plan.problems or image.problems:
-                state.phase = ImagePhase.BLOCKED
-                state.error = "; ".join(image.problems or plan.problems)
-                state.kept_reason = "the image could not be migrated"
-                state.finished_at = self.now
-            elif image.skipped:
-                state.phase = ImagePhase.SKIPPED
-                state.kept_reason = "already migrated"
-                state.finished_at = self.now
-            else:
-                state.phase = ImagePhase.CREATING_DEFINITION
-
-    # -- definitions and versions ------------------------------------------------------------
-
-    def create_definitions(self, plan: Plan) -> Steps:
-        definitions = plan.definitions_to_create
-        if not definitions:
-            return
-        # Definitions live in the gallery's region (a version may live elsewhere).
-        location = self.gallery.location
-        outcomes = yield from call_all(
-            self.context,
-            [
-                (
-                    names.ENSURE_DEFINITION,
-                    {"gallery": plan.gallery, "definition": d.to_json(), "location": location},
-                )
-                for d in definitions
+            batch=batch,
+            request=self.request.model_copy(
+                update={"images": batch.images, "scopes": [], "filters": self.request.filters}
+            ),
+            options=self.job.options,
+            selected=sorted(mine & selected),
+            held_by={p: h for p, h in held.items() if p in mine},
+            claims=[
+                claim_id(image.source)
+                for position, image in zip(batch.positions, batch.images, strict=True)
+                if position < explicit or image.source.lower() in taken
             ],
+            inspection=self.job.inspection if batch.index == 0 else None,
+            approval_deadline=self.approval_deadline(),
         )
-        failed = {
-            d.name.lower(): outcome.message
-            for d, outcome in zip(definitions, outcomes, strict=True)
-            if not outcome.ok
-        }
-        for state, image in self.live(ImagePhase.CREATING_DEFINITION):
-            name = image.definition.name.lower() if image.definition else ""
-            if name in failed:
-                state.fail(f"definition {name}: {failed[name]}", self.now)
 
-    def start_versions(self) -> Steps:
-        ready = self.live(ImagePhase.CREATING_DEFINITION)
-        for state, _ in ready:
-            state.phase = ImagePhase.CREATING_VERSION
-        self.publish()
-        outcomes = yield from call_all(
-            self.context,
-            [
-                (
-                    names.START_VERSION,
-                    {
-                        "gallery": self.request.gallery,
-                        "image": image.to_json(),
-                        "migrationId": self.job.migration_id,
-                    },
-                )
-                for _, image in ready
-            ],
-        )
-        for (state, image), outcome in zip(ready, outcomes, strict=True):
-            if not outcome.ok:
-                state.fail(f"version {image.version}: {outcome.message}", self.now)
-                continue
-            version = VersionFacts.from_json(outcome.value)
-            state.phase = ImagePhase.REPLICATING
-            state.version_started_at = self.now
-            state.version_id = (
-                f"{self.request.gallery}/images/{version.definition}/versions/{version.name}"
-            )
-            state.target_regions = version.target_regions or image.target_regions
-
-    # -- replication -------------------------------------------------------------------------
-
-    def watch_replication(self) -> Steps:
-        watched = [
-            (index, state, plan)
-            for index, (state, plan) in enumerate(zip(self.state.images, self.plans, strict=True))
-            if state.phase == ImagePhase.REPLICATING
-        ]
-        if not watched:
-            return
-        self.publish()
+    def approval_deadline(self) -> datetime | None:
+        if self.request.delete_source != DeleteSource.AFTER_APPROVAL:
+            return None
+        # Replication plus the approval wait: a batch stops waiting for decisions after this.
         options = self.job.options
-        watch = WatchInput(
-            gallery=self.request.gallery,
-            versions=[
-                WatchedVersion(
-                    index=index,
-                    source=state.source,
-                    definition=str(state.definition),
-                    version=str(state.version),
-                )
-                for index, state, _ in watched
-            ],
-            deadline=self.now + timedelta(seconds=options.replication_timeout_seconds),
-            poll_min_seconds=options.poll_min_seconds,
-            poll_max_seconds=options.poll_max_seconds,
+        return self.now + timedelta(
+            seconds=options.replication_timeout_seconds + options.approval_timeout_seconds
         )
-        results = yield self.context.call_sub_orchestrator(
-            REPLICATION_WATCHER, watch.to_json(), watcher_id(self.job.migration_id)
-        )
-        results = results or {}
-        for index, state, _ in watched:
-            raw = results.get(str(index))
-            if raw is None:
-                state.fail("the replication watcher returned no result", self.now)
-                continue
-            result = WatchResult.from_json(raw)
-            state.regions = result.regions
-            if result.state == "completed":
-                state.phase = ImagePhase.REPLICATED
-                state.replicated_at = result.at
-            else:
-                state.fail(result.message or f"replication {result.state}", result.at)
 
-    # -- approval and deletion ---------------------------------------------------------------
+    def run_batches(
+        self,
+        batches: list[selection.Batch],
+        images: list[ImageSpec],
+        selected: set[int],
+        held: dict[int, str],
+    ) -> Generator[Any, Any, dict[int, list[str]]]:
+        """Run every batch until each has replicated or failed; the replicated sources of each.
 
-    def decide_and_delete(self) -> Steps:
-        replicated = self.live(ImagePhase.REPLICATED)
-        policy = self.request.delete_source
-        if not replicated:
-            return
-        if policy == DeleteSource.NEVER:
-            self.keep(replicated, "deleteSource is never")
-            return
-        if policy == DeleteSource.AFTER_APPROVAL:
-            decision = yield from self.wait_for_approval()
-            if decision != Decision.APPROVED:
-                self.keep(replicated, self.refusal())
-                return
-        yield from self.delete_sources(replicated)
+        A batch that shares a definition with an earlier one starts once that one has started
+        its versions. The report event is always among the tasks waited for, so none is missed.
+        """
+        running = self.running
+        replicated: dict[int, list[str]] = {}
+        prepared: set[int] = set()
 
-    def refusal(self) -> str:
-        approval = self.state.approval
-        if approval.decision == Decision.REJECTED:
-            because = f": {approval.reason}" if approval.reason else ""
-            return f"rejected by {approval.by}{because}"
-        return "no approval before the approval timeout"
-
-    def keep(self, images: list[tuple[ImageState, ImagePlan]], reason: str) -> None:
-        for state, _ in images:
-            state.keep(reason, self.now)
-
-    def wait_for_approval(self) -> Generator[Any, Any, Decision]:
-        deadline = self.now + timedelta(seconds=self.job.options.approval_timeout_seconds)
-        self.state.approval = ApprovalState(required=True, deadline=deadline)
-        self.publish(Phase.AWAITING_APPROVAL)
-        # One event task for the whole wait: it is raced against each timer of the chain.
-        event = self.context.wait_for_external_event(APPROVAL_EVENT)
-        while self.now < deadline:
-            timer = self.context.create_timer(min(deadline, self.now + MAX_TIMER))
-            winner = yield self.context.task_any([event, timer])
-            if winner is event:
-                if not timer.is_completed:
-                    timer.cancel()
-                return self.record_decision(event.result)
-        self.state.approval.decision = Decision.TIMED_OUT
-        self.state.approval.at = self.now
-        return Decision.TIMED_OUT
-
-    def record_decision(self, payload: Any) -> Decision:
-        approval = self.state.approval
-        try:
-            decision = ApprovalDecision.from_json(decoded(payload))
-        except ValueError:
-            # The endpoints validate what they raise; anything else is not an approval.
-            decision = ApprovalDecision(approved=False, by="unknown", reason="malformed approval")
-        approval.decision = Decision.APPROVED if decision.approved else Decision.REJECTED
-        approval.by = decision.by
-        approval.reason = decision.reason
-        approval.at = self.now
-        return approval.decision
-
-    def delete_sources(self, images: list[tuple[ImageState, ImagePlan]]) -> Steps:
-        for state, _ in images:
-            state.phase = ImagePhase.DELETING
-        self.publish(Phase.DELETING)
-        outcomes = yield from call_all(
-            self.context,
-            [
-                (
-                    names.DELETE_SOURCE,
-                    {
-                        "source": state.source,
-                        "gallery": self.request.gallery,
-                        "definition": state.definition,
-                        "version": state.version,
-                        "deleteInUse": plan.delete_in_use,
-                        "blockVersion": plan.block_before_source_delete,
-                    },
-                )
-                for state, plan in images
-            ],
-        )
-        deleting: list[ImageState] = []
-        for (state, plan), outcome in zip(images, outcomes, strict=True):
-            if not outcome.ok:
-                state.keep(outcome.message, self.now)
-                continue
-            if plan.block_before_source_delete:
-                state.deletion_blocked = True  # blocked before the delete was sent
-            if outcome.value == "gone":
-                state.mark_deleted(self.now)
-            else:
-                deleting.append(state)
-        yield from self.wait_until_gone(deleting)
-
-    def wait_until_gone(self, deleting: list[ImageState]) -> Steps:
-        for _ in range(DELETE_POLLS):
-            if not deleting:
-                return
-            yield self.context.create_timer(self.now + DELETE_POLL)
-            outcomes = yield from call_all(
-                self.context, [(names.INSPECT_IMAGE, state.source) for state in deleting]
+        def start(batch: selection.Batch) -> None:
+            job = self.batch_input(batch, selected, held)
+            running[batch.index] = self.context.call_sub_orchestrator(
+                BATCH_ORCHESTRATOR, job.to_json(), batch_id(self.job.migration_id, batch.index)
             )
-            still: list[ImageState] = []
-            for state, outcome in zip(deleting, outcomes, strict=True):
-                if outcome.ok and not ImageFacts.from_json(outcome.value).exists:
-                    state.mark_deleted(self.now)
-                else:
-                    still.append(state)
-            deleting = still
-        for state in deleting:
-            state.keep("the delete was accepted but the image still exists", self.now)
+
+        for batch in batches:
+            if batch.after is None:
+                start(batch)
+        waiting_for = set(range(len(batches)))
+        report = self.context.wait_for_external_event(BATCH_REPORT_EVENT)
+        while waiting_for:
+            pending = [task for index, task in running.items() if index in waiting_for]
+            winner = yield self.context.task_any([report, *pending])
+            if winner is report:
+                news = BatchReport.from_json(decoded(report.result))
+                report = self.context.wait_for_external_event(BATCH_REPORT_EVENT)
+                self.summaries[news.batch] = news.summary
+                if news.stage == "prepared" and news.batch not in prepared:
+                    prepared.add(news.batch)
+                    for later in batches:
+                        if later.after == news.batch:
+                            start(later)
+                elif news.stage == "replicated":
+                    replicated[news.batch] = news.replicated
+                    waiting_for.discard(news.batch)
+                self.publish()
+                continue
+            index = next(i for i, task in running.items() if task is winner)
+            waiting_for.discard(index)
+            self.settle(index, winner)
+            for later in batches:
+                # A batch that ended before preparing (failed) still lets its followers go.
+                if later.after == index and later.index not in running:
+                    start(later)
+        return {b: sources for b, sources in replicated.items() if sources}
+
+    def settle(self, index: int, task: Any) -> None:
+        """A batch ended: take its counts, or say why it failed."""
+        if isinstance(task.result, Exception):  # a failed sub-orchestration's task holds it
+            reason = (str(task.result).strip().splitlines() or ["failed"])[0][:300]
+            self.state.problems.append(f"batch {index} failed: {reason}")
+        elif isinstance(task.result, dict):
+            self.summaries[index] = dict(task.result.get("summary") or {})
+
+    def finish(self) -> Steps:
+        """Wait for every batch to end (each deletes what its decisions allow), then count."""
+        for index, task in self.running.items():
+            if not task.is_completed:
+                try:
+                    yield task
+                except Exception as error:  # a failed sub-orchestration reaches us so
+                    self.state.problems.append(f"batch {index} failed: {str(error)[:300]}")
+                    continue
+            self.settle(index, task)
+        self.publish(Phase.DONE)
+
+    def release_claims(self) -> Steps:
+        """Give back every claim this migration took (batches give back their own as they end;
+        releasing one that has ended already is a no-op)."""
+        claims = [*self.job.claims, *(claim_id(s) for s in self.taken)]
+        if claims:
+            yield self.context.call_activity(
+                names.RELEASE_CLAIMS, {"migrationId": self.job.migration_id, "claims": claims}
+            )
+
+
+def _total(summaries: Any) -> dict[str, int]:
+    total: dict[str, int] = {}
+    for summary in summaries:
+        for phase, count in summary.items():
+            total[phase] = total.get(phase, 0) + count
+    return total

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from typing import Annotated
 
 import azure.durable_functions as df
@@ -18,14 +19,15 @@ from pydantic import (
 )
 
 from migration.domain import rules
+from migration.domain.ids import ResourceIdError, parse_image_id
 from migration.domain.request import DeleteSource
-from migration.domain.state import ApprovalDecision, ApprovalState, Phase
-from migration.domain.validation import field_errors
+from migration.domain.state import ApprovalDecision, DecisionRecord, ImagePhase, Phase
+from migration.domain.validation import FieldError, field_errors
 from migration.durable.jobs import ACTIVE, APPROVAL_EVENT
-from migration.durable.status import read_job, read_state
+from migration.durable.status import fleet_images, read_job, read_state
 from triggers import door, responses
 from triggers.links import migration_links
-from triggers.status import find_migration
+from triggers.status import find_migration, read_batches
 
 bp = df.Blueprint()
 log = logging.getLogger(__name__)
@@ -39,6 +41,19 @@ class DecisionBody(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, strict=True)
     by: Annotated[str, StringConstraints(min_length=1, max_length=200)]
     reason: Annotated[str, StringConstraints(max_length=2000)] | None = Field(default=None)
+    # The sources decided (each a managed image id of the migration); absent: every image
+    # still undecided.
+    images: list[str] | None = Field(default=None, min_length=1, max_length=1000)
+
+    @field_validator("images")
+    @classmethod
+    def _ids(cls, value: list[str] | None) -> list[str] | None:
+        if value is None:
+            return None
+        try:
+            return [parse_image_id(source).id for source in value]
+        except ResourceIdError as error:
+            raise ValueError(str(error)) from None
 
     @field_validator("by", "reason")
     @classmethod
@@ -68,11 +83,6 @@ async def _decide(
     req: func.HttpRequest, client: df.DurableOrchestrationClient, *, approved: bool
 ) -> func.HttpResponse:
     migration_id = req.route_params.get("id", "")
-    status = await find_migration(client, migration_id)
-    job = read_job(status) if status else None
-    state = read_state(status) if status else None
-    if status is None or job is None or state is None:
-        return responses.migration_not_found(migration_id)
     raw = door.json_body(req)
     if isinstance(raw, func.HttpResponse):
         return raw
@@ -80,6 +90,36 @@ async def _decide(
         body = DecisionBody.model_validate_json(raw or b"{}")
     except ValidationError as error:
         return responses.bad_request(field_errors(error))
+    decision = ApprovalDecision(
+        approved=approved, by=body.by, reason=body.reason, images=body.images
+    )
+    verdict = await decide(client, migration_id, decision)
+    if isinstance(verdict, func.HttpResponse):
+        return verdict
+    verb = "approved" if approved else "rejected"
+    log.info("migration %s: %d image(s) %s by %s", migration_id, verdict.images, verb, body.by)
+    answer = {
+        "migrationId": migration_id,
+        "decision": verb,
+        "by": body.by,
+        "reason": body.reason,
+        "images": verdict.images,
+        "recorded": True,
+        "statusUri": migration_links(req, migration_id)["statusUri"],
+    }
+    return responses.json_response(answer, 202)
+
+
+async def decide(
+    client: df.DurableOrchestrationClient, migration_id: str, decision: ApprovalDecision
+) -> DecisionRecord | func.HttpResponse:
+    """Hand ``decision`` to the migration once it is known to apply, and see it recorded; or the
+    answer that refuses it (the one path for the API and the decision page)."""
+    status = await find_migration(client, migration_id)
+    job = read_job(status) if status else None
+    state = read_state(status) if status else None
+    if status is None or job is None or state is None:
+        return responses.migration_not_found(migration_id)
     if status.runtime_status not in ACTIVE:
         return responses.conflict(
             f"Migration {migration_id} has ended ({status.runtime_status.value}); "
@@ -91,49 +131,74 @@ async def _decide(
         return responses.conflict(
             f"Migration {migration_id} needs no approval: deleteSource is {policy.value}."
         )
-    if (earlier := state.approval).decision is not None:
-        return responses.conflict(
-            f"Migration {migration_id} was already {earlier.decision.value} by {earlier.by}."
-        )
     if state.phase != Phase.AWAITING_APPROVAL:
         # A decision is taken on what replication achieved; before that there is nothing to see.
         return responses.conflict(
-            f"Migration {migration_id} is not waiting for approval yet (phase "
-            f"{state.phase.value}); decide once every image has replicated."
+            f"Migration {migration_id} is not waiting for approval (phase "
+            f"{state.phase.value}); decide once every image has replicated, before the deadline."
         )
-    decision = ApprovalDecision(approved=approved, by=body.by, reason=body.reason)
+    if not state.approval.awaiting:
+        return responses.conflict(f"Every image of migration {migration_id} is decided already.")
+    if decision.images is not None:
+        refused = await _check_images(client, migration_id, decision.images)
+        if refused is not None:
+            return refused
+    decision = decision.model_copy(update={"request_id": uuid.uuid4().hex})
     await client.raise_event(migration_id, APPROVAL_EVENT, decision.to_json())
-    # Two people may decide at once; the orchestration takes the first event it sees. Answer
-    # with what it recorded, so that the one who lost is told.
-    recorded = await _recorded_decision(client, migration_id)
-    verb = "approved" if approved else "rejected"
-    if recorded and recorded.decision and (recorded.decision.value, recorded.by) != (verb, body.by):
-        return responses.conflict(
-            f"Migration {migration_id} was already {recorded.decision.value} by {recorded.by}."
+    recorded = await _recorded(client, migration_id, str(decision.request_id))
+    if recorded is None:
+        return responses.problem_response(
+            503,
+            "not-recorded",
+            "The decision was sent but not seen recorded yet",
+            f"Read migration {migration_id} to see whether it was taken.",
         )
-    log.info("migration %s %s by %s", migration_id, verb, body.by)
-    answer = {
-        "migrationId": migration_id,
-        "decision": verb,
-        "by": body.by,
-        "reason": body.reason,
-        "recorded": recorded is not None,
-        "statusUri": migration_links(req, migration_id)["statusUri"],
-    }
-    return responses.json_response(answer, 202)
+    if recorded.images == 0:
+        return responses.conflict(
+            f"Every image this decision names in migration {migration_id} was decided already."
+        )
+    return recorded
 
 
-async def _recorded_decision(
-    client: df.DurableOrchestrationClient, migration_id: str
-) -> ApprovalState | None:
-    """The decision the orchestration recorded, once it has (waits a few seconds at most)."""
+async def _check_images(
+    client: df.DurableOrchestrationClient, migration_id: str, sources: list[str]
+) -> func.HttpResponse | None:
+    images = {i.source.lower(): i for i in fleet_images(await read_batches(client, migration_id))}
+    unknown = [
+        FieldError(field=f"images[{n}]", message="not an image of this migration")
+        for n, source in enumerate(sources)
+        if source.lower() not in images
+    ]
+    if unknown:
+        return responses.bad_request(unknown)
+    decided = [
+        s
+        for s in sources
+        if images[s.lower()].phase != ImagePhase.REPLICATED
+        or images[s.lower()].decision is not None
+    ]
+    if decided:
+        return responses.conflict(
+            "These images are not waiting for a decision (decided already, or not replicated): "
+            + ", ".join(decided[:20]),
+            images=decided[:100],
+        )
+    return None
+
+
+async def _recorded(
+    client: df.DurableOrchestrationClient, migration_id: str, request_id: str
+) -> DecisionRecord | None:
+    """The decision the orchestration recorded for ``request_id``, once it has (a few seconds)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + DECISION_WAIT
     while True:
         status = await client.get_status(migration_id)
         state = read_state(status) if status else None
-        if state is not None and state.approval.decision is not None:
-            return state.approval
+        if state is not None:
+            for record in state.approval.decisions:
+                if record.request_id == request_id:
+                    return record
         if not status or status.runtime_status not in ACTIVE or loop.time() >= deadline:
             return None
         await asyncio.sleep(DECISION_POLL)

@@ -14,4 +14,9 @@ def api_base(req: func.HttpRequest) -> str:
 
 def migration_links(req: func.HttpRequest, migration_id: str) -> dict[str, str]:
     base = f"{api_base(req)}/migrations/{migration_id}"
-    return {"statusUri": base, "approveUri": f"{base}/approve", "rejectUri": f"{base}/reject"}
+    return {
+        "statusUri": base,
+        "imagesUri": f"{base}/images",
+        "approveUri": f"{base}/approve",
+        "rejectUri": f"{base}/reject",
+    }

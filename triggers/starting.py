@@ -8,7 +8,7 @@ import azure.durable_functions as df
 
 from migration.config.settings import Settings
 from migration.domain.facts import Inspection
-from migration.domain.ids import parse_gallery_id, parse_image_id
+from migration.domain.ids import parse_gallery_id, parse_image_id, parse_scope
 from migration.domain.request import MigrationRequest
 from migration.domain.validation import FieldError
 from migration.durable import claims
@@ -31,6 +31,11 @@ def out_of_scope(request: MigrationRequest, settings: Settings) -> list[FieldErr
         if not settings.in_scope(parse_image_id(image.source)):
             found.append(
                 FieldError(field=f"images[{index}].source", message=f"not inside any of: {scopes}")
+            )
+    for index, scope in enumerate(request.scopes):
+        if not settings.covers(parse_scope(scope)):
+            found.append(
+                FieldError(field=f"scopes[{index}]", message=f"not inside any of: {scopes}")
             )
     return found
 

@@ -17,7 +17,7 @@ from migration.arm.client import compute_client
 from migration.arm.errors import ArmError, arm_errors, read_or_none
 from migration.arm.versions import block_deletion, get_version
 from migration.domain.facts import ImageFacts
-from migration.domain.ids import parse_image_id
+from migration.domain.ids import Scope, parse_image_id
 from migration.domain.safety import replication_complete
 
 
@@ -30,7 +30,10 @@ def get_image(source_id: str) -> ImageFacts:
     )
     if found is None:
         return ImageFacts(id=image.id, exists=False)
-    resource = found.as_dict()
+    return _facts(found.as_dict())
+
+
+def _facts(resource: dict[str, Any]) -> ImageFacts:
     facts = shapes.image_facts(resource)
     return facts.model_copy(update={"fingerprint": image_fingerprint(resource)})
 
@@ -44,6 +47,23 @@ def image_fingerprint(resource: dict[str, Any]) -> str:
     }
     canonical = json.dumps(made_of, sort_keys=True, separators=(",", ":")).lower()
     return hashlib.sha256(canonical.encode()).hexdigest()[:32]
+
+
+def list_images_page(scope: Scope, token: str | None = None) -> tuple[list[ImageFacts], str | None]:
+    """One page of the managed images in a subscription or resource group, and the token of the
+    next page (``None`` after the last): a whole subscription may take many calls to list."""
+    client = compute_client(scope.subscription)
+    with arm_errors(f"listing the managed images of {scope}"):
+        listing = (
+            client.images.list_by_resource_group(scope.resource_group)
+            if scope.resource_group
+            else client.images.list()
+        )
+        pages: Any = listing.by_page(continuation_token=token)
+        page = next(pages, None)
+        found = [_facts(image.as_dict()) for image in page or []]
+        # azure-core's pager keeps the next link (ARM's nextLink) as its continuation token.
+        return found, pages.continuation_token if page is not None else None
 
 
 def scale_sets_by_image(subscription: str) -> dict[str, list[str]]:

@@ -36,7 +36,7 @@ class Settings:
     replication_timeout: timedelta = timedelta(hours=24)
     poll_min: timedelta = timedelta(minutes=1)
     poll_max: timedelta = timedelta(minutes=15)
-    max_images_per_request: int = 50
+    max_images_per_request: int = 1000
     # A version's end of life when a request gives none (Azure's own default since api-version
     # 2026-03-03 is six months; the app always states one).
     default_end_of_life: timedelta = timedelta(days=365)
@@ -64,6 +64,10 @@ class Settings:
     def in_scope(self, resource: ResourceId) -> bool:
         """An empty allowlist allows every scope the app's identity can reach."""
         return not self.allowed_scopes or any(s.contains(resource) for s in self.allowed_scopes)
+
+    def covers(self, scope: Scope) -> bool:
+        """Whether every resource of ``scope`` is within the allowed scopes."""
+        return not self.allowed_scopes or any(s.covers(scope) for s in self.allowed_scopes)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

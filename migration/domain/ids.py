@@ -135,6 +135,14 @@ class Scope:
             self.resource_group.lower() == resource.resource_group.lower()
         )
 
+    def covers(self, other: Scope) -> bool:
+        """Whether ``other`` lies wholly inside this scope."""
+        if self.subscription.lower() != other.subscription.lower():
+            return False
+        if self.resource_group is None:
+            return True
+        return (other.resource_group or "").lower() == self.resource_group.lower()
+
     def __str__(self) -> str:
         base = f"/subscriptions/{self.subscription}"
         if self.resource_group is None:

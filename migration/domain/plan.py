@@ -7,7 +7,7 @@ definitions (``definitions``), versions (``versions``), target regions (``region
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -160,13 +160,14 @@ def build_plan(
     rules: PlanRules,
     *,
     now: datetime,
-    skip_migrated: bool = False,
+    skip_migrated: Collection[str] | bool = False,
     migration_id: str | None = None,
 ) -> Plan:
     """Plan every image of ``request`` from what ``inspection`` found, at ``now``.
 
-    With ``skip_migrated``, an image that already feeds a version is left alone (Event Grid's
-    repeated events) instead of adopted. ``migration_id`` is the migration planning (a dry run has
+    An image ``skip_migrated`` names (its source, lower case; ``True``: every image) that already
+    feeds a version is left alone (Event Grid's repeated events, images selected by scope)
+    instead of adopted. ``migration_id`` is the migration planning (a dry run has
     none): a version still being made by another migration is not adopted.
     """
     if inspection.gallery is None:
@@ -208,7 +209,10 @@ def build_plan(
             continue
         image.definition = definition
         existing = list(inspection.versions.get(name.lower(), ()))
-        if skip_migrated and (mine := made_from(existing, image.source, image.fingerprint)):
+        skip = skip_migrated is True or (
+            not isinstance(skip_migrated, bool) and key in skip_migrated
+        )
+        if skip and (mine := made_from(existing, image.source, image.fingerprint)):
             image.version = mine.name
             image.skipped = True
             image.notes.append(f"already migrated as version {mine.name}; left alone")

@@ -86,9 +86,25 @@ class TargetRegion(_Model):
         return default
 
 
+class SelectionFilters(_Model):
+    """Which managed images of the scopes to take; every filter given must match."""
+
+    # Tags the image must carry: a value, or None for "any value".
+    tags: dict[str, str | None] = Field(default_factory=dict)
+    # A shell-style pattern (fnmatch, case-insensitive) on the image's name.
+    name_pattern: str | None = None
+    os_type: str | None = None
+    hyper_v_generation: str | None = None
+    # Regions (short names) the image must be in.
+    locations: Sequence[str] = Field(default_factory=list)
+
+
 class MigrationRequest(_Model):
     gallery: str
-    images: Sequence[ImageSpec]
+    images: Sequence[ImageSpec] = Field(default_factory=list)
+    # Subscriptions or resource groups whose managed images to select (beside ``images``).
+    scopes: Sequence[str] = Field(default_factory=list)
+    filters: SelectionFilters = Field(default_factory=SelectionFilters)
     target_regions: Sequence[TargetRegion] = Field(default_factory=list)
     replica_count: int = 1
     storage_account_type: str | None = None

@@ -1,17 +1,37 @@
-"""A migration's state as users see it (published and read back by ``migration.durable.status``)."""
+"""A migration's state as users see it (published and read back by ``migration.durable.status``).
+
+A migration is one orchestration for the whole request and one per batch of its images. Each
+image's state lives in its batch (:class:`BatchState`), whose size is chosen so that it always
+fits Durable's custom-status limit; the migration itself (:class:`MigrationState`) keeps only
+what is complete at its level: the phase, counts, the selection, the approval and problems.
+"""
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterable
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
 
 from pydantic import Field
 
 from migration.domain.facts import Data, RegionStatus, RegionTarget
 
+# Texts kept in a status are bounded, so that a batch's status fits whatever the messages say.
+MAX_TEXT = 500
+MAX_NOTES = 4
+# Decisions the migration's status lists (the newest); each image records its own.
+MAX_DECISIONS_SHOWN = 20
+
+
+def bounded(text: str | None) -> str | None:
+    if text is None or len(text) <= MAX_TEXT:
+        return text
+    return text[: MAX_TEXT - 1] + "…"
+
 
 class Phase(StrEnum):
+    SELECTING = "selecting"
     INSPECTING = "inspecting"
     CREATING_DEFINITIONS = "creatingDefinitions"
     CREATING_VERSIONS = "creatingVersions"
@@ -35,7 +55,40 @@ class ImagePhase(StrEnum):
     KEPT = "kept"
 
 
+# Phases in which an image's copy exists: its version replicated (or it had been migrated before).
+MIGRATED_PHASES = frozenset(
+    {
+        ImagePhase.SKIPPED,
+        ImagePhase.REPLICATED,
+        ImagePhase.DELETING,
+        ImagePhase.DELETED,
+        ImagePhase.KEPT,
+    }
+)
+# Phases an image does not leave.
+FINAL_PHASES = frozenset(
+    {ImagePhase.BLOCKED, ImagePhase.SKIPPED, ImagePhase.FAILED, ImagePhase.DELETED, ImagePhase.KEPT}
+)
+
+
+class Decision(StrEnum):
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    TIMED_OUT = "timedOut"
+
+
+class ImageDecision(Data):
+    """Who decided about one image's source, and why (its own record)."""
+
+    decision: Decision
+    by: str | None = None
+    reason: str | None = None
+    principal: str | None = None
+    at: datetime
+
+
 class ImageState(Data):
+    index: int = 0  # the image's position in the whole migration
     source: str
     phase: ImagePhase = ImagePhase.PLANNED
     definition: str | None = None
@@ -53,19 +106,25 @@ class ImageState(Data):
     end_of_life_date: datetime | None = None
     deletion_blocked: bool | None = None
     scale_sets: list[str] = Field(default_factory=list)
+    decision: ImageDecision | None = None
     version_started_at: datetime | None = None
     replicated_at: datetime | None = None
     finished_at: datetime | None = None
 
     def fail(self, message: str, at: datetime) -> None:
         self.phase = ImagePhase.FAILED
-        self.error = message
+        self.error = bounded(message)
         self.kept_reason = self.kept_reason or "the migration of this image failed"
         self.finished_at = at
 
     def keep(self, reason: str, at: datetime) -> None:
         self.phase = ImagePhase.KEPT
-        self.kept_reason = reason
+        self.kept_reason = bounded(reason)
+        self.finished_at = at
+
+    def skip(self, reason: str, at: datetime) -> None:
+        self.phase = ImagePhase.SKIPPED
+        self.kept_reason = bounded(reason)
         self.finished_at = at
 
     def mark_deleted(self, at: datetime) -> None:
@@ -74,21 +133,26 @@ class ImageState(Data):
         self.kept_reason = None
         self.finished_at = at
 
-    @property
-    def replicated(self) -> bool:
-        return self.phase == ImagePhase.REPLICATED
+    def note(self, text: str) -> None:
+        if len(self.notes) < MAX_NOTES:
+            self.notes.append(bounded(text) or "")
 
 
-# Phases in which an image's copy exists: its version replicated (or it had been migrated before).
-MIGRATED_PHASES = frozenset(
-    {
-        ImagePhase.SKIPPED,
-        ImagePhase.REPLICATED,
-        ImagePhase.DELETING,
-        ImagePhase.DELETED,
-        ImagePhase.KEPT,
-    }
-)
+def counts(images: Iterable[ImageState]) -> dict[str, int]:
+    return dict(Counter(image.phase.value for image in images))
+
+
+class BatchState(Data):
+    """One batch's images, each in full: a batch's custom status and its result."""
+
+    migration_id: str
+    batch: int
+    phase: Phase = Phase.INSPECTING
+    images: list[ImageState] = Field(default_factory=list)
+    problems: list[str] = Field(default_factory=list)
+
+    def summary(self) -> dict[str, int]:
+        return counts(self.images)
 
 
 class MigrationOutcome(StrEnum):
@@ -100,26 +164,60 @@ class MigrationOutcome(StrEnum):
     NONE_MIGRATED = "noneMigrated"
 
 
-class Decision(StrEnum):
-    APPROVED = "approved"
-    REJECTED = "rejected"
-    TIMED_OUT = "timedOut"
+def outcome(summary: dict[str, int]) -> MigrationOutcome:
+    """All, some or none of the images migrated, from counts by phase."""
+    total = sum(summary.values())
+    migrated = sum(n for phase, n in summary.items() if phase in MIGRATED_PHASES)
+    if total and migrated == total:
+        return MigrationOutcome.ALL_MIGRATED
+    return MigrationOutcome.PARTLY_MIGRATED if migrated else MigrationOutcome.NONE_MIGRATED
 
 
-class ApprovalState(Data):
-    required: bool = False
-    deadline: datetime | None = None
-    decision: Decision | None = None
+class DecisionRecord(Data):
+    decision: Decision
+    # The request that made it (the endpoint waits to see its own decision recorded).
+    request_id: str | None = None
     by: str | None = None
     reason: str | None = None
-    at: datetime | None = None
+    principal: str | None = None
+    at: datetime
+    images: int  # how many images it decided
+
+
+class FleetApproval(Data):
+    """The one approval a migration asks for, once every image has replicated or failed:
+    decisions may cover all images or named ones, until each is decided or the deadline."""
+
+    required: bool = False
+    deadline: datetime | None = None
+    asked_at: datetime | None = None
+    approved: int = 0
+    rejected: int = 0
+    timed_out: int = 0
+    undecided: int = 0
+    decisions: list[DecisionRecord] = Field(default_factory=list)
 
     @property
     def awaiting(self) -> bool:
-        return self.required and self.decision is None
+        return self.required and self.undecided > 0 and self.timed_out == 0
+
+    def record(self, record: DecisionRecord) -> None:
+        self.decisions = [*self.decisions, record][-MAX_DECISIONS_SHOWN:]
+
+
+class SelectionReport(Data):
+    """What selecting by scope found: listed, taken, and left for others."""
+
+    scopes: list[str] = Field(default_factory=list)
+    listed: int = 0
+    selected: int = 0
+    held_by_others: int = 0
+    over_the_limit: int = 0
 
 
 class MigrationState(Data):
+    """The migration's own state: complete at its level, small whatever the fleet's size."""
+
     migration_id: str
     gallery: str
     delete_source: str
@@ -127,34 +225,47 @@ class MigrationState(Data):
     phase: Phase = Phase.INSPECTING
     started_at: datetime | None = None
     finished_at: datetime | None = None
-    images: list[ImageState] = Field(default_factory=list)
-    approval: ApprovalState = Field(default_factory=ApprovalState)
+    images: int = 0
+    batches: int = 0
+    selection: SelectionReport | None = None
+    approval: FleetApproval = Field(default_factory=FleetApproval)
     problems: list[str] = Field(default_factory=list)
-
-    def outcome(self, *, ended: bool) -> MigrationOutcome | None:
-        """All, some or none of the images migrated; ``None`` while the migration goes on."""
-        if not ended and self.phase != Phase.DONE:
-            return None
-        migrated = sum(1 for image in self.images if image.phase in MIGRATED_PHASES)
-        if self.images and migrated == len(self.images):
-            return MigrationOutcome.ALL_MIGRATED
-        return MigrationOutcome.PARTLY_MIGRATED if migrated else MigrationOutcome.NONE_MIGRATED
-
-    def summary(self) -> dict[str, int]:
-        counts: dict[str, int] = {}
-        for image in self.images:
-            counts[image.phase.value] = counts.get(image.phase.value, 0) + 1
-        return counts
-
-    def to_result(self) -> dict[str, Any]:
-        result = self.to_json()
-        result["summary"] = self.summary()
-        return result
+    # Counts by image phase, as the batches last reported (the view reads the batches live).
+    summary: dict[str, int] = Field(default_factory=dict)
 
 
 class ApprovalDecision(Data):
-    """The payload of the ``Approval`` event that the approve and reject endpoints raise."""
+    """The payload of the ``Approval`` event the approve and reject endpoints raise.
+
+    ``images`` names the sources it decides; ``None`` decides every image still undecided.
+    """
 
     approved: bool
     by: str
     reason: str | None = None
+    principal: str | None = None
+    images: list[str] | None = None
+    request_id: str | None = None
+
+
+class BatchReport(Data):
+    """What a batch tells its migration: it has started its versions (``prepared``), or every
+    image of it has replicated or failed (``replicated``, with the sources that replicated)."""
+
+    batch: int
+    stage: str  # "prepared" or "replicated"
+    summary: dict[str, int] = Field(default_factory=dict)
+    replicated: list[str] = Field(default_factory=list)
+
+
+class BatchDecision(Data):
+    """Decisions the migration hands a batch, numbered so that none is lost or taken twice."""
+
+    seq: int
+    approved: list[str] = Field(default_factory=list)
+    rejected: list[str] = Field(default_factory=list)
+    timed_out: list[str] = Field(default_factory=list)
+    by: str | None = None
+    reason: str | None = None
+    principal: str | None = None
+    at: datetime

@@ -19,6 +19,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StringConstraints,
     ValidationError,
     ValidationInfo,
     field_validator,
@@ -32,6 +33,7 @@ from migration.domain.ids import (
     parse_disk_encryption_set_id,
     parse_gallery_id,
     parse_image_id,
+    parse_scope,
 )
 from migration.domain.request import (
     DataDiskEncryption,
@@ -39,6 +41,7 @@ from migration.domain.request import (
     Encryption,
     ImageSpec,
     MigrationRequest,
+    SelectionFilters,
     TargetRegion,
 )
 
@@ -158,11 +161,60 @@ class TargetRegionBody(TargetRegion):
         return self
 
 
+class SelectionFiltersBody(SelectionFilters):
+    model_config = _BODY
+    tags: dict[
+        Annotated[str, StringConstraints(min_length=1, max_length=512)],
+        Annotated[str, StringConstraints(max_length=256)] | None,
+    ] = Field(default_factory=dict, max_length=50)
+    name_pattern: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
+    locations: Sequence[str] = Field(default_factory=list, max_length=100)
+
+    @field_validator("os_type")
+    @classmethod
+    def _os(cls, value: str | None) -> str | None:
+        return None if value is None else _one_of(value, ("Linux", "Windows"))
+
+    @field_validator("hyper_v_generation")
+    @classmethod
+    def _generation(cls, value: str | None) -> str | None:
+        return None if value is None else _one_of(value, ("V1", "V2"))
+
+    @field_validator("locations")
+    @classmethod
+    def _locations(cls, value: Sequence[str]) -> list[str]:
+        for name in value:
+            if error := rules.region_name_error(name):
+                raise ValueError(error)
+        return [rules.normalize_region(name) for name in value]
+
+
 class RequestBody(MigrationRequest):
     model_config = _BODY
-    images: Sequence[ImageSpecBody] = Field(min_length=1)
+    images: Sequence[ImageSpecBody] = Field(default_factory=list)
+    scopes: Sequence[str] = Field(default_factory=list, max_length=50)
+    filters: SelectionFiltersBody = Field(default_factory=SelectionFiltersBody)
     target_regions: Sequence[TargetRegionBody] = Field(default_factory=list)
     replica_count: _Replicas = 1
+
+    @field_validator("scopes")
+    @classmethod
+    def _scopes(cls, value: Sequence[str]) -> list[str]:
+        scopes = []
+        for item in value:
+            try:
+                scopes.append(str(parse_scope(item)))
+            except ResourceIdError as error:
+                raise ValueError(str(error)) from None
+        if len({s.lower() for s in scopes}) != len(scopes):
+            raise ValueError("each scope at most once")
+        return scopes
+
+    @model_validator(mode="after")
+    def _something_to_migrate(self) -> RequestBody:
+        if not self.images and not self.scopes:
+            raise ValueError("name images, or scopes to select them from (or both)")
+        return self
 
     @field_validator("gallery")
     @classmethod
@@ -412,6 +464,13 @@ def _check(value: str | None, rule: Any) -> str | None:
     if value is not None and (error := rule(value)):
         raise ValueError(error)
     return value
+
+
+def _one_of(value: str, choices: tuple[str, ...]) -> str:
+    for choice in choices:
+        if choice.lower() == value.strip().lower():
+            return choice
+    raise ValueError(f"'{value}' is not one of {', '.join(choices)}")
 
 
 def _security_type(value: str | None) -> str | None:

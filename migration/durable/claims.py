@@ -102,6 +102,23 @@ async def acquire(
     return None
 
 
+async def take_each(
+    client: df.DurableOrchestrationClient, migration_id: str, sources: Iterable[str]
+) -> tuple[list[str], dict[str, str]]:
+    """Claim each source that is free for ``migration_id``; the sources taken, and the holder
+    of each that another migration holds (a selection skips those instead of refusing all).
+    Taking a claim this migration already holds counts as taken (an activity runs again)."""
+    taken: list[str] = []
+    held: dict[str, str] = {}
+    for source in sorted(sources, key=claim_id):
+        conflict = await _take(client, migration_id, source)
+        if conflict is None or conflict.migration_id == migration_id:
+            taken.append(source)
+        else:
+            held[source] = conflict.migration_id or "unknown"
+    return taken, held
+
+
 async def release(
     client: df.DurableOrchestrationClient,
     migration_id: str,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import datetime
 from typing import Any
 
 import azure.durable_functions as df
@@ -17,13 +18,25 @@ from migration.config.settings import Settings
 from migration.domain.facts import Data, Inspection
 from migration.domain.plan import PlanRules
 from migration.domain.request import MigrationRequest
+from migration.domain.selection import Batch
 
 ORCHESTRATOR = "migrate"
-# Every migration's instance id starts so (listing migrations asks Durable for this prefix); the
-# instances a migration starts (claims, watchers) have prefixes of their own.
-MIGRATION_PREFIX = "mig-"
+BATCH_ORCHESTRATOR = "migrate_batch"
 REPLICATION_WATCHER = "watch_replication"
+# Every migration's instance id starts so (listing migrations asks Durable for this prefix); the
+# instances a migration starts (batches, watchers, claims) have prefixes of their own.
+MIGRATION_PREFIX = "mig-"
+BATCH_PREFIX = "batch-"
+WATCH_PREFIX = "watch-"
+# Events: a decision raised on a migration; a batch's report raised on its migration; the
+# migration's decisions raised on a batch, numbered (``Decision-0``, ``Decision-1``, ...) so
+# that one arriving while the batch is busy waits under its own name and none is overwritten.
 APPROVAL_EVENT = "Approval"
+BATCH_REPORT_EVENT = "BatchReport"
+
+
+def decision_event(seq: int) -> str:
+    return f"Decision-{seq}"
 
 
 # Runtime statuses of an instance that is still alive (a migration going on, a claim held).
@@ -41,6 +54,7 @@ class Options(Data):
     """The settings an orchestration runs under, as its starter read them (defaults: Settings)."""
 
     plan: PlanRules
+    max_images: int
     replication_timeout_seconds: float
     poll_min_seconds: float
     poll_max_seconds: float
@@ -53,6 +67,7 @@ class Options(Data):
     ) -> Options:
         return cls(
             plan=settings.plan_rules(),
+            max_images=settings.max_images_per_request,
             replication_timeout_seconds=settings.replication_timeout.total_seconds(),
             poll_min_seconds=settings.poll_min.total_seconds(),
             poll_max_seconds=settings.poll_max.total_seconds(),
@@ -64,16 +79,36 @@ class Options(Data):
 
 
 class MigrationInput(Data):
-    """An orchestration's input: the request, validated once by its starter, and its options."""
+    """A migration's input: the request, validated once by its starter, and its options."""
 
     migration_id: str
     request: MigrationRequest
     options: Options
     trigger: str = "http"
+    # The claims its starter took (on the request's explicit images).
     claims: list[str] = Field(default_factory=list)
     # What the starter already read to decide to start (an Event Grid start), so that the
     # orchestration plans from it instead of reading the same resources again.
     inspection: Inspection | None = None
+
+
+class BatchInput(Data):
+    """A batch's input: its share of the images, and what the migration knows of them."""
+
+    migration_id: str
+    batch: Batch
+    # The request with only this batch's images (no scopes: they are selected already).
+    request: MigrationRequest
+    options: Options
+    # Positions of images selected by scope (an image already migrated is then left alone),
+    # and of images another migration holds (skipped, with the holder).
+    selected: list[int] = Field(default_factory=list)
+    held_by: dict[int, str] = Field(default_factory=dict)
+    # Claims this batch gives back when its images are done (one per image it took).
+    claims: list[str] = Field(default_factory=list)
+    inspection: Inspection | None = None
+    # The migration's approval deadline (a batch stops waiting for decisions after it).
+    approval_deadline: datetime | None = None
 
 
 def decoded(value: Any) -> Any:
@@ -96,6 +131,16 @@ def new_migration_id() -> str:
     return f"{MIGRATION_PREFIX}{uuid.uuid4().hex}"
 
 
-def watcher_id(migration_id: str) -> str:
-    # Its own prefix: a listing of migrations by prefix must not spend its page on watchers.
-    return f"watch-{migration_id}"
+def batch_id(migration_id: str, batch: int) -> str:
+    return f"{batch_prefix(migration_id)}{batch:04d}"
+
+
+def batch_prefix(migration_id: str) -> str:
+    """Every batch of a migration has an id starting so (one query lists them)."""
+    return f"{BATCH_PREFIX}{migration_id}-"
+
+
+def watcher_id(instance_id: str) -> str:
+    """The replication watcher of a batch (its own prefix: listing by prefix must not spend a
+    page of migrations or batches on watchers)."""
+    return f"{WATCH_PREFIX}{instance_id}"

@@ -1,48 +1,36 @@
-"""The status read model: a migration's custom status written, and read back as typed state.
+"""The status read model: what a migration's instances publish, and reading it back typed.
 
-A migration publishes its :class:`~migration.domain.state.MigrationState` as its custom status
-(:func:`custom_status`) and returns it as its output; its replication watcher publishes
-:class:`ReplicationProgress`. Durable keeps a custom status to 16 KB of UTF-16 JSON text (it fails
-an orchestration that sets more), so a large state is cut down step by step (:data:`_DETAIL`);
-:func:`read_state` reverses the cut where it can (an image's source comes back from the
-migration's input, by position) and always answers with typed state:
+A migration is several instances, each publishing its part as its custom status:
 
-- before the first episode has run: what the input says (every image ``planned``);
-- while running: the custom status;
-- once completed: the output.
+- the migration (``mig-<id>``): :class:`~migration.domain.state.MigrationState`, small whatever
+  the fleet's size (the phase, counts, the selection, the approval, problems);
+- each batch (``batch-mig-<id>-<n>``): :class:`~migration.domain.state.BatchState`, every image
+  of the batch in full; a batch holds as many images as fit Durable's 16 KB limit on a custom
+  status (``migration.domain.selection.batch_size``), so nothing is ever cut;
+- each batch's replication watcher (``watch-batch-...``): :class:`ReplicationProgress`, every
+  region of every image it watches, live.
 
-The HTTP views, the list and the approval endpoints read migrations through :func:`read_state`
-and :func:`read_job` only, never the raw JSON.
+A completed instance keeps its last custom status, so the batches' statuses hold each image's
+final state too. The HTTP views read migrations only through this module.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-import azure.durable_functions as df
 from azure.durable_functions.models.DurableOrchestrationStatus import DurableOrchestrationStatus
 from pydantic import Field, ValidationError
 
 from migration.domain.facts import Data, RegionStatus
-from migration.domain.state import ImagePhase, ImageState, MigrationState
+from migration.domain.state import BatchState, ImagePhase, ImageState, MigrationState, counts
 from migration.durable.jobs import MigrationInput, decoded
 
 # Durable Functions fails an orchestration whose custom status is over 16 KB of UTF-16 JSON
-# text (8,192 characters); keep some room for how the SDK spaces its JSON.
+# text (8,192 characters).
 CUSTOM_STATUS_LIMIT = 16 * 1024
-CUSTOM_STATUS_BUDGET = CUSTOM_STATUS_LIMIT - 1024
-
-# What each image keeps at each step of cutting a migration's custom status down. At the last
-# step an image keeps only its phase.
-_DETAIL: tuple[set[str], ...] = (
-    {"source", "phase", "definition", "version", "versionId", "regions", "error", "keptReason"},
-    {"source", "phase", "definition", "version"},
-    {"phase", "definition", "version"},
-    {"phase"},
-)
 
 
 def status_size(value: Any) -> int:
@@ -50,19 +38,20 @@ def status_size(value: Any) -> int:
     return len(json.dumps(value).encode("utf-16-le"))
 
 
-def _fit(status: dict[str, Any], levels: Sequence[set[str]]) -> dict[str, Any]:
-    """Cut ``status["images"]`` entries to the keys of each level in turn until it fits."""
-    for keep in levels:
-        if status_size(status) <= CUSTOM_STATUS_BUDGET:
-            break
-        status["images"] = [{k: v for k, v in i.items() if k in keep} for i in status["images"]]
-        status["truncated"] = True
+def _published(state: Data) -> dict[str, Any]:
+    status = state.model_dump(mode="json", by_alias=True, exclude_none=True)
+    if status_size(status) > CUSTOM_STATUS_LIMIT:
+        # Batches are sized so that this cannot happen; failing loudly beats failing the instance.
+        raise ValueError(f"a status of {status_size(status)} bytes is over Durable's limit")
     return status
 
 
-def custom_status(state: MigrationState) -> dict[str, Any]:
-    """A migration's custom status: its state, cut down to fit Durable's limit if it must be."""
-    return _fit(state.model_dump(mode="json", by_alias=True, exclude_none=True), _DETAIL)
+def migration_status(state: MigrationState) -> dict[str, Any]:
+    return _published(state)
+
+
+def batch_status(state: BatchState) -> dict[str, Any]:
+    return _published(state)
 
 
 # -- the replication watcher's status ----------------------------------------------------------
@@ -83,12 +72,17 @@ class ReplicationProgress(Data):
     images: list[ImageProgress] = Field(default_factory=list)
 
     def to_custom_status(self) -> dict[str, Any]:
-        # Many images in many regions outgrow 16 KB: then each keeps its slowest region only.
         status = self.model_dump(mode="json", by_alias=True, exclude_none=True)
         for image in status["images"]:
             for region in image["regions"]:
                 region.pop("details", None)
-        return _fit(status, [{"index", "state", "progress"}])
+        return _published_dict(status)
+
+
+def _published_dict(status: dict[str, Any]) -> dict[str, Any]:
+    if status_size(status) > CUSTOM_STATUS_LIMIT:
+        raise ValueError(f"a status of {status_size(status)} bytes is over Durable's limit")
+    return status
 
 
 # -- reading back --------------------------------------------------------------------------------
@@ -103,27 +97,15 @@ def read_job(status: DurableOrchestrationStatus) -> MigrationInput | None:
 
 
 def read_state(status: DurableOrchestrationStatus) -> MigrationState | None:
-    """The migration's typed state, whatever stage of its life it is in (see the module doc).
-
-    Reading the input takes ``get_status(..., show_input=True)``; without it, a migration whose
-    first episode has not run yet has no state to show (``None``).
-    """
-    output = decoded(status.output)
-    if status.runtime_status == df.OrchestrationRuntimeStatus.Completed and isinstance(
-        output, dict
-    ):
-        return MigrationState.from_json(output)
-    job = read_job(status) if status.input_ is not None else None
+    """The migration's own state: its custom status once its first episode has run, else what
+    its input says (``get_status(..., show_input=True)``); ``None`` when neither can be read."""
     custom = decoded(status.custom_status)
     if isinstance(custom, dict) and custom:
-        asked = list(job.request.images) if job else []
-        for index, image in enumerate(custom.get("images") or []):
-            if isinstance(image, dict) and "source" not in image:
-                image["source"] = asked[index].source if index < len(asked) else ""
         try:
             return MigrationState.from_json(custom)
         except ValidationError:
             pass  # not a migration's status (set by hand?): show what the input says
+    job = read_job(status) if status.input_ is not None else None
     if job is None:
         return None
     return MigrationState(
@@ -131,8 +113,18 @@ def read_state(status: DurableOrchestrationStatus) -> MigrationState | None:
         gallery=job.request.gallery,
         delete_source=job.request.delete_source.value,
         trigger=job.trigger,
-        images=[ImageState(source=image.source) for image in job.request.images],
+        images=len(job.request.images),
     )
+
+
+def read_batch(status: DurableOrchestrationStatus) -> BatchState | None:
+    custom = decoded(status.custom_status)
+    if not isinstance(custom, dict):
+        return None
+    try:
+        return BatchState.from_json(custom)
+    except ValidationError:
+        return None
 
 
 def read_progress(status: DurableOrchestrationStatus | None) -> ReplicationProgress | None:
@@ -140,10 +132,19 @@ def read_progress(status: DurableOrchestrationStatus | None) -> ReplicationProgr
     return ReplicationProgress.from_json(progress) if isinstance(progress, dict) else None
 
 
-def merge_progress(state: MigrationState, progress: ReplicationProgress) -> None:
-    """Show the watcher's live regions on each image still replicating."""
+def merge_progress(images: list[ImageState], progress: ReplicationProgress) -> None:
+    """Show the watcher's live regions on each image of its batch still replicating."""
     for item in progress.images:
-        if 0 <= item.index < len(state.images):
-            image = state.images[item.index]
+        if 0 <= item.index < len(images):
+            image = images[item.index]
             if image.phase == ImagePhase.REPLICATING and item.regions:
                 image.regions = item.regions
+
+
+def fleet_images(batches: Iterable[BatchState]) -> list[ImageState]:
+    """Every image of a migration's batches, in the migration's order."""
+    return sorted((i for b in batches for i in b.images), key=lambda image: image.index)
+
+
+def fleet_summary(batches: Iterable[BatchState]) -> dict[str, int]:
+    return counts(fleet_images(batches))

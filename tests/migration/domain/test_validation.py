@@ -164,7 +164,7 @@ def test_too_many_deployments_for_a_region() -> None:
 
 
 def test_image_count_limits() -> None:
-    assert "at least 1" in errors_of(request_body() | {"images": []})["images"]
+    assert "name images, or scopes" in errors_of(request_body() | {"images": []})[""]
     many = request_body(*(image_id(f"i{n}") for n in range(3)))
     assert "at most 2 images" in errors_of(many, max_images=2)["images"]
 
@@ -296,3 +296,42 @@ def test_json_that_is_not_plain_and_bounded_is_refused(raw: bytes, message: str)
 def test_a_duration_too_large_for_a_timedelta_is_a_clear_error() -> None:
     found = errors_of(request_body(approvalTimeout="P99999999999999D"))
     assert "not an ISO-8601 duration" in found["approvalTimeout"]
+
+
+# Selection by scope -----------------------------------------------------------------------------
+
+SCOPE = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/images-rg"
+
+
+def test_scopes_with_filters_may_stand_for_the_images() -> None:
+    body = request_body() | {
+        "images": [],
+        "scopes": [SCOPE, "/subscriptions/00000000-0000-0000-0000-000000000002"],
+        "filters": {
+            "tags": {"team": "web", "migrate": None},
+            "namePattern": "web-*",
+            "osType": "linux",
+            "hyperVGeneration": "v2",
+            "locations": ["East US"],
+        },
+    }
+    request = parse(body)
+    assert request.images == []
+    assert request.scopes[0] == SCOPE
+    assert request.filters.os_type == "Linux"
+    assert request.filters.hyper_v_generation == "V2"
+    assert request.filters.locations == ["eastus"]
+    assert request.filters.tags == {"team": "web", "migrate": None}
+
+
+def test_bad_scopes_and_filters_are_named() -> None:
+    body = request_body() | {
+        "scopes": [SCOPE, SCOPE.upper().replace("SUBSCRIPTIONS", "subscriptions")],
+        "filters": {"osType": "BeOS", "hyperVGeneration": 2, "colour": "red"},
+    }
+    found = errors_of(body)
+    assert "each scope at most once" in found["scopes"]
+    assert "not one of Linux, Windows" in found["filters.osType"]
+    assert "filters.hyperVGeneration" in found
+    assert found["filters.colour"] == "unknown field"
+    assert "is not a scope" in errors_of(request_body(scopes=["/subscriptions/x"]))["scopes"]

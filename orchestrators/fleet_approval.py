@@ -1,0 +1,172 @@
+"""The one approval of a migration, over every image that replicated.
+
+One wait, with one deadline (a chain of timers of at most six days), in which decisions arrive
+as ``Approval`` events: each approves or rejects all images still undecided, or the ones it
+names. Each image is decided once (the first decision naming it counts); each decision is handed
+to the batches of the images it decided, numbered per batch (``Decision-<n>``), so a batch
+deletes approved sources as they come. At the deadline every image still undecided is kept.
+
+The ``Approval`` waiter is among the tasks of every wait here, so that a decision arriving while
+decisions are being handed on is never left unread (the Python SDK keeps one unread event per
+name).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator
+from datetime import datetime, timedelta
+from typing import Any
+
+import azure.durable_functions as df
+
+from activities import names
+from migration.domain.state import (
+    ApprovalDecision,
+    BatchDecision,
+    Decision,
+    DecisionRecord,
+    FleetApproval,
+    MigrationState,
+    Phase,
+)
+from migration.durable.jobs import (
+    APPROVAL_EVENT,
+    MigrationInput,
+    batch_id,
+    decision_event,
+    decoded,
+)
+from orchestrators.timers import MAX_TIMER
+
+Steps = Generator[Any, Any, Any]
+
+
+class FleetApprovalRun:
+    def __init__(
+        self,
+        context: df.DurableOrchestrationContext,
+        job: MigrationInput,
+        state: MigrationState,
+        publish: Callable[[Phase | None], None],
+    ) -> None:
+        self.context = context
+        self.job = job
+        self.state = state
+        self.publish = publish
+        self.sequence: dict[int, int] = {}
+        self.sending: list[Any] = []
+
+    @property
+    def now(self) -> datetime:
+        now: datetime = self.context.current_utc_datetime
+        return now
+
+    def run(self, replicated: dict[int, list[str]]) -> Steps:
+        undecided = {
+            s.lower(): (batch, s) for batch, sources in replicated.items() for s in sources
+        }
+        deadline = self.now + timedelta(seconds=self.job.options.approval_timeout_seconds)
+        approval = FleetApproval(
+            required=True, deadline=deadline, asked_at=self.now, undecided=len(undecided)
+        )
+        self.state.approval = approval
+        self.publish(Phase.AWAITING_APPROVAL)
+        event = self.context.wait_for_external_event(APPROVAL_EVENT)
+        timer = self.timer(deadline)
+        while undecided and self.now < deadline:
+            winner = yield self.context.task_any([event, timer, *self.sending])
+            if winner is event:
+                decision = _decision(decoded(event.result))
+                event = self.context.wait_for_external_event(APPROVAL_EVENT)
+                self.take(decision, undecided)
+            elif winner is timer:
+                timer = self.timer(deadline)
+            else:
+                self.sending.remove(winner)
+            self.publish(None)
+        if not timer.is_completed:
+            timer.cancel()
+        if undecided:
+            approval.timed_out = len(undecided)
+            approval.undecided = 0
+            self.hand_on(Decision.TIMED_OUT, list(undecided.values()), None)
+            undecided.clear()
+        self.publish(Phase.DELETING)
+        if self.sending:
+            yield self.context.task_all(self.sending)
+
+    def timer(self, deadline: datetime) -> Any:
+        return self.context.create_timer(min(deadline, self.now + MAX_TIMER))
+
+    def take(self, decision: ApprovalDecision, undecided: dict[str, tuple[int, str]]) -> None:
+        """Decide each named (or every) undecided image once, and hand the decision on."""
+        keys = [s.lower() for s in decision.images] if decision.images is not None else None
+        wanted = keys if keys is not None else list(undecided)
+        chosen = [undecided.pop(k) for k in wanted if k in undecided]
+        verdict = Decision.APPROVED if decision.approved else Decision.REJECTED
+        approval = self.state.approval
+        if verdict == Decision.APPROVED:
+            approval.approved += len(chosen)
+        else:
+            approval.rejected += len(chosen)
+        approval.undecided = len(undecided)
+        # Recorded even when it decided nothing (every image it named was decided already),
+        # so that whoever made it is told.
+        approval.record(
+            DecisionRecord(
+                decision=verdict,
+                request_id=decision.request_id,
+                by=decision.by,
+                reason=decision.reason,
+                principal=decision.principal,
+                at=self.now,
+                images=len(chosen),
+            )
+        )
+        if chosen:
+            self.hand_on(verdict, chosen, decision)
+
+    def hand_on(
+        self,
+        verdict: Decision,
+        chosen: list[tuple[int, str]],
+        decision: ApprovalDecision | None,
+    ) -> None:
+        by_batch: dict[int, list[str]] = {}
+        for batch, source in chosen:
+            by_batch.setdefault(batch, []).append(source)
+        events = []
+        for batch, sources in sorted(by_batch.items()):
+            seq = self.sequence.get(batch, 0)
+            self.sequence[batch] = seq + 1
+            field = {
+                Decision.APPROVED: "approved",
+                Decision.REJECTED: "rejected",
+                Decision.TIMED_OUT: "timed_out",
+            }[verdict]
+            payload = BatchDecision(
+                seq=seq,
+                by=decision.by if decision else None,
+                reason=decision.reason if decision else None,
+                principal=decision.principal if decision else None,
+                at=self.now,
+                **{field: sources},
+            )
+            events.append(
+                {
+                    "instance": batch_id(self.job.migration_id, batch),
+                    "name": decision_event(seq),
+                    "payload": payload.to_json(),
+                }
+            )
+        self.sending.append(self.context.call_activity(names.SEND_EVENTS, events))
+
+
+def _decision(payload: Any) -> ApprovalDecision:
+    try:
+        return ApprovalDecision.from_json(payload)
+    except ValueError:
+        # The endpoints validate what they raise; anything else is not an approval.
+        return ApprovalDecision(
+            approved=False, by="unknown", reason="malformed approval", images=[]
+        )
