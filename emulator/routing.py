@@ -72,10 +72,22 @@ class Route:
     api_versions: tuple[str, ...]
     #: HTTP method -> operation name.
     operations: dict[str, str]
+    #: The resource type RBAC actions name, e.g. ``Microsoft.Resources/subscriptions/locations``
+    #: (``Microsoft.Compute/<arm_type>`` when not given).
+    action_type: str | None = None
 
     @property
     def segments(self) -> tuple[str, ...]:
         return tuple(part for part in self.template.split("/") if part)
+
+    @property
+    def is_collection(self) -> bool:
+        """Whether the route lists a collection (its last segment is a literal, e.g. ``images``)."""
+        return not self.segments[-1].startswith("{")
+
+
+#: The RBAC verb of each HTTP method (Azure's resource provider operations list).
+_VERBS = {"GET": "read", "HEAD": "read", "PUT": "write", "PATCH": "write", "DELETE": "delete"}
 
 
 @dataclass(frozen=True)
@@ -83,6 +95,27 @@ class Match:
     route: Route
     operation: str
     params: dict[str, str]
+    method: str = "GET"
+    #: The request's path segments, decoded, in the client's casing.
+    parts: tuple[str, ...] = ()
+
+    @property
+    def action(self) -> str:
+        """The Azure RBAC action the request needs, e.g. ``Microsoft.Compute/images/read``."""
+        resource_type = self.route.action_type or f"Microsoft.Compute/{self.route.arm_type}"
+        return f"{resource_type}/{_VERBS.get(self.method.upper(), 'action')}"
+
+    @property
+    def scope(self) -> str:
+        """Where the action applies: the resource's id, or for a list the scope that holds the
+        collection (a subscription, a resource group or the parent resource), as a role
+        assignment would have to cover it."""
+        parts = list(self.parts)
+        if self.route.is_collection:
+            parts.pop()
+            if len(parts) >= 2 and parts[-2].lower() == "providers":
+                del parts[-2:]
+        return "/" + "/".join(parts)
 
 
 def match(method: str, path: str, routes: Iterable[Route]) -> Match:
@@ -100,7 +133,7 @@ def match(method: str, path: str, routes: Iterable[Route]) -> Match:
                 "MethodNotAllowed",
                 f"The requested resource does not support http method '{method.upper()}'.",
             )
-        return Match(route, operation, params)
+        return Match(route, operation, params, method.upper(), parts)
     raise _unknown(parts)
 
 
