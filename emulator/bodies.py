@@ -84,6 +84,9 @@ class SafetyProfile(ArmBody):
     allow_deletion_of_replicated_locations: bool | None = Field(
         default=None, alias="allowDeletionOfReplicatedLocations"
     )
+    block_deletion_before_end_of_life: bool | None = Field(
+        default=None, alias="blockDeletionBeforeEndOfLife"
+    )
 
 
 class VersionProperties(ArmBody):

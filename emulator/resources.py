@@ -220,6 +220,7 @@ class Version(Tracked):
     end_of_life_date: datetime | None = None
     replication_mode: str = "Full"
     allow_deletion_of_replicated_locations: bool = False
+    block_deletion_before_end_of_life: bool = False
     published_date: datetime | None = None
     #: Other members of ``publishingProfile`` the client sent, echoed back.
     publishing_extras: dict[str, Any] = field(default_factory=dict)
@@ -286,6 +287,7 @@ class Version(Tracked):
                     "allowDeletionOfReplicatedLocations": (
                         self.allow_deletion_of_replicated_locations
                     ),
+                    "blockDeletionBeforeEndOfLife": self.block_deletion_before_end_of_life,
                     "reportedForPolicyViolation": False,
                 },
                 "provisioningState": self.state,

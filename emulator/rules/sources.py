@@ -107,13 +107,19 @@ def source_incompatibility(definition: Definition, image: ManagedImage) -> ArmEr
             f"['{image_generation}'] than the parent gallery image Hypervisor generation "
             f"['{definition.hyper_v_generation}']",
         )
-    if definition.features.get("securitytype", "").lower() == "trustedlaunch":
+    security = definition.features.get("securitytype", "")
+    needs_guest_state = {"trustedlaunch": "TrustedLaunch", "confidentialvm": "ConfidentialVM"}
+    if security.lower() in needs_guest_state:
+        # TrustedLaunch and ConfidentialVM versions carry the source VM's guest state (VMGS),
+        # which a managed image never has. Azure's text for this case is not published.
+        named = needs_guest_state[security.lower()]
+        kind = "Trusted Launch" if named == "TrustedLaunch" else "Confidential VM"
         return ArmErrorResponse(
             409,
             "Conflict",
-            f"The source '{image.resource_id}' is not a Trusted Launch source, so it cannot "
+            f"The source '{image.resource_id}' is not a {kind} source, so it cannot "
             f"create a version of gallery image '{definition.name}' whose feature "
-            "'SecurityType' is 'TrustedLaunch'. Use 'TrustedLaunchSupported' for managed images.",
+            f"'SecurityType' is '{named}'. Use '{named}Supported' for managed images.",
         )
     return None
 

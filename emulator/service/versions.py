@@ -29,10 +29,12 @@ from emulator.rules.sources import (
 )
 from emulator.rules.versions import (
     VersionSpec,
+    check_deletable,
     check_version_change,
     removed_regions,
     version_busy,
     version_spec,
+    with_defaults,
 )
 from emulator.service import replicating
 from emulator.service.core import CAPS, ArmResult, Call, Handler, Kind, by_key, in_flight
@@ -48,6 +50,7 @@ _METADATA = (
     "end_of_life_date",
     "replication_mode",
     "allow_deletion_of_replicated_locations",
+    "block_deletion_before_end_of_life",
     "publishing_extras",
     "properties_extras",
 )
@@ -104,7 +107,11 @@ class Versions(Kind):
         existing = self.core.versions.get(ids.key(resource_id))
         if existing is not None:
             check_not_moved(existing.location, spec.location, _name_path(call), call.rg)
-            return self._update(existing, definition, spec, call)
+            published = existing.published_date or existing.created_at
+            return self._update(
+                existing, definition, with_defaults(spec, call.api_version, published), call
+            )
+        spec = with_defaults(spec, call.api_version, now)
         image = self._source_image(spec)
         if image.state != "Succeeded":
             raise source_not_ready(image)
@@ -141,6 +148,7 @@ class Versions(Kind):
         version = versions.get(ids.key(_version_id(call)))
         if version is None:
             return ArmResult(204, None)
+        check_deletable(version, call.now)
         return self.core.deleting(versions, version, CAPS, call.sub, DELETE, call.now)
 
     def _parent(self, call: Call) -> Definition:
