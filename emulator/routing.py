@@ -23,6 +23,8 @@ DEFINITION = GALLERY + "/images/{galleryImageName}"
 VERSION = DEFINITION + "/versions/{galleryImageVersionName}"
 IMAGE = RG + "/providers/Microsoft.Compute/images/{imageName}"
 LOCATION = SUB + "/providers/Microsoft.Compute/locations/{location}"
+DISK_ENCRYPTION_SET = RG + "/providers/Microsoft.Compute/diskEncryptionSets/{diskEncryptionSetName}"
+SCALE_SET = RG + "/providers/Microsoft.Compute/virtualMachineScaleSets/{vmScaleSetName}"
 
 #: api-versions ARM accepts per resource family. The SDK sends 2026-03-03 for gallery resources
 #: and 2026-04-01 for managed images.
@@ -61,6 +63,40 @@ COMPUTE_API_VERSIONS = (
     "2025-11-01",
     "2026-03-01",
     "2026-04-01",
+)
+
+#: The disk resource provider's api-versions (disks, snapshots, disk encryption sets); the SDK
+#: sends 2026-03-02. The list of older ones is the emulator's, from the SDK's release history.
+DISK_API_VERSIONS = (
+    "2019-07-01",
+    "2019-11-01",
+    "2020-05-01",
+    "2020-06-30",
+    "2020-09-30",
+    "2020-12-01",
+    "2021-04-01",
+    "2021-08-01",
+    "2021-12-01",
+    "2022-03-02",
+    "2022-07-02",
+    "2023-01-02",
+    "2023-04-02",
+    "2023-10-02",
+    "2024-03-02",
+    "2025-01-02",
+    "2026-03-02",
+)
+#: Microsoft.Resources' subscription api-versions; azure-mgmt-resource-subscriptions 1.0.0 (and
+#: azure-mgmt-resource before 26) sends 2022-12-01.
+SUBSCRIPTION_API_VERSIONS = (
+    "2016-06-01",
+    "2018-06-01",
+    "2019-06-01",
+    "2019-11-01",
+    "2020-01-01",
+    "2021-01-01",
+    "2022-01-01",
+    "2022-12-01",
 )
 
 

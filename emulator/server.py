@@ -18,8 +18,11 @@ from emulator.records import Delivery, Recorder, RequestRecord, StateEvent
 from emulator.routes import build_app
 from emulator.seeding import SeedData, SeedImage, image_body
 from emulator.service import ComputeService
+from emulator.service.core import seed_target
+from emulator.service.disk_encryption_sets import DES_TYPE
 from emulator.service.galleries import seed_gallery_target
 from emulator.service.images import seed_image_spec
+from emulator.service.scale_sets import SCALE_SET_TYPE
 from emulator.throttling import Throttler
 from simclock import Clock, RealClock, VirtualClock
 
@@ -190,16 +193,62 @@ class Emulator:
         )
         return self.service.seed_image(seed.id, image_body(seed), self.clock.now())
 
+    def seed_disk_encryption_set(
+        self,
+        resource_id: str,
+        location: str = "eastus",
+        encryption_type: str = "EncryptionAtRestWithCustomerKey",
+        key_url: str | None = None,
+        tags: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """Create a disk encryption set directly (Succeeded, system-assigned identity)."""
+        return self.service.seed_disk_encryption_set(
+            resource_id, location, encryption_type, key_url, dict(tags or {}), self.clock.now()
+        )
+
+    def seed_scale_set(
+        self,
+        resource_id: str,
+        location: str = "eastus",
+        image_id: str | None = None,
+        capacity: int = 2,
+        sku_name: str = "Standard_D2s_v5",
+        tags: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """Create a virtual machine scale set directly, deploying from ``image_id`` (its
+        ``imageReference.id``; a marketplace image when ``None``)."""
+        return self.service.seed_scale_set(
+            resource_id, location, image_id, capacity, sku_name, dict(tags or {}), self.clock.now()
+        )
+
     def seed(self, data: SeedData) -> None:
         """Create everything in ``data``, or nothing: ``ValueError`` names what is invalid."""
+        # Check everything first: each raises on what cannot be seeded.
         for gallery in data.galleries:
-            seed_gallery_target(gallery.id, gallery.location)  # raises on what cannot be seeded
+            seed_gallery_target(gallery.id, gallery.location)
         for image in data.images:
             seed_image_spec(image.id, image_body(image))
+        for des in data.disk_encryption_sets:
+            seed_target(des.id, DES_TYPE, des.location)
+        for scale_set in data.scale_sets:
+            seed_target(scale_set.id, SCALE_SET_TYPE, scale_set.location)
         for gallery in data.galleries:
             self.seed_gallery(gallery.id, gallery.location, tags=gallery.tags, **gallery.properties)
         for image in data.images:
             self.service.seed_image(image.id, image_body(image), self.clock.now())
+        for des in data.disk_encryption_sets:
+            self.seed_disk_encryption_set(
+                des.id, des.location, des.encryption_type, des.key_url, des.tags
+            )
+        for scale_set in data.scale_sets:
+            self.seed_scale_set(
+                scale_set.id,
+                scale_set.location,
+                scale_set.image_id,
+                scale_set.capacity,
+                scale_set.sku_name,
+                scale_set.tags,
+            )
 
     def resource(self, resource_id: str) -> dict[str, Any] | None:
         """The JSON of any resource by id (versions with their replication status), or ``None``."""

@@ -36,6 +36,7 @@ from emulator.rules.common import (
     check_location,
     location_not_available,
 )
+from emulator.rules.encryption import EncryptionSpec, encryption_spec
 from simclock import utc
 
 MAX_REPLICAS = 100
@@ -54,6 +55,7 @@ class TargetSpec:
     replicas: int
     storage_account_type: str
     exclude_from_latest: bool | None
+    encryption: EncryptionSpec | None = None
 
 
 @dataclass(frozen=True)
@@ -168,7 +170,15 @@ def version_spec(
             storage = default_storage
         else:
             storage = _preferred_storage(region, api_version)
-        targets.append(TargetSpec(region, replicas, storage, target.exclude_from_latest))
+        targets.append(
+            TargetSpec(
+                region,
+                replicas,
+                storage,
+                target.exclude_from_latest,
+                encryption_spec(target.encryption, region),
+            )
+        )
     if location.name not in {region.name for region in regions}:
         names = ", ".join(target.name or "" for target in given)
         raise invalid_parameter(

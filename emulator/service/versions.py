@@ -17,9 +17,10 @@ from typing import Any
 from emulator import ids
 from emulator.bodies import VersionBody, parse_body
 from emulator.errors import resource_not_found
-from emulator.resources import Definition, ManagedImage, Version
+from emulator.resources import Definition, ManagedImage, RegionReplication, Version
 from emulator.routing import DEFINITION, GALLERY_API_VERSIONS, VERSION, Route
 from emulator.rules.common import being_deleted, check_not_moved
+from emulator.rules.encryption import check_encryption, check_encryption_change
 from emulator.rules.names import check_version_name
 from emulator.rules.sources import (
     check_source_id,
@@ -28,6 +29,7 @@ from emulator.rules.sources import (
     source_not_ready,
 )
 from emulator.rules.versions import (
+    TargetSpec,
     VersionSpec,
     check_deletable,
     check_version_change,
@@ -115,6 +117,7 @@ class Versions(Kind):
         image = self._source_image(spec)
         if image.state != "Succeeded":
             raise source_not_ready(image)
+        self._check_encryption(spec, call.sub, image.data_disks)
         self._check_source_free(image)
         version = Version(
             resource_id=resource_id,
@@ -132,7 +135,10 @@ class Versions(Kind):
         )
         _apply_metadata(version, spec)
         version.regions = [
-            replicating.start_region(self.core, version, target, image, definition, now)
+            _encrypted(
+                replicating.start_region(self.core, version, target, image, definition, now),
+                target,
+            )
             for target in spec.targets
         ]
         self.core.versions[version.key] = version
@@ -163,6 +169,8 @@ class Versions(Kind):
             raise being_deleted("Gallery image version", version.name)
         check_version_change(version, spec)
         current = {region.region.name: region for region in version.regions}
+        check_encryption_change(current, ((t.region, t.encryption) for t in spec.targets))
+        self._check_encryption(spec, call.sub, version.data_disks)
         desired = {target.region.name: target for target in spec.targets}
         restart = [
             target
@@ -197,8 +205,11 @@ class Versions(Kind):
         version.failure = None
         _apply_metadata(version, spec)
         fresh = {
-            target.region.name: replicating.start_region(
-                self.core, version, target, image, definition, now, from_copy=has_copy
+            target.region.name: _encrypted(
+                replicating.start_region(
+                    self.core, version, target, image, definition, now, from_copy=has_copy
+                ),
+                target,
             )
             for target in restart
         }
@@ -216,6 +227,16 @@ class Versions(Kind):
         replicating.schedule(self.core, version, list(fresh.values()), now)
         return ArmResult(200, version.render(now, False), operation)
 
+    def _check_encryption(
+        self, spec: VersionSpec, sub: str, data_disks: tuple[tuple[int, int], ...]
+    ) -> None:
+        check_encryption(
+            ((target.region, target.encryption) for target in spec.targets),
+            sub,
+            (lun for lun, _ in data_disks),
+            self.core.disk_encryption_sets.get,
+        )
+
     def _check_source_free(self, image: ManagedImage) -> None:
         if self.core.versions_copying(image):
             raise source_in_use(image)
@@ -227,6 +248,12 @@ class Versions(Kind):
         if image is None or image.state == "Deleting" or image.location != spec.location.name:
             raise source_not_found(spec.source_id)
         return image
+
+
+def _encrypted(region: RegionReplication, target: TargetSpec) -> RegionReplication:
+    """``region`` carrying the encryption its target states."""
+    region.encryption = target.encryption.render() if target.encryption is not None else None
+    return region
 
 
 def _version_id(call: Call) -> str:
