@@ -10,7 +10,7 @@ instead, as Azure does. The service applies them in ``service/versions.py`` and
 from __future__ import annotations
 
 from emulator import ids
-from emulator.errors import ArmErrorResponse, invalid_parameter
+from emulator.errors import ArmErrorResponse, invalid_parameter, retry_after_headers
 from emulator.resources import Definition, ManagedImage
 
 _SOURCE_ID = "galleryImageVersion.properties.storageProfile.source.id"
@@ -77,6 +77,21 @@ def source_in_use(image: ManagedImage) -> ArmErrorResponse:
         f"The source image '{image.resource_id}' is being used by another replication "
         "currently. Please retry after some time.",
         target=_SOURCE_ID,
+    )
+
+
+def source_overloaded(image: ManagedImage, retry_after: float) -> ArmErrorResponse:
+    """An injected fault: Azure throttles reads of a busy source. The text is Azure's (its
+    "Troubleshoot Azure Compute Gallery" page); the status, code and headers are the emulator's
+    choice, made so that clients retry it as they retry a 429."""
+    return ArmErrorResponse(
+        429,
+        "TooManyRequests",
+        f"Too many requests on source '{image.resource_id}'. Please reduce the number of "
+        "requests on the source or wait some time before retrying.",
+        target=_SOURCE_ID,
+        headers=retry_after_headers(retry_after),
+        fault="source-throttled",
     )
 
 

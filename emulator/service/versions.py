@@ -27,6 +27,7 @@ from emulator.rules.sources import (
     source_in_use,
     source_not_found,
     source_not_ready,
+    source_overloaded,
 )
 from emulator.rules.versions import (
     TargetSpec,
@@ -238,6 +239,10 @@ class Versions(Kind):
         )
 
     def _check_source_free(self, image: ManagedImage) -> None:
+        """The source can be read now: not overloaded (a fault), not read by another version."""
+        faults = self.core.faults
+        if faults.source_overloaded(image.key):
+            raise source_overloaded(image, faults.config.overloaded_source_retry_after_seconds)
         if self.core.versions_copying(image):
             raise source_in_use(image)
 
