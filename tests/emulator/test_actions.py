@@ -43,8 +43,8 @@ def test_a_migration_s_actions_and_scopes(
     compute_ops = {
         (a, s) for a, s in performed if a == "Microsoft.Compute/locations/operations/read"
     }
-    assert all(s.startswith(f"{operations}/capsOperations/") for _, s in caps)
-    assert all(s.startswith(f"{operations}/operations/") for _, s in compute_ops)
+    assert all(str(s).startswith(f"{operations}/capsOperations/") for _, s in caps)
+    assert all(str(s).startswith(f"{operations}/operations/") for _, s in compute_ops)
     assert caps
     assert compute_ops
     assert performed - caps - compute_ops == {
