@@ -16,7 +16,13 @@ from emulator.eventgrid import EventGridPublisher
 from emulator.faults import FaultInjector
 from emulator.records import Delivery, Recorder, RequestRecord, StateEvent
 from emulator.routes import build_app
-from emulator.seeding import SeedData, SeedImage, image_body
+from emulator.seeding import (
+    SeedData,
+    SeedDiskEncryptionSet,
+    SeedImage,
+    SeedScaleSet,
+    image_body,
+)
 from emulator.service import ComputeService
 from emulator.service.core import seed_target
 from emulator.service.disk_encryption_sets import DES_TYPE
@@ -202,9 +208,16 @@ class Emulator:
         tags: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """Create a disk encryption set directly (Succeeded, system-assigned identity)."""
-        return self.service.seed_disk_encryption_set(
-            resource_id, location, encryption_type, key_url, dict(tags or {}), self.clock.now()
+        seed = SeedDiskEncryptionSet.model_validate(
+            {
+                "id": resource_id,
+                "location": location,
+                "encryption_type": encryption_type,
+                "key_url": key_url,
+                "tags": tags or {},
+            }
         )
+        return self.service.seed_disk_encryption_set(seed, self.clock.now())
 
     def seed_scale_set(
         self,
@@ -217,9 +230,17 @@ class Emulator:
     ) -> dict[str, Any]:
         """Create a virtual machine scale set directly, deploying from ``image_id`` (its
         ``imageReference.id``; a marketplace image when ``None``)."""
-        return self.service.seed_scale_set(
-            resource_id, location, image_id, capacity, sku_name, dict(tags or {}), self.clock.now()
+        seed = SeedScaleSet.model_validate(
+            {
+                "id": resource_id,
+                "location": location,
+                "image_id": image_id,
+                "capacity": capacity,
+                "sku_name": sku_name,
+                "tags": tags or {},
+            }
         )
+        return self.service.seed_scale_set(seed, self.clock.now())
 
     def seed(self, data: SeedData) -> None:
         """Create everything in ``data``, or nothing: ``ValueError`` names what is invalid."""
@@ -232,23 +253,15 @@ class Emulator:
             seed_target(des.id, DES_TYPE, des.location)
         for scale_set in data.scale_sets:
             seed_target(scale_set.id, SCALE_SET_TYPE, scale_set.location)
+        now = self.clock.now()
         for gallery in data.galleries:
             self.seed_gallery(gallery.id, gallery.location, tags=gallery.tags, **gallery.properties)
         for image in data.images:
-            self.service.seed_image(image.id, image_body(image), self.clock.now())
+            self.service.seed_image(image.id, image_body(image), now)
         for des in data.disk_encryption_sets:
-            self.seed_disk_encryption_set(
-                des.id, des.location, des.encryption_type, des.key_url, des.tags
-            )
+            self.service.seed_disk_encryption_set(des, now)
         for scale_set in data.scale_sets:
-            self.seed_scale_set(
-                scale_set.id,
-                scale_set.location,
-                scale_set.image_id,
-                scale_set.capacity,
-                scale_set.sku_name,
-                scale_set.tags,
-            )
+            self.service.seed_scale_set(scale_set, now)
 
     def resource(self, resource_id: str) -> dict[str, Any] | None:
         """The JSON of any resource by id (versions with their replication status), or ``None``."""

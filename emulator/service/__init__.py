@@ -34,6 +34,7 @@ from emulator.resources import (
     Version,
 )
 from emulator.routing import Route
+from emulator.seeding import SeedDiskEncryptionSet, SeedScaleSet
 from emulator.service.core import Answer, ArmResult, Call, Core, Handler, ImageWritten, Kind
 from emulator.service.definitions import Definitions
 from emulator.service.disk_encryption_sets import DiskEncryptionSets
@@ -132,35 +133,16 @@ class ComputeService:
             return self.images.seed(resource_id, spec_body, now)
 
     def seed_disk_encryption_set(
-        self,
-        resource_id: str,
-        location: str,
-        encryption_type: str,
-        key_url: str | None,
-        tags: dict[str, str],
-        now: datetime,
+        self, seed: SeedDiskEncryptionSet, now: datetime
     ) -> dict[str, Any]:
         with self.lock:
             self.core.settle(now)
-            return self.disk_encryption_sets.seed(
-                resource_id, location, encryption_type, key_url, tags, now
-            )
+            return self.disk_encryption_sets.seed(seed, now)
 
-    def seed_scale_set(
-        self,
-        resource_id: str,
-        location: str,
-        image_id: str | None,
-        capacity: int,
-        sku_name: str,
-        tags: dict[str, str],
-        now: datetime,
-    ) -> dict[str, Any]:
+    def seed_scale_set(self, seed: SeedScaleSet, now: datetime) -> dict[str, Any]:
         with self.lock:
             self.core.settle(now)
-            return self.scale_sets.seed(
-                resource_id, location, image_id, capacity, sku_name, tags, now
-            )
+            return self.scale_sets.seed(seed, now)
 
 
 def dispatch_table(kinds: Iterable[Kind]) -> tuple[tuple[Route, ...], dict[str, Handler]]:

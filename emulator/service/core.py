@@ -30,7 +30,7 @@ from typing import Any, ClassVar, TypeVar
 
 from emulator import ids
 from emulator.config import EmulatorConfig
-from emulator.errors import ArmErrorResponse, parent_not_found
+from emulator.errors import ArmErrorResponse, parent_not_found, resource_not_found
 from emulator.faults import FaultInjector
 from emulator.records import Recorder, StateEvent
 from emulator.regions import Region
@@ -362,6 +362,15 @@ def refused_as_value_error(resource_id: str) -> Iterator[None]:
         yield
     except ArmErrorResponse as exc:
         raise ValueError(f"{resource_id}: {exc.message}") from exc
+
+
+def require(store: dict[str, TrackedT], call: Call, type_name: str, name: str) -> TrackedT:
+    """The ``Microsoft.Compute/<type_name>/<name>`` in the call's resource group, or ARM's 404."""
+    resource_id = f"{ids.resource_group_id(call.sub, call.rg)}/providers/{ids.PROVIDER}/{type_name}"
+    found = store.get(ids.key(f"{resource_id}/{name}"))
+    if found is None:
+        raise resource_not_found(type_name, name, call.rg)
+    return found
 
 
 def in_flight(resource: Tracked) -> Operation | None:

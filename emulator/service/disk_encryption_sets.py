@@ -12,17 +12,12 @@ from datetime import datetime
 from typing import Any
 
 from emulator import ids
-from emulator.errors import resource_not_found
 from emulator.resources import DiskEncryptionSet
 from emulator.routing import DISK_API_VERSIONS, DISK_ENCRYPTION_SET, RG, SUB, Route
-from emulator.service.core import ArmResult, Call, Handler, Kind, seed_target, within
+from emulator.seeding import SeedDiskEncryptionSet
+from emulator.service.core import ArmResult, Call, Handler, Kind, require, seed_target, within
 
 DES_TYPE = "Microsoft.Compute/diskEncryptionSets"
-ENCRYPTION_TYPES = (
-    "EncryptionAtRestWithCustomerKey",
-    "EncryptionAtRestWithPlatformAndCustomerKeys",
-    "ConfidentialVmEncryptedWithCustomerKey",
-)
 
 
 class DiskEncryptionSets(Kind):
@@ -60,25 +55,12 @@ class DiskEncryptionSets(Kind):
 
     def get(self, call: Call) -> ArmResult:
         name = call.params["diskEncryptionSetName"]
-        resource_id = f"{ids.resource_group_id(call.sub, call.rg)}/providers/{DES_TYPE}/{name}"
-        found = self.core.disk_encryption_sets.get(ids.key(resource_id))
-        if found is None:
-            raise resource_not_found("diskEncryptionSets", name, call.rg)
+        found = require(self.core.disk_encryption_sets, call, "diskEncryptionSets", name)
         return ArmResult(200, found.render())
 
-    def seed(
-        self,
-        resource_id: str,
-        location: str,
-        encryption_type: str,
-        key_url: str | None,
-        tags: dict[str, str],
-        now: datetime,
-    ) -> dict[str, Any]:
+    def seed(self, seed: SeedDiskEncryptionSet, now: datetime) -> dict[str, Any]:
         """A Succeeded disk encryption set with a system-assigned identity and an active key."""
-        parsed, region = seed_target(resource_id, DES_TYPE, location)
-        if encryption_type not in ENCRYPTION_TYPES:
-            raise ValueError(f"{resource_id}: unknown encryption type {encryption_type!r}")
+        parsed, region = seed_target(seed.id, DES_TYPE, seed.location)
         vault = f"{parsed.name}-kv"
         group = ids.resource_group_id(parsed.subscription, parsed.resource_group or "")
         canonical_id = f"{group}/providers/{DES_TYPE}/{parsed.name}"
@@ -86,16 +68,16 @@ class DiskEncryptionSets(Kind):
             resource_id=canonical_id,
             name=parsed.name,
             location=region.name,
-            tags=dict(tags),
+            tags=dict(seed.tags),
             created_at=now,
             state="Succeeded",
             subscription=parsed.subscription,
             resource_group=parsed.resource_group or "",
             properties={
-                "encryptionType": encryption_type,
+                "encryptionType": seed.encryption_type,
                 "activeKey": {
                     "sourceVault": {"id": f"{group}/providers/Microsoft.KeyVault/vaults/{vault}"},
-                    "keyUrl": key_url
+                    "keyUrl": seed.key_url
                     or f"https://{vault}.vault.azure.net/keys/{parsed.name}-key/"
                     f"{uuid.uuid5(uuid.NAMESPACE_URL, canonical_id).hex}",
                 },

@@ -13,10 +13,10 @@ from datetime import datetime
 from typing import Any
 
 from emulator import ids
-from emulator.errors import resource_not_found
 from emulator.resources import ScaleSet, timestamp
 from emulator.routing import COMPUTE_API_VERSIONS, RG, SCALE_SET, SUB, Route
-from emulator.service.core import ArmResult, Call, Handler, Kind, seed_target, within
+from emulator.seeding import SeedScaleSet
+from emulator.service.core import ArmResult, Call, Handler, Kind, require, seed_target, within
 
 SCALE_SET_TYPE = "Microsoft.Compute/virtualMachineScaleSets"
 #: What a seeded scale set without an image id deploys from.
@@ -64,42 +64,26 @@ class ScaleSets(Kind):
 
     def get(self, call: Call) -> ArmResult:
         name = call.params["vmScaleSetName"]
-        resource_id = (
-            f"{ids.resource_group_id(call.sub, call.rg)}/providers/{SCALE_SET_TYPE}/{name}"
-        )
-        found = self.core.scale_sets.get(ids.key(resource_id))
-        if found is None:
-            raise resource_not_found("virtualMachineScaleSets", name, call.rg)
+        found = require(self.core.scale_sets, call, "virtualMachineScaleSets", name)
         return ArmResult(200, found.render())
 
-    def seed(
-        self,
-        resource_id: str,
-        location: str,
-        image_id: str | None,
-        capacity: int,
-        sku_name: str,
-        tags: dict[str, str],
-        now: datetime,
-    ) -> dict[str, Any]:
-        """A Succeeded Uniform scale set deploying from ``image_id`` (a marketplace image when
-        ``None``). The image need not exist: a scale set outlives a deleted image."""
-        parsed, region = seed_target(resource_id, SCALE_SET_TYPE, location)
-        if capacity < 0:
-            raise ValueError(f"{resource_id}: capacity must be >= 0")
+    def seed(self, seed: SeedScaleSet, now: datetime) -> dict[str, Any]:
+        """A Succeeded Uniform scale set deploying from ``seed.image_id`` (a marketplace image
+        when ``None``). The image need not exist: a scale set outlives a deleted image."""
+        parsed, region = seed_target(seed.id, SCALE_SET_TYPE, seed.location)
         group = ids.resource_group_id(parsed.subscription, parsed.resource_group or "")
         canonical_id = f"{group}/providers/{SCALE_SET_TYPE}/{parsed.name}"
-        reference = {"id": image_id} if image_id is not None else dict(MARKETPLACE_IMAGE)
+        reference = {"id": seed.image_id} if seed.image_id else dict(MARKETPLACE_IMAGE)
         found = ScaleSet(
             resource_id=canonical_id,
             name=parsed.name,
             location=region.name,
-            tags=dict(tags),
+            tags=dict(seed.tags),
             created_at=now,
             state="Succeeded",
             subscription=parsed.subscription,
             resource_group=parsed.resource_group or "",
-            sku={"name": sku_name, "tier": "Standard", "capacity": capacity},
+            sku={"name": seed.sku_name, "tier": "Standard", "capacity": seed.capacity},
             properties={
                 "orchestrationMode": "Uniform",
                 "upgradePolicy": {"mode": "Manual"},
