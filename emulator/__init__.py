@@ -26,7 +26,13 @@ from emulator.config import (
     Timings,
 )
 from emulator.records import Delivery, RequestRecord, StateEvent
-from emulator.seeding import SeedData, SeedGallery, SeedImage
+from emulator.seeding import (
+    SeedData,
+    SeedDiskEncryptionSet,
+    SeedGallery,
+    SeedImage,
+    SeedScaleSet,
+)
 from emulator.server import Emulator
 
 __all__ = [
@@ -41,8 +47,10 @@ __all__ = [
     "ReplicationModel",
     "RequestRecord",
     "SeedData",
+    "SeedDiskEncryptionSet",
     "SeedGallery",
     "SeedImage",
+    "SeedScaleSet",
     "StateEvent",
     "ThrottleConfig",
     "Timings",

@@ -89,7 +89,14 @@ class AdminRoutes:
             self.emulator.seed(data)
         except (ValidationError, ValueError) as exc:
             return _bad_request(str(exc))
-        return web.json_response({"galleries": len(data.galleries), "images": len(data.images)})
+        return web.json_response(
+            {
+                "galleries": len(data.galleries),
+                "images": len(data.images),
+                "disk_encryption_sets": len(data.disk_encryption_sets),
+                "scale_sets": len(data.scale_sets),
+            }
+        )
 
     async def get_faults(self, request: web.Request) -> web.Response:
         return web.json_response(self.emulator.fault_config.model_dump(mode="json"))

@@ -56,11 +56,28 @@ class DefinitionBody(TrackedResource):
     properties: DefinitionProperties | None = None
 
 
+class OsDiskImageEncryption(ArmBody):
+    disk_encryption_set_id: str | None = Field(default=None, alias="diskEncryptionSetId")
+
+
+class DataDiskImageEncryption(ArmBody):
+    lun: int | None = None
+    disk_encryption_set_id: str | None = Field(default=None, alias="diskEncryptionSetId")
+
+
+class EncryptionImages(ArmBody):
+    os_disk_image: OsDiskImageEncryption | None = Field(default=None, alias="osDiskImage")
+    data_disk_images: list[DataDiskImageEncryption] | None = Field(
+        default=None, alias="dataDiskImages"
+    )
+
+
 class TargetRegion(ArmBody):
     name: str | None = None
     regional_replica_count: int | None = Field(default=None, alias="regionalReplicaCount")
     storage_account_type: str | None = Field(default=None, alias="storageAccountType")
     exclude_from_latest: bool | None = Field(default=None, alias="excludeFromLatest")
+    encryption: EncryptionImages | None = None
 
 
 class PublishingProfile(ArmBody):
@@ -83,6 +100,9 @@ class VersionStorageProfile(ArmBody):
 class SafetyProfile(ArmBody):
     allow_deletion_of_replicated_locations: bool | None = Field(
         default=None, alias="allowDeletionOfReplicatedLocations"
+    )
+    block_deletion_before_end_of_life: bool | None = Field(
+        default=None, alias="blockDeletionBeforeEndOfLife"
     )
 
 

@@ -185,6 +185,13 @@ class FaultConfig(_Model):
     latency_seconds: float = Field(default=0.0, ge=0)
     latency_jitter_seconds: float = Field(default=0.0, ge=0)
     throttle: ThrottleConfig = ThrottleConfig()
+    #: Managed image ids (compared case-insensitively) that Azure finds overloaded: a version PUT
+    #: that would copy from one is refused with 429 "Too many requests on source ...".
+    overloaded_sources: tuple[str, ...] = ()
+    #: Probability that any such PUT (or a re-PUT whose regions copy from the image) is refused.
+    overloaded_source_rate: float = Field(default=0.0, ge=0, le=1)
+    #: The refusal's ``Retry-After``, in simulated seconds.
+    overloaded_source_retry_after_seconds: float = Field(default=60.0, gt=0)
 
     @classmethod
     def from_file(cls, path: str | Path) -> FaultConfig:

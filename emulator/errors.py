@@ -6,6 +6,7 @@ azure-core's ``ARMErrorFormat`` reads into ``HttpResponseError.error``.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -26,6 +27,7 @@ class ArmErrorResponse(Exception):
         target: str | None = None,
         details: list[dict[str, Any]] | None = None,
         headers: Mapping[str, str] | None = None,
+        fault: str | None = None,
     ) -> None:
         super().__init__(f"{status} {code}: {message}")
         self.status = status
@@ -34,6 +36,8 @@ class ArmErrorResponse(Exception):
         self.target = target
         self.details = details
         self.headers = dict(headers or {})
+        #: The request log's ``fault`` mark when the answer is an injected fault.
+        self.fault = fault
 
     def body(self) -> dict[str, Any]:
         error: dict[str, Any] = {"code": self.code, "message": self.message}
@@ -46,6 +50,17 @@ class ArmErrorResponse(Exception):
     def as_operation_error(self) -> dict[str, str]:
         """The ``error`` member of a Failed async-operation status."""
         return {"code": self.code, "message": self.message}
+
+
+def retry_after_headers(seconds: float) -> dict[str, str]:
+    """``Retry-After`` (whole seconds) and ``retry-after-ms`` saying the same wait, as Azure's do.
+
+    Both are simulated time: a client on a scaled or virtual clock converts them itself
+    (``emulator.testing.EmulatorRetryPolicy`` does)."""
+    return {
+        "Retry-After": str(math.ceil(seconds)),
+        "retry-after-ms": str(math.ceil(seconds * 1000)),
+    }
 
 
 def invalid_parameter(message: str, target: str | None = None) -> ArmErrorResponse:

@@ -1,4 +1,5 @@
-"""Injected misbehaviour: random server errors, cache lag after a PUT, failing regions, latency.
+"""Injected misbehaviour: random server errors, cache lag after a PUT, failing regions, latency,
+overloaded sources.
 
 All randomness comes from one generator seeded by :attr:`FaultConfig.seed`, so the same sequence
 of requests meets the same faults. Replacing the configuration re-seeds it.
@@ -43,6 +44,7 @@ class FaultInjector:
             self._failing = {
                 region_key(name): fault for name, fault in config.failing_regions.items()
             }
+            self._overloaded = {source.rstrip("/").lower() for source in config.overloaded_sources}
 
     def random_error(self, operation: str) -> ArmErrorResponse | None:
         """A 500 or 503 for this request, at the configured rate."""
@@ -88,6 +90,17 @@ class FaultInjector:
             lag.remaining -= 1
             self.hidden_count += 1
             return True
+
+    def source_overloaded(self, source_key: str) -> bool:
+        """Whether a version PUT copying from ``source_key`` (an id key) is refused as too many
+        requests on that source."""
+        config = self._config
+        if source_key in self._overloaded:
+            return True
+        if config.overloaded_source_rate <= 0:
+            return False
+        with self._lock:
+            return self._rng.random() < config.overloaded_source_rate
 
     def failing_region(self, region_name: str) -> FailingRegion | None:
         return self._failing.get(region_key(region_name))

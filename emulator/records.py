@@ -22,8 +22,14 @@ class RequestRecord:
     operation: str
     status: int
     error_code: str | None = None
-    #: ``throttled``, ``error``, ``cache-lag`` when the emulator injected the answer.
+    #: ``throttled``, ``error``, ``cache-lag``, ``source-throttled`` when the emulator injected
+    #: the answer.
     fault: str | None = None
+    #: The Azure RBAC action the request needs (``Microsoft.Compute/images/read``), whatever the
+    #: answer; ``None`` when the path matched no route.
+    action: str | None = None
+    #: What the action applies to: the resource id, or for a list the scope holding it.
+    scope: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)

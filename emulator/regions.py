@@ -88,3 +88,80 @@ def find_region(name: str) -> Region | None:
 def available_regions_text() -> str:
     """The list ARM quotes when a location is not available for a resource type."""
     return ",".join(REGIONS)
+
+
+#: ARM's names for the geographies above (``metadata.geography``) and the group its
+#: ``regionalDisplayName`` is prefixed with (``metadata.geographyGroup``), as
+#: ``GET /subscriptions/{id}/locations`` reports them.
+ARM_GEOGRAPHIES: dict[str, tuple[str, str]] = {
+    "US": ("United States", "US"),
+    "Canada": ("Canada", "Canada"),
+    "Mexico": ("Mexico", "Mexico"),
+    "Brazil": ("Brazil", "South America"),
+    "Europe": ("Europe", "Europe"),
+    "UK": ("United Kingdom", "Europe"),
+    "France": ("France", "Europe"),
+    "Germany": ("Germany", "Europe"),
+    "Italy": ("Italy", "Europe"),
+    "Norway": ("Norway", "Europe"),
+    "Poland": ("Poland", "Europe"),
+    "Spain": ("Spain", "Europe"),
+    "Sweden": ("Sweden", "Europe"),
+    "Switzerland": ("Switzerland", "Europe"),
+    "UAE": ("UAE", "Middle East"),
+    "Qatar": ("Qatar", "Middle East"),
+    "Israel": ("Israel", "Middle East"),
+    "South Africa": ("South Africa", "Africa"),
+    "India": ("India", "Asia Pacific"),
+    "Asia Pacific": ("Asia Pacific", "Asia Pacific"),
+    "Japan": ("Japan", "Asia Pacific"),
+    "Korea": ("Korea", "Asia Pacific"),
+    "Australia": ("Australia", "Asia Pacific"),
+    "New Zealand": ("New Zealand", "Asia Pacific"),
+}
+
+#: Each region's paired region (Azure's cross-region replication pairs), where it has one in the
+#: table above. Some pairs are one-way (Brazil South, West US 3, West India); regions without a
+#: pair (Poland Central, Italy North, Mexico Central...) are absent.
+PAIRED_REGIONS: dict[str, str] = {
+    "eastus": "westus",
+    "westus": "eastus",
+    "eastus2": "centralus",
+    "centralus": "eastus2",
+    "northcentralus": "southcentralus",
+    "southcentralus": "northcentralus",
+    "westus2": "westcentralus",
+    "westcentralus": "westus2",
+    "westus3": "eastus",
+    "canadacentral": "canadaeast",
+    "canadaeast": "canadacentral",
+    "brazilsouth": "southcentralus",
+    "brazilsoutheast": "brazilsouth",
+    "northeurope": "westeurope",
+    "westeurope": "northeurope",
+    "uksouth": "ukwest",
+    "ukwest": "uksouth",
+    "francecentral": "francesouth",
+    "francesouth": "francecentral",
+    "germanywestcentral": "germanynorth",
+    "germanynorth": "germanywestcentral",
+    "norwayeast": "norwaywest",
+    "norwaywest": "norwayeast",
+    "switzerlandnorth": "switzerlandwest",
+    "switzerlandwest": "switzerlandnorth",
+    "uaenorth": "uaecentral",
+    "uaecentral": "uaenorth",
+    "southafricanorth": "southafricawest",
+    "southafricawest": "southafricanorth",
+    "centralindia": "southindia",
+    "southindia": "centralindia",
+    "westindia": "southindia",
+    "eastasia": "southeastasia",
+    "southeastasia": "eastasia",
+    "japaneast": "japanwest",
+    "japanwest": "japaneast",
+    "koreacentral": "koreasouth",
+    "koreasouth": "koreacentral",
+    "australiaeast": "australiasoutheast",
+    "australiasoutheast": "australiaeast",
+}

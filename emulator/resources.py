@@ -165,6 +165,8 @@ class RegionReplication:
     finished_at: datetime | None = None
     #: False when the region copies from the version's own replica, not from the managed image.
     from_source: bool = True
+    #: ``targetRegions[].encryption`` as the version's PUT gave it (canonical JSON), if any.
+    encryption: dict[str, Any] | None = None
 
     @property
     def due(self) -> datetime:
@@ -192,6 +194,8 @@ class RegionReplication:
         }
         if self.exclude_from_latest is not None:
             target["excludeFromLatest"] = self.exclude_from_latest
+        if self.encryption is not None:
+            target["encryption"] = copy.deepcopy(self.encryption)
         return target
 
     def render_status(self, now: datetime) -> dict[str, Any]:
@@ -220,6 +224,7 @@ class Version(Tracked):
     end_of_life_date: datetime | None = None
     replication_mode: str = "Full"
     allow_deletion_of_replicated_locations: bool = False
+    block_deletion_before_end_of_life: bool = False
     published_date: datetime | None = None
     #: Other members of ``publishingProfile`` the client sent, echoed back.
     publishing_extras: dict[str, Any] = field(default_factory=dict)
@@ -286,6 +291,7 @@ class Version(Tracked):
                     "allowDeletionOfReplicatedLocations": (
                         self.allow_deletion_of_replicated_locations
                     ),
+                    "blockDeletionBeforeEndOfLife": self.block_deletion_before_end_of_life,
                     "reportedForPolicyViolation": False,
                 },
                 "provisioningState": self.state,
@@ -294,3 +300,45 @@ class Version(Tracked):
         if expand_replication:
             properties["replicationStatus"] = self.replication_status(now)
         return self.envelope(f"{ids.PROVIDER}/galleries/images/versions", properties)
+
+
+@dataclass
+class DiskEncryptionSet(Tracked):
+    """A disk encryption set (``Microsoft.Compute/diskEncryptionSets``): seeded, read-only."""
+
+    subscription: str = ""
+    resource_group: str = ""
+    properties: dict[str, Any] = field(default_factory=dict)
+    identity: dict[str, Any] = field(default_factory=dict)
+
+    def render(self) -> dict[str, Any]:
+        properties = copy.deepcopy(self.properties)
+        properties["provisioningState"] = self.state
+        body = self.envelope(f"{ids.PROVIDER}/diskEncryptionSets", properties)
+        body["identity"] = copy.deepcopy(self.identity)
+        return body
+
+
+@dataclass
+class ScaleSet(Tracked):
+    """A virtual machine scale set (``Microsoft.Compute/virtualMachineScaleSets``): seeded,
+    read-only, kept for what it deploys from (``imageReference.id``)."""
+
+    subscription: str = ""
+    resource_group: str = ""
+    properties: dict[str, Any] = field(default_factory=dict)
+    sku: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def image_reference_id(self) -> str | None:
+        profile = self.properties.get("virtualMachineProfile") or {}
+        reference = (profile.get("storageProfile") or {}).get("imageReference") or {}
+        found = reference.get("id")
+        return str(found) if found is not None else None
+
+    def render(self) -> dict[str, Any]:
+        properties = copy.deepcopy(self.properties)
+        properties["provisioningState"] = self.state
+        body = self.envelope(f"{ids.PROVIDER}/virtualMachineScaleSets", properties)
+        body["sku"] = copy.deepcopy(self.sku)
+        return body

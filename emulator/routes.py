@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import math
 import uuid
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -20,7 +19,7 @@ from aiohttp import web
 
 from emulator import ids, routing
 from emulator.admin import AdminRoutes
-from emulator.errors import ArmErrorResponse, invalid_parameter
+from emulator.errors import ArmErrorResponse, invalid_parameter, retry_after_headers
 from emulator.records import RequestRecord
 from emulator.regions import REGIONS
 from emulator.resources import Operation
@@ -136,6 +135,8 @@ async def _arm(request: web.Request) -> web.StreamResponse:
     now = clock.now()
     path = request.rel_url.raw_path
     operation, template, fault = "unknown", "", None
+    action: str | None = None
+    scope: str | None = None
     hidden_before = emulator.faults.hidden_count
     headers = {
         "x-ms-request-id": str(uuid.uuid4()),
@@ -150,6 +151,7 @@ async def _arm(request: web.Request) -> web.StreamResponse:
         _authenticate(request, emulator.config.accepted_tokens)
         match = routing.match(request.method, path, emulator.service.routes)
         operation, template = match.operation, match.route.template
+        action, scope = match.action, match.scope
         raw = await request.read() if request.method in ("PUT", "PATCH") else b""
         query = {key.lower(): value for key, value in request.query.items()}
         api_version = _api_version(query, match.route, _location_hint(emulator, raw, match, path))
@@ -159,16 +161,8 @@ async def _arm(request: web.Request) -> web.StreamResponse:
         headers.update(admission.headers)
         if admission.error is not None:
             fault = "throttled"
-            # Retry-After is what Azure sends, in (simulated) seconds. retry-after-ms says how
-            # long that is in wall time on this emulator's clock, for clients that prefer it.
-            admission.error.headers.update(
-                {
-                    "Retry-After": str(math.ceil(admission.retry_after)),
-                    "retry-after-ms": str(
-                        math.ceil(clock.wall_seconds(admission.retry_after) * 1000)
-                    ),
-                }
-            )
+            # Simulated time, as Azure would send it; a client converts it to its own clock.
+            admission.error.headers.update(retry_after_headers(admission.retry_after))
             raise admission.error
         injected = emulator.faults.random_error(operation)
         if injected is not None:
@@ -177,6 +171,7 @@ async def _arm(request: web.Request) -> web.StreamResponse:
         response = _dispatch(emulator, request, match, query, raw, api_version, now)
         response.headers.update(headers)
     except ArmErrorResponse as error:
+        fault = fault or error.fault
         headers.update(error.headers)
         response = _json(error.status, error.body(), headers)
     except Exception:
@@ -200,6 +195,8 @@ async def _arm(request: web.Request) -> web.StreamResponse:
             status=response.status,
             error_code=_error_code(response),
             fault=fault,
+            action=action,
+            scope=scope,
         )
     )
     return response

@@ -1,4 +1,4 @@
-"""Seed data: galleries and managed images to start with.
+"""Seed data: galleries, managed images, disk encryption sets and scale sets to start with.
 
 Read from ``--seed FILE`` or ``POST /_emulator/seed``:
 
@@ -7,7 +7,11 @@ Read from ``--seed FILE`` or ``POST /_emulator/seed``:
                 "location": "eastus"}],
  "images": [{"id": "/subscriptions/S/resourceGroups/rg/providers/Microsoft.Compute/images/img",
              "location": "eastus", "os_type": "Linux", "os_disk_gb": 30, "data_disks_gb": [100],
-             "hyper_v_generation": "V2", "provisioning_state": "Succeeded", "tags": {}}]}
+             "hyper_v_generation": "V2", "provisioning_state": "Succeeded", "tags": {}}],
+ "disk_encryption_sets": [{"id": ".../providers/Microsoft.Compute/diskEncryptionSets/des",
+                           "location": "eastus"}],
+ "scale_sets": [{"id": ".../providers/Microsoft.Compute/virtualMachineScaleSets/vmss",
+                 "location": "eastus", "image_id": ".../providers/Microsoft.Compute/images/img"}]}
 ```
 """
 
@@ -44,9 +48,34 @@ class SeedImage(_Seed):
     tags: dict[str, str] = Field(default_factory=dict)
 
 
+class SeedDiskEncryptionSet(_Seed):
+    id: str
+    location: str = "eastus"
+    encryption_type: Literal[
+        "EncryptionAtRestWithCustomerKey",
+        "EncryptionAtRestWithPlatformAndCustomerKeys",
+        "ConfidentialVmEncryptedWithCustomerKey",
+    ] = "EncryptionAtRestWithCustomerKey"
+    #: The active key's URL; one in a made-up vault named after the set when not given.
+    key_url: str | None = None
+    tags: dict[str, str] = Field(default_factory=dict)
+
+
+class SeedScaleSet(_Seed):
+    id: str
+    location: str = "eastus"
+    #: ``imageReference.id``: a managed image or a gallery image; a marketplace image when absent.
+    image_id: str | None = None
+    capacity: int = Field(default=2, ge=0)
+    sku_name: str = "Standard_D2s_v5"
+    tags: dict[str, str] = Field(default_factory=dict)
+
+
 class SeedData(_Seed):
     galleries: list[SeedGallery] = Field(default_factory=list)
     images: list[SeedImage] = Field(default_factory=list)
+    disk_encryption_sets: list[SeedDiskEncryptionSet] = Field(default_factory=list)
+    scale_sets: list[SeedScaleSet] = Field(default_factory=list)
 
     @classmethod
     def from_file(cls, path: str | Path) -> SeedData:

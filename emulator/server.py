@@ -16,10 +16,19 @@ from emulator.eventgrid import EventGridPublisher
 from emulator.faults import FaultInjector
 from emulator.records import Delivery, Recorder, RequestRecord, StateEvent
 from emulator.routes import build_app
-from emulator.seeding import SeedData, SeedImage, image_body
+from emulator.seeding import (
+    SeedData,
+    SeedDiskEncryptionSet,
+    SeedImage,
+    SeedScaleSet,
+    image_body,
+)
 from emulator.service import ComputeService
+from emulator.service.core import seed_target
+from emulator.service.disk_encryption_sets import DES_TYPE
 from emulator.service.galleries import seed_gallery_target
 from emulator.service.images import seed_image_spec
+from emulator.service.scale_sets import SCALE_SET_TYPE
 from emulator.throttling import Throttler
 from simclock import Clock, RealClock, VirtualClock
 
@@ -190,16 +199,69 @@ class Emulator:
         )
         return self.service.seed_image(seed.id, image_body(seed), self.clock.now())
 
+    def seed_disk_encryption_set(
+        self,
+        resource_id: str,
+        location: str = "eastus",
+        encryption_type: str = "EncryptionAtRestWithCustomerKey",
+        key_url: str | None = None,
+        tags: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """Create a disk encryption set directly (Succeeded, system-assigned identity)."""
+        seed = SeedDiskEncryptionSet.model_validate(
+            {
+                "id": resource_id,
+                "location": location,
+                "encryption_type": encryption_type,
+                "key_url": key_url,
+                "tags": tags or {},
+            }
+        )
+        return self.service.seed_disk_encryption_set(seed, self.clock.now())
+
+    def seed_scale_set(
+        self,
+        resource_id: str,
+        location: str = "eastus",
+        image_id: str | None = None,
+        capacity: int = 2,
+        sku_name: str = "Standard_D2s_v5",
+        tags: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """Create a virtual machine scale set directly, deploying from ``image_id`` (its
+        ``imageReference.id``; a marketplace image when ``None``)."""
+        seed = SeedScaleSet.model_validate(
+            {
+                "id": resource_id,
+                "location": location,
+                "image_id": image_id,
+                "capacity": capacity,
+                "sku_name": sku_name,
+                "tags": tags or {},
+            }
+        )
+        return self.service.seed_scale_set(seed, self.clock.now())
+
     def seed(self, data: SeedData) -> None:
         """Create everything in ``data``, or nothing: ``ValueError`` names what is invalid."""
+        # Check everything first: each raises on what cannot be seeded.
         for gallery in data.galleries:
-            seed_gallery_target(gallery.id, gallery.location)  # raises on what cannot be seeded
+            seed_gallery_target(gallery.id, gallery.location)
         for image in data.images:
             seed_image_spec(image.id, image_body(image))
+        for des in data.disk_encryption_sets:
+            seed_target(des.id, DES_TYPE, des.location)
+        for scale_set in data.scale_sets:
+            seed_target(scale_set.id, SCALE_SET_TYPE, scale_set.location)
+        now = self.clock.now()
         for gallery in data.galleries:
             self.seed_gallery(gallery.id, gallery.location, tags=gallery.tags, **gallery.properties)
         for image in data.images:
-            self.service.seed_image(image.id, image_body(image), self.clock.now())
+            self.service.seed_image(image.id, image_body(image), now)
+        for des in data.disk_encryption_sets:
+            self.service.seed_disk_encryption_set(des, now)
+        for scale_set in data.scale_sets:
+            self.service.seed_scale_set(scale_set, now)
 
     def resource(self, resource_id: str) -> dict[str, Any] | None:
         """The JSON of any resource by id (versions with their replication status), or ``None``."""

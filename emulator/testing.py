@@ -57,28 +57,33 @@ class StaticBearerPolicy(SansIOHTTPPolicy[Any, Any]):
 
 
 class EmulatorRetryPolicy(RetryPolicy[Any, Any]):
-    """Prefers ``retry-after-ms`` to ``Retry-After``.
+    """azure-core's retry policy, sleeping a ``Retry-After`` in the emulator's time.
 
-    azure-core reads ``Retry-After`` first, and sleeps it in wall time; the emulator's
-    ``Retry-After`` is in simulated seconds, its ``retry-after-ms`` in wall milliseconds.
+    The emulator's ``Retry-After`` and ``retry-after-ms`` say the same wait, in simulated time,
+    as Azure's do. azure-core would sleep it in wall time, which on a scaled clock waits far too
+    long; this policy knows the clock and sleeps ``clock.wall_seconds(wait)`` instead (nothing on
+    a virtual clock). Without a clock the wait is slept as given.
     """
 
+    def __init__(self, clock: Clock | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.clock = clock
+
     def get_retry_after(self, response: PipelineResponse[Any, Any]) -> float | None:
-        headers = response.http_response.headers
-        for name in ("retry-after-ms", "x-ms-retry-after-ms"):
-            value = headers.get(name)
-            if value:
-                return max(0.0, float(value) / 1000)
-        return super().get_retry_after(response)
+        wait = super().get_retry_after(response)
+        if wait is None or self.clock is None:
+            return wait
+        return self.clock.wall_seconds(wait)
 
 
 def compute_client(
-    base_url: str, subscription_id: str = SUBSCRIPTION, **kwargs: Any
+    base_url: str, subscription_id: str = SUBSCRIPTION, clock: Clock | None = None, **kwargs: Any
 ) -> ComputeManagementClient:
-    """An azure-mgmt-compute client for an emulator: static token, no poll delay, quick retries."""
+    """An azure-mgmt-compute client for an emulator: static token, no poll delay, quick retries
+    that wait a ``Retry-After`` in ``clock``'s time (the emulator's clock)."""
     options: dict[str, Any] = {
         "polling_interval": 0,
-        "retry_policy": EmulatorRetryPolicy(retry_total=3, retry_backoff_factor=0.01),
+        "retry_policy": EmulatorRetryPolicy(clock, retry_total=3, retry_backoff_factor=0.01),
         "authentication_policy": StaticBearerPolicy(),
     }
     options.update(kwargs)
@@ -96,7 +101,7 @@ class RunningEmulator:
     clock: Clock
 
     def client(self, subscription_id: str = SUBSCRIPTION, **kwargs: Any) -> ComputeManagementClient:
-        return compute_client(self.base_url, subscription_id, **kwargs)
+        return compute_client(self.base_url, subscription_id, self.clock, **kwargs)
 
     def advance(self, seconds: float) -> None:
         self.emulator.advance(seconds)

@@ -1,7 +1,18 @@
 """Image definition rules: what a definition's PUT may say, and what a re-PUT may change.
 
-``definition_spec`` reads and checks a PUT's body (names are in ``rules.names``); the service
-(``service/definitions.py``) applies the result.
+``definition_spec`` reads and checks a PUT's body (names are in ``rules.names``) and fills in the
+defaults of the request's api-version; the service (``service/definitions.py``) applies the
+result.
+
+From api-version 2025-03-03 ("Trusted Launch as default", Azure Compute Gallery's what's new, July
+2025) a new definition without ``hyperVGeneration`` is ``V2``, and a ``V2`` definition without a
+``SecurityType`` feature gets ``SecurityType=TrustedLaunchSupported``; a ``V1`` one stays Standard
+(no feature). The defaults apply property by property: Azure PowerShell adds both only when
+neither is given, but that is the client's rule; the service's is phrased per Gen2 definition
+("TrustedLaunchSupported by default for new Gen2 ACG image definitions"), so a request that states
+only ``V2`` gets the feature and one that states only a security type gets ``V2``. Earlier
+api-versions default to ``V1`` and add nothing. The defaults belong to the request that creates
+the definition: a re-PUT that leaves either out keeps what the definition has.
 """
 
 from __future__ import annotations
@@ -29,6 +40,18 @@ from emulator.rules.common import (
 )
 from emulator.rules.names import check_identifier
 
+#: From this api-version on, a new definition defaults to V2 and a V2 one to TrustedLaunchSupported.
+TRUSTED_LAUNCH_DEFAULT_SINCE = "2025-03-03"
+#: ``features[name=SecurityType]`` values, canonical casing.
+SECURITY_TYPES = (
+    "Standard",
+    "TrustedLaunchSupported",
+    "TrustedLaunch",
+    "ConfidentialVMSupported",
+    "ConfidentialVM",
+    "TrustedLaunchAndConfidentialVmSupported",
+)
+
 
 @dataclass(frozen=True)
 class DefinitionSpec:
@@ -49,15 +72,25 @@ _DEFINITION = "galleryImage.properties"
 
 
 def definition_spec(
-    body: bodies.DefinitionBody, raw: dict[str, Any], now: datetime
+    body: bodies.DefinitionBody,
+    raw: dict[str, Any],
+    now: datetime,
+    api_version: str = "",
+    existing: Definition | None = None,
 ) -> DefinitionSpec:
+    """The definition a PUT describes; ``existing`` (a re-PUT) supplies what it leaves out."""
     location = check_location(body.location, "Microsoft.Compute/galleries/images")
     props = body.properties
     if props is None:
         raise required_missing(_DEFINITION)
     os_type, os_state = os_type_and_state(props.os_type, props.os_state, _DEFINITION)
+    trusted_default = api_version >= TRUSTED_LAUNCH_DEFAULT_SINCE
+    if existing is not None:
+        default_generation = existing.hyper_v_generation
+    else:
+        default_generation = "V2" if trusted_default else "V1"
     hyper_v = canonical(
-        props.hyper_v_generation or "V1",
+        props.hyper_v_generation or default_generation,
         ("V1", "V2"),
         "HyperVGeneration",
         f"{_DEFINITION}.hyperVGeneration",
@@ -70,14 +103,20 @@ def definition_spec(
     features = {
         (feature.name or "").lower(): feature.value or "" for feature in props.features or []
     }
-    security = features.get("securitytype", "")
-    if security.lower().startswith("trustedlaunch") and hyper_v != "V2":
-        raise invalid_parameter(
-            f"The feature 'SecurityType' with value '{security}' requires "
-            "'galleryImage.properties.hyperVGeneration' to be 'V2'.",
-            target=f"{_DEFINITION}.features",
-        )
     properties = sent_properties(raw, "provisioningState")
+    if "securitytype" in features:
+        _check_security_type(features["securitytype"], hyper_v)
+    else:
+        if existing is not None:
+            security = existing.features.get("securitytype")
+        else:
+            security = "TrustedLaunchSupported" if trusted_default and hyper_v == "V2" else None
+        if security is not None:
+            features["securitytype"] = security
+            properties["features"] = [
+                *(properties.get("features") or []),
+                {"name": "SecurityType", "value": security},
+            ]
     properties.update(
         {
             "osType": os_type,
@@ -98,6 +137,24 @@ def definition_spec(
         features=features,
         allow_update_image=bool(props.allow_update_image),
     )
+
+
+def _check_security_type(value: str, hyper_v: str) -> None:
+    """A known ``SecurityType``; every type but ``Standard`` needs a V2 definition."""
+    canonical_value = next((t for t in SECURITY_TYPES if t.lower() == value.lower()), None)
+    if canonical_value is None:
+        # Azure's text for an unknown value is not documented; the emulator names the known ones.
+        raise invalid_parameter(
+            f"The value '{value}' of feature 'SecurityType' is invalid. Allowed values are "
+            f"{', '.join(SECURITY_TYPES)}.",
+            target=f"{_DEFINITION}.features",
+        )
+    if canonical_value != "Standard" and hyper_v != "V2":
+        raise invalid_parameter(
+            f"The feature 'SecurityType' with value '{value}' requires "
+            "'galleryImage.properties.hyperVGeneration' to be 'V2'.",
+            target=f"{_DEFINITION}.features",
+        )
 
 
 def check_definition_change(existing: Definition, spec: DefinitionSpec) -> None:

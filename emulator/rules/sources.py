@@ -10,7 +10,7 @@ instead, as Azure does. The service applies them in ``service/versions.py`` and
 from __future__ import annotations
 
 from emulator import ids
-from emulator.errors import ArmErrorResponse, invalid_parameter
+from emulator.errors import ArmErrorResponse, invalid_parameter, retry_after_headers
 from emulator.resources import Definition, ManagedImage
 
 _SOURCE_ID = "galleryImageVersion.properties.storageProfile.source.id"
@@ -80,6 +80,21 @@ def source_in_use(image: ManagedImage) -> ArmErrorResponse:
     )
 
 
+def source_overloaded(image: ManagedImage, retry_after: float) -> ArmErrorResponse:
+    """An injected fault: Azure throttles reads of a busy source. The text is Azure's (its
+    "Troubleshoot Azure Compute Gallery" page); the status, code and headers are the emulator's
+    choice, made so that clients retry it as they retry a 429."""
+    return ArmErrorResponse(
+        429,
+        "TooManyRequests",
+        f"Too many requests on source '{image.resource_id}'. Please reduce the number of "
+        "requests on the source or wait some time before retrying.",
+        target=_SOURCE_ID,
+        headers=retry_after_headers(retry_after),
+        fault="source-throttled",
+    )
+
+
 def source_incompatibility(definition: Definition, image: ManagedImage) -> ArmErrorResponse | None:
     """Why ``image`` cannot feed a version of ``definition`` (Azure fails the operation)."""
     # A managed image is a generalized copy whatever its osState says: it only feeds Generalized.
@@ -107,13 +122,19 @@ def source_incompatibility(definition: Definition, image: ManagedImage) -> ArmEr
             f"['{image_generation}'] than the parent gallery image Hypervisor generation "
             f"['{definition.hyper_v_generation}']",
         )
-    if definition.features.get("securitytype", "").lower() == "trustedlaunch":
+    security = definition.features.get("securitytype", "")
+    needs_guest_state = {"trustedlaunch": "TrustedLaunch", "confidentialvm": "ConfidentialVM"}
+    if security.lower() in needs_guest_state:
+        # TrustedLaunch and ConfidentialVM versions carry the source VM's guest state (VMGS),
+        # which a managed image never has. Azure's text for this case is not published.
+        named = needs_guest_state[security.lower()]
+        kind = "Trusted Launch" if named == "TrustedLaunch" else "Confidential VM"
         return ArmErrorResponse(
             409,
             "Conflict",
-            f"The source '{image.resource_id}' is not a Trusted Launch source, so it cannot "
+            f"The source '{image.resource_id}' is not a {kind} source, so it cannot "
             f"create a version of gallery image '{definition.name}' whose feature "
-            "'SecurityType' is 'TrustedLaunch'. Use 'TrustedLaunchSupported' for managed images.",
+            f"'SecurityType' is '{named}'. Use '{named}Supported' for managed images.",
         )
     return None
 

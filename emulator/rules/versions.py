@@ -2,12 +2,20 @@
 
 ``version_spec`` reads and checks a PUT's body: target regions, replica counts, storage types,
 replication mode, end of life (the version's name is in ``rules.names``, its source in
-``rules.sources``). ``check_version_change`` holds what a re-PUT may not change. The service
-(``service/versions.py``, ``service/replicating.py``) applies them.
+``rules.sources``). ``with_defaults`` fills in what the request's api-version defaults.
+``check_version_change`` holds what a re-PUT may not change, ``check_deletable`` when a DELETE is
+refused. The service (``service/versions.py``, ``service/replicating.py``) applies them.
+
+From api-version 2026-03-03 a version whose PUT states no ``publishingProfile.endOfLifeDate`` gets
+one six months after its published date, and ``safetyProfile.blockDeletionBeforeEndOfLife``
+defaults to true (azure-cli's breaking-change notice for ``sig image-version create`` and
+``update``, src/azure-cli/azure/cli/command_modules/vm/_breaking_change.py).
 """
 
 from __future__ import annotations
 
+import calendar
+import dataclasses
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -28,12 +36,17 @@ from emulator.rules.common import (
     check_location,
     location_not_available,
 )
+from emulator.rules.encryption import EncryptionSpec, encryption_spec
 from simclock import utc
 
 MAX_REPLICAS = 100
 STORAGE_ACCOUNT_TYPES = ("Standard_LRS", "Standard_ZRS", "Premium_LRS", "PremiumV2_LRS")
 #: From this api-version on, Azure prefers Standard_ZRS when no storage type is given.
 ZRS_DEFAULT_SINCE = "2025-03-03"
+#: From this api-version on, a version ends its life six months after publishing unless told, and
+#: its deletion is blocked before then.
+END_OF_LIFE_DEFAULT_SINCE = "2026-03-03"
+END_OF_LIFE_DEFAULT_MONTHS = 6
 
 
 @dataclass(frozen=True)
@@ -42,6 +55,7 @@ class TargetSpec:
     replicas: int
     storage_account_type: str
     exclude_from_latest: bool | None
+    encryption: EncryptionSpec | None = None
 
 
 @dataclass(frozen=True)
@@ -58,6 +72,8 @@ class VersionSpec:
     allow_deletion_of_replicated_locations: bool
     publishing_extras: dict[str, Any]
     properties_extras: dict[str, Any]
+    #: ``None`` when the request does not state it (``with_defaults`` decides).
+    block_deletion_before_end_of_life: bool | None = None
 
 
 _VERSION = "galleryImageVersion.properties"
@@ -154,7 +170,15 @@ def version_spec(
             storage = default_storage
         else:
             storage = _preferred_storage(region, api_version)
-        targets.append(TargetSpec(region, replicas, storage, target.exclude_from_latest))
+        targets.append(
+            TargetSpec(
+                region,
+                replicas,
+                storage,
+                target.exclude_from_latest,
+                encryption_spec(target.encryption, region),
+            )
+        )
     if location.name not in {region.name for region in regions}:
         names = ", ".join(target.name or "" for target in given)
         raise invalid_parameter(
@@ -179,11 +203,37 @@ def version_spec(
         allow_deletion_of_replicated_locations=bool(
             safety and safety.allow_deletion_of_replicated_locations
         ),
+        block_deletion_before_end_of_life=safety.block_deletion_before_end_of_life
+        if safety
+        else None,
         publishing_extras={k: v for k, v in raw_profile.items() if k not in _KNOWN_PUBLISHING},
         properties_extras={
             k: v for k, v in raw_properties.items() if k not in _KNOWN_VERSION_PROPERTIES
         },
     )
+
+
+def with_defaults(spec: VersionSpec, api_version: str, published: datetime) -> VersionSpec:
+    """``spec`` with the end of life and deletion block its api-version defaults to.
+
+    ``published`` is the version's published date (the PUT's instant for a new version)."""
+    block = spec.block_deletion_before_end_of_life
+    if api_version < END_OF_LIFE_DEFAULT_SINCE:
+        return dataclasses.replace(spec, block_deletion_before_end_of_life=bool(block))
+    end_of_life = spec.end_of_life_date or add_months(published, END_OF_LIFE_DEFAULT_MONTHS)
+    return dataclasses.replace(
+        spec,
+        end_of_life_date=end_of_life,
+        block_deletion_before_end_of_life=True if block is None else block,
+    )
+
+
+def add_months(value: datetime, months: int) -> datetime:
+    """The same day and time ``months`` later, or the month's last day if it is shorter."""
+    index = value.month - 1 + months
+    year, month = value.year + index // 12, index % 12 + 1
+    day = min(value.day, calendar.monthrange(year, month)[1])
+    return value.replace(year=year, month=month, day=day)
 
 
 def _preferred_storage(region: Region, api_version: str) -> str:
@@ -221,6 +271,27 @@ def removed_regions(version: Version, spec: VersionSpec) -> list[RegionReplicati
     """The regions of ``version`` that ``spec`` no longer targets."""
     wanted = {target.region.name for target in spec.targets}
     return [region for region in version.regions if region.region.name not in wanted]
+
+
+def check_deletable(version: Version, now: datetime) -> None:
+    """``DeleteGalleryImageVersionBlockedBeforeEndOfLife`` while the version's deletion is blocked:
+    ``blockDeletionBeforeEndOfLife`` is true and its end of life has not come (a version with no
+    end of life stays blocked until the flag is cleared)."""
+    end_of_life = version.end_of_life_date
+    if not version.block_deletion_before_end_of_life or (
+        end_of_life is not None and utc(end_of_life) <= now
+    ):
+        return
+    # Azure publishes the code (azure-cli's notice) but neither status nor text: both are the
+    # emulator's choice.
+    until = f"its end of life date '{end_of_life.isoformat()}'" if end_of_life else "end of life"
+    raise ArmErrorResponse(
+        409,
+        "DeleteGalleryImageVersionBlockedBeforeEndOfLife",
+        f"Gallery image version '{version.name}' cannot be deleted before {until} because "
+        "'safetyProfile.blockDeletionBeforeEndOfLife' is true. Set "
+        "'blockDeletionBeforeEndOfLife' to false, or an earlier end of life date, to delete it.",
+    )
 
 
 def version_busy(version: Version) -> ArmErrorResponse:

@@ -25,13 +25,24 @@ from emulator import ids
 from emulator.config import EmulatorConfig
 from emulator.faults import FaultInjector
 from emulator.records import Recorder
-from emulator.resources import Definition, Gallery, ManagedImage, Version
+from emulator.resources import (
+    Definition,
+    DiskEncryptionSet,
+    Gallery,
+    ManagedImage,
+    ScaleSet,
+    Version,
+)
 from emulator.routing import Route
+from emulator.seeding import SeedDiskEncryptionSet, SeedScaleSet
 from emulator.service.core import Answer, ArmResult, Call, Core, Handler, ImageWritten, Kind
 from emulator.service.definitions import Definitions
+from emulator.service.disk_encryption_sets import DiskEncryptionSets
 from emulator.service.galleries import Galleries
 from emulator.service.images import Images
+from emulator.service.locations import Locations
 from emulator.service.operations import Operations
+from emulator.service.scale_sets import ScaleSets
 from emulator.service.versions import Versions
 
 __all__ = ["Answer", "ArmResult", "Call", "ComputeService"]
@@ -52,12 +63,17 @@ class ComputeService:
         self.lock = self.core.lock
         self.galleries = Galleries(self.core)
         self.images = Images(self.core)
+        self.disk_encryption_sets = DiskEncryptionSets(self.core)
+        self.scale_sets = ScaleSets(self.core)
         kinds = (
             self.galleries,
             Definitions(self.core),
             Versions(self.core),
             self.images,
             Operations(self.core),
+            self.disk_encryption_sets,
+            self.scale_sets,
+            Locations(self.core),
         )
         self.routes, self._handlers = dispatch_table(kinds)
 
@@ -91,7 +107,9 @@ class ComputeService:
             found = self.core.find(ids.key(resource_id))
             if isinstance(found, Version):
                 return found.render(now, expand_replication=True)
-            if isinstance(found, Gallery | Definition | ManagedImage):
+            if isinstance(
+                found, Gallery | Definition | ManagedImage | DiskEncryptionSet | ScaleSet
+            ):
                 return found.render()
             return None
 
@@ -113,6 +131,18 @@ class ComputeService:
         with self.lock:
             self.core.settle(now)
             return self.images.seed(resource_id, spec_body, now)
+
+    def seed_disk_encryption_set(
+        self, seed: SeedDiskEncryptionSet, now: datetime
+    ) -> dict[str, Any]:
+        with self.lock:
+            self.core.settle(now)
+            return self.disk_encryption_sets.seed(seed, now)
+
+    def seed_scale_set(self, seed: SeedScaleSet, now: datetime) -> dict[str, Any]:
+        with self.lock:
+            self.core.settle(now)
+            return self.scale_sets.seed(seed, now)
 
 
 def dispatch_table(kinds: Iterable[Kind]) -> tuple[tuple[Route, ...], dict[str, Handler]]:

@@ -30,18 +30,22 @@ from typing import Any, ClassVar, TypeVar
 
 from emulator import ids
 from emulator.config import EmulatorConfig
-from emulator.errors import ArmErrorResponse, parent_not_found
+from emulator.errors import ArmErrorResponse, parent_not_found, resource_not_found
 from emulator.faults import FaultInjector
 from emulator.records import Recorder, StateEvent
+from emulator.regions import Region
 from emulator.resources import (
     Definition,
+    DiskEncryptionSet,
     Gallery,
     ManagedImage,
     Operation,
+    ScaleSet,
     Tracked,
     Version,
 )
 from emulator.routing import Route
+from emulator.rules.common import check_location
 
 Action = Callable[[datetime], None]
 TrackedT = TypeVar("TrackedT", bound=Tracked)
@@ -119,6 +123,8 @@ class Core:
             self.definitions: dict[str, Definition] = {}
             self.versions: dict[str, Version] = {}
             self.images: dict[str, ManagedImage] = {}
+            self.disk_encryption_sets: dict[str, DiskEncryptionSet] = {}
+            self.scale_sets: dict[str, ScaleSet] = {}
             self.operations: dict[str, Operation] = {}
             self._timeline: list[tuple[datetime, int, Action]] = []
             self._order = itertools.count()
@@ -131,6 +137,8 @@ class Core:
             self.definitions,
             self.versions,
             self.images,
+            self.disk_encryption_sets,
+            self.scale_sets,
         )
         for store in stores:
             found: Tracked | None = store.get(key)
@@ -331,6 +339,22 @@ class Kind(ABC):
         """Operation name -> handler, one for every operation ``routes`` names."""
 
 
+def seed_target(resource_id: str, resource_type: str, location: str) -> tuple[ids.ParsedId, Region]:
+    """Where a seeded resource of ``resource_type`` (``Microsoft.Compute/galleries``) goes:
+    ``ValueError`` (never an ARM error) when its id is not one in a resource group, or its
+    location is unknown."""
+    parsed = ids.parse_id(resource_id)
+    if (
+        parsed is None
+        or parsed.resource_group is None
+        or parsed.resource_type.lower() != resource_type.lower()
+    ):
+        raise ValueError(f"not a {resource_type} id in a resource group: {resource_id}")
+    with refused_as_value_error(resource_id):
+        region = check_location(location, resource_type)
+    return parsed, region
+
+
 @contextmanager
 def refused_as_value_error(resource_id: str) -> Iterator[None]:
     """Seeding refuses what the rules refuse, as ``ValueError`` (it is no ARM request)."""
@@ -338,6 +362,15 @@ def refused_as_value_error(resource_id: str) -> Iterator[None]:
         yield
     except ArmErrorResponse as exc:
         raise ValueError(f"{resource_id}: {exc.message}") from exc
+
+
+def require(store: dict[str, TrackedT], call: Call, type_name: str, name: str) -> TrackedT:
+    """The ``Microsoft.Compute/<type_name>/<name>`` in the call's resource group, or ARM's 404."""
+    resource_id = f"{ids.resource_group_id(call.sub, call.rg)}/providers/{ids.PROVIDER}/{type_name}"
+    found = store.get(ids.key(f"{resource_id}/{name}"))
+    if found is None:
+        raise resource_not_found(type_name, name, call.rg)
+    return found
 
 
 def in_flight(resource: Tracked) -> Operation | None:

@@ -73,12 +73,12 @@ class Definitions(Kind):
         check_definition_name(name)
         body, document = parse_body(DefinitionBody, call.raw)
         parent = self.core.require_gallery(sub, rg, gallery)
-        spec = definition_spec(body, document, now)
         resource_id = ids.definition_id(sub, rg, gallery, name)
         seconds = self.core.config.timings.definition_seconds
         # Not Core.definition: a cache-lag fault hides a new definition from its GET and its
         # children's requests, not from a re-PUT of it.
         existing = self.core.definitions.get(ids.key(resource_id))
+        spec = definition_spec(body, document, now, call.api_version, existing)
         if existing is not None:
             check_not_moved(existing.location, spec.location, f"{gallery}/{name}", rg)
             if existing.state == "Deleting":

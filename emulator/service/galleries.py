@@ -16,7 +16,7 @@ from emulator.errors import nested_resources_exist, resource_not_found
 from emulator.regions import Region
 from emulator.resources import Gallery
 from emulator.routing import GALLERY, GALLERY_API_VERSIONS, RG, SUB, Route
-from emulator.rules.common import being_deleted, check_location, check_not_moved
+from emulator.rules.common import being_deleted, check_not_moved
 from emulator.rules.galleries import GALLERY_TYPE, gallery_spec
 from emulator.rules.names import check_gallery_name
 from emulator.service.core import (
@@ -26,6 +26,7 @@ from emulator.service.core import (
     Handler,
     Kind,
     refused_as_value_error,
+    seed_target,
     within,
 )
 
@@ -159,14 +160,7 @@ class Galleries(Kind):
 
 def seed_gallery_target(resource_id: str, location: str) -> tuple[ids.ParsedId, Region]:
     """Where a seeded gallery goes; ``ValueError`` (never an ARM error) when it cannot."""
-    parsed = ids.parse_id(resource_id)
-    if (
-        parsed is None
-        or parsed.resource_group is None
-        or parsed.resource_type.lower() != GALLERY_TYPE.lower()
-    ):
-        raise ValueError(f"not a gallery id: {resource_id}")
+    parsed, region = seed_target(resource_id, GALLERY_TYPE, location)
     with refused_as_value_error(resource_id):
         check_gallery_name(parsed.name)
-        region = check_location(location, GALLERY_TYPE)
     return parsed, region

@@ -17,22 +17,27 @@ from typing import Any
 from emulator import ids
 from emulator.bodies import VersionBody, parse_body
 from emulator.errors import resource_not_found
-from emulator.resources import Definition, ManagedImage, Version
+from emulator.resources import Definition, ManagedImage, RegionReplication, Version
 from emulator.routing import DEFINITION, GALLERY_API_VERSIONS, VERSION, Route
 from emulator.rules.common import being_deleted, check_not_moved
+from emulator.rules.encryption import check_encryption, check_encryption_change
 from emulator.rules.names import check_version_name
 from emulator.rules.sources import (
     check_source_id,
     source_in_use,
     source_not_found,
     source_not_ready,
+    source_overloaded,
 )
 from emulator.rules.versions import (
+    TargetSpec,
     VersionSpec,
+    check_deletable,
     check_version_change,
     removed_regions,
     version_busy,
     version_spec,
+    with_defaults,
 )
 from emulator.service import replicating
 from emulator.service.core import CAPS, ArmResult, Call, Handler, Kind, by_key, in_flight
@@ -48,6 +53,7 @@ _METADATA = (
     "end_of_life_date",
     "replication_mode",
     "allow_deletion_of_replicated_locations",
+    "block_deletion_before_end_of_life",
     "publishing_extras",
     "properties_extras",
 )
@@ -104,10 +110,15 @@ class Versions(Kind):
         existing = self.core.versions.get(ids.key(resource_id))
         if existing is not None:
             check_not_moved(existing.location, spec.location, _name_path(call), call.rg)
-            return self._update(existing, definition, spec, call)
+            published = existing.published_date or existing.created_at
+            return self._update(
+                existing, definition, with_defaults(spec, call.api_version, published), call
+            )
+        spec = with_defaults(spec, call.api_version, now)
         image = self._source_image(spec)
         if image.state != "Succeeded":
             raise source_not_ready(image)
+        self._check_encryption(spec, call.sub, image.data_disks)
         self._check_source_free(image)
         version = Version(
             resource_id=resource_id,
@@ -125,7 +136,10 @@ class Versions(Kind):
         )
         _apply_metadata(version, spec)
         version.regions = [
-            replicating.start_region(self.core, version, target, image, definition, now)
+            _encrypted(
+                replicating.start_region(self.core, version, target, image, definition, now),
+                target,
+            )
             for target in spec.targets
         ]
         self.core.versions[version.key] = version
@@ -141,6 +155,7 @@ class Versions(Kind):
         version = versions.get(ids.key(_version_id(call)))
         if version is None:
             return ArmResult(204, None)
+        check_deletable(version, call.now)
         return self.core.deleting(versions, version, CAPS, call.sub, DELETE, call.now)
 
     def _parent(self, call: Call) -> Definition:
@@ -155,6 +170,8 @@ class Versions(Kind):
             raise being_deleted("Gallery image version", version.name)
         check_version_change(version, spec)
         current = {region.region.name: region for region in version.regions}
+        check_encryption_change(current, ((t.region, t.encryption) for t in spec.targets))
+        self._check_encryption(spec, call.sub, version.data_disks)
         desired = {target.region.name: target for target in spec.targets}
         restart = [
             target
@@ -189,8 +206,11 @@ class Versions(Kind):
         version.failure = None
         _apply_metadata(version, spec)
         fresh = {
-            target.region.name: replicating.start_region(
-                self.core, version, target, image, definition, now, from_copy=has_copy
+            target.region.name: _encrypted(
+                replicating.start_region(
+                    self.core, version, target, image, definition, now, from_copy=has_copy
+                ),
+                target,
             )
             for target in restart
         }
@@ -208,7 +228,21 @@ class Versions(Kind):
         replicating.schedule(self.core, version, list(fresh.values()), now)
         return ArmResult(200, version.render(now, False), operation)
 
+    def _check_encryption(
+        self, spec: VersionSpec, sub: str, data_disks: tuple[tuple[int, int], ...]
+    ) -> None:
+        check_encryption(
+            ((target.region, target.encryption) for target in spec.targets),
+            sub,
+            (lun for lun, _ in data_disks),
+            self.core.disk_encryption_sets.get,
+        )
+
     def _check_source_free(self, image: ManagedImage) -> None:
+        """The source can be read now: not overloaded (a fault), not read by another version."""
+        faults = self.core.faults
+        if faults.source_overloaded(image.key):
+            raise source_overloaded(image, faults.config.overloaded_source_retry_after_seconds)
         if self.core.versions_copying(image):
             raise source_in_use(image)
 
@@ -219,6 +253,12 @@ class Versions(Kind):
         if image is None or image.state == "Deleting" or image.location != spec.location.name:
             raise source_not_found(spec.source_id)
         return image
+
+
+def _encrypted(region: RegionReplication, target: TargetSpec) -> RegionReplication:
+    """``region`` carrying the encryption its target states."""
+    region.encryption = target.encryption.render() if target.encryption is not None else None
+    return region
 
 
 def _version_id(call: Call) -> str:

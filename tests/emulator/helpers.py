@@ -71,11 +71,20 @@ def version(
     end_of_life_date: datetime | None = None,
     replica_count: int | None = None,
     tags: dict[str, str] | None = None,
+    block_deletion: bool | None = None,
 ) -> m.GalleryImageVersion:
+    """A version body; ``block_deletion=False`` states what a version that a test deletes needs
+    (from api-version 2026-03-03 an unstated ``blockDeletionBeforeEndOfLife`` is true)."""
+    safety = (
+        None
+        if block_deletion is None
+        else m.GalleryImageVersionSafetyProfile(block_deletion_before_end_of_life=block_deletion)
+    )
     return m.GalleryImageVersion(
         location=location,
         tags=tags,
         properties=m.GalleryImageVersionProperties(
+            safety_profile=safety,
             publishing_profile=m.GalleryImageVersionPublishingProfile(
                 target_regions=[
                     m.TargetRegion(name=name, regional_replica_count=count)

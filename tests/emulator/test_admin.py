@@ -81,7 +81,12 @@ def test_seed_and_reset_over_http(emulator: RunningEmulator, arm: ComputeManagem
             {"id": IMAGE_ID, "location": "westeurope", "os_type": "Windows", "data_disks_gb": [128]}
         ],
     }
-    assert admin(emulator, "POST", "seed", seed) == {"galleries": 1, "images": 1}
+    assert admin(emulator, "POST", "seed", seed) == {
+        "galleries": 1,
+        "images": 1,
+        "disk_encryption_sets": 0,
+        "scale_sets": 0,
+    }
     gallery = arm.galleries.get(RG, GALLERY)
     assert (gallery.location, gallery.tags) == ("westeurope", {"team": "images"})
     image = arm.images.get(RG, "myImage")

@@ -15,6 +15,7 @@ from tests.emulator.helpers import (
     DEFINITION,
     GALLERY,
     GALLERY_ID,
+    IMAGE_ID,
     RG,
     create_definition,
     definition,
@@ -255,3 +256,89 @@ def test_version_statuses_are_the_same_for_the_same_seed() -> None:
             return [(e.kind, e.region, e.time.isoformat()) for e in running.emulator.events]
 
     assert run() == run()
+
+
+# Overloaded sources -----------------------------------------------------------------------------
+
+OVERLOADED = EmulatorConfig(
+    faults=FaultConfig(
+        overloaded_sources=(IMAGE_ID.upper(),), overloaded_source_retry_after_seconds=90
+    )
+)
+VERSION_PATH = f"{GALLERY_ID}/images/{DEFINITION}/versions/1.0.0?api-version=2026-03-03"
+
+
+@pytest.mark.parametrize("emulator_config", [OVERLOADED])
+def test_an_overloaded_source_refuses_the_version_put_like_a_429(
+    emulator: RunningEmulator, arm: ComputeManagementClient
+) -> None:
+    seed_world(emulator.emulator)
+    create_definition(arm)
+    refused = emulator.request("PUT", VERSION_PATH, version().as_dict())
+    assert refused.status == 429
+    assert refused.body["error"]["code"] == "TooManyRequests"
+    assert refused.body["error"]["message"] == (
+        f"Too many requests on source '{IMAGE_ID}'. Please reduce the number of requests on the "
+        "source or wait some time before retrying."
+    )
+    assert (refused.header("Retry-After"), refused.header("retry-after-ms")) == ("90", "90000")
+    record = emulator.emulator.request_log[-1]
+    assert (record.fault, record.error_code) == ("source-throttled", "TooManyRequests")
+    # The SDK retries it as a 429 (the harness sleeps 90 virtual seconds: no wall time).
+    with pytest.raises(HttpResponseError) as caught:
+        start_version(emulator.client())
+    assert caught.value.status_code == 429
+    throttled = [r for r in emulator.emulator.request_log if r.fault == "source-throttled"]
+    assert len(throttled) == 1 + 4, "one raw request, then the SDK's first try and 3 retries"
+    # The app's client does not wait a cool-down that long: the 429 reaches it at once.
+    with pytest.raises(HttpResponseError) as caught:
+        start_version(arm)
+    assert error_code(caught.value) == "TooManyRequests"
+    emulator.emulator.configure_faults(FaultConfig())
+    start_version(arm)
+    assert get_version(arm).provisioning_state == "Creating"
+
+
+def test_a_rate_of_overloaded_sources_is_seeded(emulator: RunningEmulator) -> None:
+    def refusals(seed: int) -> list[int]:
+        emulator.emulator.reset()
+        emulator.emulator.configure_faults(FaultConfig(seed=seed, overloaded_source_rate=0.5))
+        seed_world(emulator.emulator)
+        emulator.request(
+            "PUT",
+            f"{GALLERY_ID}/images/{DEFINITION}?api-version=2026-03-03",
+            definition().as_dict(),
+        )
+        answers = []
+        for index in range(12):
+            path = VERSION_PATH.replace("1.0.0", f"1.0.{index}")
+            answer = emulator.request("PUT", path, version().as_dict())
+            answers.append(answer.status)
+            emulator.advance(24 * 3600)
+        return answers
+
+    first, again = refusals(3), refusals(3)
+    assert first == again
+    assert set(first) == {201, 429}
+
+
+def test_retrying_failed_regions_reads_the_source_and_meets_its_overload(
+    emulator: RunningEmulator, arm: ComputeManagementClient
+) -> None:
+    emulator.emulator.configure_faults(
+        FaultConfig(failing_regions={"eastus": FailingRegion(at_progress=10)})
+    )
+    seed_world(emulator.emulator)
+    create_definition(arm)
+    start_version(arm, body=version(regions=[("eastus", 1)]))
+    emulator.advance(24 * 3600)
+    assert get_version(arm).provisioning_state == "Failed"
+    emulator.emulator.configure_faults(FaultConfig(overloaded_sources=(IMAGE_ID,)))
+    with pytest.raises(HttpResponseError) as caught:
+        start_version(arm, body=version(regions=[("eastus", 1)]))
+    assert caught.value.status_code == 429
+    assert error_code(caught.value) == "TooManyRequests"
+    emulator.emulator.configure_faults(FaultConfig())
+    start_version(arm, body=version(regions=[("eastus", 1)]))
+    emulator.advance(24 * 3600)
+    assert get_version(arm).provisioning_state == "Succeeded"

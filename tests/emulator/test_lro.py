@@ -123,7 +123,7 @@ def test_version_delete_answers_202_with_both_headers(
     seed_world(emulator.emulator)
     create_definition(arm)
     arm.gallery_image_versions.begin_create_or_update(
-        RG, GALLERY, DEFINITION, "1.0.0", version(), polling=False
+        RG, GALLERY, DEFINITION, "1.0.0", version(block_deletion=False), polling=False
     )
     path = f"{PREFIX}/galleries/{GALLERY}/images/{DEFINITION}/versions/1.0.0?{GALLERY_API}"
     response = emulator.request("DELETE", path)
@@ -170,7 +170,7 @@ def test_deleting_a_replicating_version_cancels_its_put(
     response = emulator.request(
         "PUT",
         f"{PREFIX}/galleries/{GALLERY}/images/{DEFINITION}/versions/1.0.0?{GALLERY_API}",
-        version().as_dict(),
+        version(block_deletion=False).as_dict(),
     )
     put_url = response.header("Azure-AsyncOperation")
     assert put_url is not None

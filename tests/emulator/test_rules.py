@@ -575,7 +575,7 @@ def test_removing_a_region_needs_the_safety_switch(
 def test_definition_with_versions_cannot_be_deleted(
     emulator: RunningEmulator, world: ComputeManagementClient
 ) -> None:
-    start_version(world)
+    start_version(world, body=version(block_deletion=False))
     with pytest.raises(ResourceExistsError) as caught:
         world.gallery_images.begin_delete(RG, GALLERY, DEFINITION)
     assert error_code(caught.value) == "CannotDeleteResource"
@@ -596,7 +596,7 @@ def test_gallery_with_definitions_cannot_be_deleted(world: ComputeManagementClie
 def test_a_put_while_its_delete_runs_is_refused(
     emulator: RunningEmulator, world: ComputeManagementClient
 ) -> None:
-    start_version(world)
+    start_version(world, body=version(block_deletion=False))
     emulator.advance(24 * 3600)
     world.gallery_image_versions.begin_delete(RG, GALLERY, DEFINITION, "1.0.0", polling=False)
     world.images.begin_delete(RG, "myImage", polling=False)

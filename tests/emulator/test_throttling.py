@@ -40,7 +40,7 @@ def test_arm_read_bucket(emulator: RunningEmulator) -> None:
     assert refused.status == 429
     assert refused.body["error"]["code"] == "SubscriptionRequestsThrottled"
     assert refused.header("Retry-After") == "1"
-    assert refused.header("retry-after-ms") == "0", "a virtual second takes no wall time"
+    assert refused.header("retry-after-ms") == "1000", "the same simulated wait, as in Azure"
     assert emulator.request("GET", GALLERY_PATH).status == 429, "refusals take no token"
     emulator.advance(1)
     assert emulator.request("GET", GALLERY_PATH).status == 200
@@ -90,6 +90,7 @@ def test_compute_policy(emulator: RunningEmulator) -> None:
     assert error["details"][0]["code"] == "TooManyRequests"
     assert error["details"][0]["target"] == "GalleryRead3Min"
     assert refused.header("Retry-After") == "90", "one of 2 tokens per 180 s"
+    assert refused.header("retry-after-ms") == "90000"
     images = emulator.request("GET", f"{IMAGE_ID}?api-version=2026-04-01")
     assert images.status == 200, "the policy covers only the operations it names"
     emulator.advance(90)
@@ -104,7 +105,8 @@ def test_default_policies_cover_gallery_and_image_calls() -> None:
 
 def test_sdk_retry_honours_the_wall_time_of_a_scaled_clock() -> None:
     # A token every 500 simulated seconds: at 2000x that is 0.25 s of wall time. Were the SDK to
-    # sleep Retry-After (simulated seconds) in wall time, this would take minutes.
+    # sleep Retry-After (simulated seconds) in wall time, this would take minutes: the test
+    # harness's retry policy converts it with the clock.
     config = throttled(reads=BucketConfig(capacity=1, refill_per_second=0.002))
     with running_emulator(ScaledClock(2000), config) as running:
         seed_world(running.emulator)
@@ -136,3 +138,18 @@ def test_a_test_can_advance_a_virtual_clock_through_a_throttle() -> None:
         found = client.galleries.get(RG, GALLERY, raw_response_hook=advance_on_429)
     assert found.name == GALLERY
     assert waits == ["100"]
+
+
+def test_retry_policy_converts_a_simulated_wait_with_its_clock() -> None:
+    from azure.core.pipeline import PipelineResponse
+    from azure.core.rest import HttpRequest
+
+    from emulator.testing import EmulatorRetryPolicy
+
+    class Answer:
+        headers = {"Retry-After": "120", "retry-after-ms": "120000"}
+
+    response: Any = PipelineResponse(HttpRequest("GET", "http://x"), Answer(), None)  # type: ignore[arg-type]
+    assert EmulatorRetryPolicy(ScaledClock(60)).get_retry_after(response) == pytest.approx(2.0)
+    assert EmulatorRetryPolicy(VirtualClock()).get_retry_after(response) == 0
+    assert EmulatorRetryPolicy().get_retry_after(response) == 120, "no clock: as given"
