@@ -23,6 +23,8 @@ from migration.domain.selection import Batch
 ORCHESTRATOR = "migrate"
 BATCH_ORCHESTRATOR = "migrate_batch"
 REPLICATION_WATCHER = "watch_replication"
+# The entity holding each batch's images in full (keyed by the batch's instance id).
+IMAGES_ENTITY = "migration_images"
 # Every migration's instance id starts so (listing migrations asks Durable for this prefix); the
 # instances a migration starts (batches, watchers, claims) have prefixes of their own.
 MIGRATION_PREFIX = "mig-"
@@ -133,6 +135,10 @@ def new_migration_id() -> str:
 
 def batch_id(migration_id: str, batch: int) -> str:
     return f"{batch_prefix(migration_id)}{batch:04d}"
+
+
+def images_entity(batch_instance: str) -> df.EntityId:
+    return df.EntityId(IMAGES_ENTITY, batch_instance)
 
 
 def batch_prefix(migration_id: str) -> str:
