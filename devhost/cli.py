@@ -1,4 +1,4 @@
-"""``python -m devhost --app-dir DIR [--port 7071] [--state FILE] [--time-scale N]``."""
+"""``python -m devhost --app-dir DIR [--port N] [--state FILE] [--time-scale N] [--clock FILE]``."""
 
 from __future__ import annotations
 
@@ -13,9 +13,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from devhost import logs
+from devhost.clock_state import clock_for_state
 from devhost.config import read_host_config, read_local_settings
 from devhost.host import DevHost, default_state_path
-from simclock import clock_for_scale
+from simclock import ClockFileError
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -36,8 +37,16 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--time-scale",
         type=float,
         default=None,
-        help="1 (default): real time; N: N times faster (3600: an hour a second); "
-        "0: virtual time that jumps to the next timer whenever the host is idle",
+        help="1 (default, or the clock file's): real time; N: N times faster (3600: an hour a "
+        "second); 0: virtual time that jumps to the next timer whenever the host is idle",
+    )
+    parser.add_argument(
+        "--clock",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="clock file that keeps simulated time across restarts; give the same FILE to "
+        "`python -m emulator --clock` to share its time (default: next to the state file)",
     )
     return parser.parse_args(argv)
 
@@ -47,7 +56,11 @@ async def run(args: argparse.Namespace) -> int:
     settings = read_local_settings(app_dir)
     hub = read_host_config(app_dir, settings).hub_name
     state = args.state or default_state_path(app_dir, hub)
-    clock = clock_for_scale(args.time_scale)
+    try:
+        clock = clock_for_state(state, args.time_scale, args.clock)
+    except ClockFileError as error:
+        print(f"devhost: {error}", file=sys.stderr)
+        return 2
     host = DevHost(app_dir, clock=clock, state_path=state)
     host.auto_advance = clock.is_virtual
     stop = asyncio.Event()
@@ -57,7 +70,7 @@ async def run(args: argparse.Namespace) -> int:
     async with host.serve(args.host, args.port) as base_url:
         lines = [
             f"devhost listening on {base_url}",
-            f"state: {state}  clock: {clock!r}  hub: {host.hub_name}",
+            f"state: {state}  clock: {clock!r} at {clock.now().isoformat()}  hub: {host.hub_name}",
             "",
             "Functions:",
             "",

@@ -25,6 +25,7 @@ from devhost.bindings import (
     index_function,
 )
 from devhost.client_binding import client_binding
+from devhost.clock_state import catch_up, latest_time
 from devhost.config import HostConfig, read_host_config, read_local_settings
 from devhost.engine import Engine
 from devhost.eventgrid import EventGridWebhook
@@ -96,6 +97,7 @@ class DevHost:
                 management=ManagementApi(self._engine, self.hub_name, self.clock),
                 http=self._http,
                 eventgrid=EventGridWebhook(self._functions, self._invoker, self._binding),
+                clock=self.clock,
             )
             runner = web.AppRunner(application, access_log=None, handle_signals=False)
             await runner.setup()
@@ -144,6 +146,9 @@ class DevHost:
         path = self.state_path
         store = Store(path)
         stack.callback(store.close)
+        if path is not None:
+            # A restarted host continues the state's time, never earlier.
+            catch_up(self.clock, latest_time(store))
         engine = Engine(
             functions=self._functions,
             invoker=invoker,

@@ -12,11 +12,13 @@ from devhost.engine import Engine
 from devhost.eventgrid import EventGridWebhook
 from devhost.http_triggers import HttpTriggers
 from devhost.management_api import ManagementApi
+from simclock import Clock
 
 log = logging.getLogger("devhost")
 
 EVENTGRID_PATH = "/runtime/webhooks/eventgrid"
 STATS_PATH = "/_devhost/stats"
+CLOCK_PATH = "/_devhost/clock"
 HOST_STATUS_PATH = "/admin/host/status"
 
 
@@ -61,12 +63,19 @@ def stats_body(engine: Engine, instance_id: str | None) -> web.Response:
     return web.Response(text=json.dumps(body), content_type="application/json")
 
 
+def clock_body(clock: Clock) -> dict[str, object]:
+    """What ``GET /_devhost/clock`` answers (the emulator's ``/_emulator/clock`` has the same
+    fields), so that a test or a benchmark can check that processes agree on the time."""
+    return {"now": clock.now().isoformat(), "clock": repr(clock), "virtual": clock.is_virtual}
+
+
 def build_application(
     *,
     engine: Engine,
     management: ManagementApi,
     http: HttpTriggers,
     eventgrid: EventGridWebhook,
+    clock: Clock,
 ) -> web.Application:
     async def dispatch(request: web.Request) -> web.StreamResponse:
         path = request.path
@@ -78,6 +87,8 @@ def build_application(
         stats = _under(path, STATS_PATH)
         if stats is not None and request.method == "GET":
             return stats_body(engine, stats or None)
+        if _under(path, CLOCK_PATH) == "" and request.method == "GET":
+            return web.json_response(clock_body(clock))
         if _under(path, HOST_STATUS_PATH) == "" and request.method == "GET":
             return web.json_response({"state": "Running"})
         subpath = http.strip_prefix(path)

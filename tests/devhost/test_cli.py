@@ -9,7 +9,7 @@ from pathlib import Path
 import aiohttp
 
 from tests.devhost.conftest import SAMPLES
-from tests.devhost.test_kill_and_resume import HostProcess
+from tests.devhost.processes import HostProcess
 
 
 async def test_cli_serves_the_function_chaining_sample(tmp_path: Path) -> None:
