@@ -15,7 +15,9 @@ from pathlib import Path
 from devhost import logs
 from devhost.clock_state import clock_for_state
 from devhost.config import read_host_config, read_local_settings
+from devhost.easy_auth import EasyAuth
 from devhost.host import DevHost, default_state_path
+from devhost.keys import HostKeys, KeysError
 from simclock import ClockFileError
 
 
@@ -48,7 +50,31 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="clock file that keeps simulated time across restarts; give the same FILE to "
         "`python -m emulator --clock` to share its time (default: next to the state file)",
     )
-    return parser.parse_args(argv)
+    parser.add_argument(
+        "--keys",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="enforce auth levels as Azure does, with the keys in DIR (the host's secrets "
+        "folder: host.json, <function>.json); default: levels recorded, not enforced",
+    )
+    parser.add_argument(
+        "--generate-keys",
+        action="store_true",
+        help="create DIR/host.json (a master key and a default function key) if missing",
+    )
+    parser.add_argument(
+        "--easy-auth",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="App Service Authentication on: client-sent X-MS-CLIENT-PRINCIPAL* headers are "
+        "removed; FILE holds the signed-in test principal as JSON (null: nobody)",
+    )
+    args = parser.parse_args(argv)
+    if args.generate_keys and args.keys is None:
+        parser.error("--generate-keys needs --keys DIR")
+    return args
 
 
 async def run(args: argparse.Namespace) -> int:
@@ -58,10 +84,12 @@ async def run(args: argparse.Namespace) -> int:
     state = args.state or default_state_path(app_dir, hub)
     try:
         clock = clock_for_state(state, args.time_scale, args.clock)
-    except ClockFileError as error:
+        keys = HostKeys.open(args.keys, generate=args.generate_keys) if args.keys else None
+        easy_auth = EasyAuth.from_file(args.easy_auth) if args.easy_auth else None
+    except (ClockFileError, KeysError, OSError, ValueError) as error:
         print(f"devhost: {error}", file=sys.stderr)
         return 2
-    host = DevHost(app_dir, clock=clock, state_path=state)
+    host = DevHost(app_dir, clock=clock, state_path=state, keys=keys, easy_auth=easy_auth)
     host.auto_advance = clock.is_virtual
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -71,6 +99,7 @@ async def run(args: argparse.Namespace) -> int:
         lines = [
             f"devhost listening on {base_url}",
             f"state: {state}  clock: {clock!r} at {clock.now().isoformat()}  hub: {host.hub_name}",
+            f"keys: {args.keys} (auth levels enforced)" if keys else "keys: not enforced",
             "",
             "Functions:",
             "",
