@@ -95,11 +95,12 @@ async def run(args: argparse.Namespace) -> int:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
+    enforced = f"keys: {args.keys} (auth levels enforced)" if keys is not None else "keys: off"
     async with host.serve(args.host, args.port) as base_url:
         lines = [
             f"devhost listening on {base_url}",
             f"state: {state}  clock: {clock!r} at {clock.now().isoformat()}  hub: {host.hub_name}",
-            f"keys: {args.keys} (auth levels enforced)" if keys else "keys: not enforced",
+            enforced,
             "",
             "Functions:",
             "",

@@ -124,7 +124,7 @@ class DevHost:
                 http=self._http,
                 eventgrid=EventGridWebhook(self._functions, self._invoker, self._binding),
                 clock=self.clock,
-                authorizer=Authorizer(self.keys) if self.keys else None,
+                authorizer=Authorizer(self.keys) if self.keys is not None else None,
                 easy_auth=self.easy_auth,
                 body_limit=self._body_limit,
             )

@@ -114,9 +114,7 @@ class HostKeys:
         # ScriptSecretSerializerV1.CanSerialize: the shape that tells host secrets apart.
         if not isinstance(data, dict) or not isinstance(data.get("masterKey"), dict):
             raise KeysError(f"{path}: not host secrets (no masterKey object)")
-        name, master = _read_key(data["masterKey"], str(path))
-        if name != MASTER_KEY_NAME:
-            raise KeysError(f"{path}: the master key must be named {MASTER_KEY_NAME!r}")
+        _, master = _read_key(data["masterKey"], str(path))
         return cls(
             directory=directory,
             master=master,
@@ -157,24 +155,7 @@ class HostKeys:
         """A function's own keys; a ``default`` one is created and saved if it has no file."""
         name = function_name.lower()
         if name not in self._functions:
-            path = self.directory / f"{name}.json"
-            if path.exists():
-                try:
-                    data = json.loads(path.read_text(encoding="utf-8"))
-                except (OSError, ValueError) as error:
-                    raise KeysError(f"{path}: {error}") from error
-                if not isinstance(data, dict):
-                    raise KeysError(f"{path}: not function secrets (no keys list)")
-                self._functions[name] = _read_keys(data.get("keys"), str(path))
-            else:
-                self._functions[name] = {DEFAULT_KEY_NAME: new_key_value()}
-                self._write(
-                    path,
-                    {
-                        "keys": [_key(DEFAULT_KEY_NAME, self._functions[name][DEFAULT_KEY_NAME])],
-                        **_metadata(),
-                    },
-                )
+            self._functions[name] = self._function_file(self.directory / f"{name}.json")
         return self._functions[name]
 
     def authorize(
@@ -197,7 +178,20 @@ class HostKeys:
                     return name, AuthLevel.FUNCTION
         return None, AuthLevel.ANONYMOUS
 
-    # -- writing -------------------------------------------------------------------------------
+    # -- files ---------------------------------------------------------------------------------
+
+    def _function_file(self, path: Path) -> dict[str, str]:
+        if not path.exists():
+            keys = {DEFAULT_KEY_NAME: new_key_value()}
+            self._write(path, {"keys": [_key(n, v) for n, v in keys.items()], **_metadata()})
+            return keys
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
+            raise KeysError(f"{path}: {error}") from error
+        if not isinstance(data, dict):
+            raise KeysError(f"{path}: not function secrets (no keys list)")
+        return _read_keys(data.get("keys"), str(path))
 
     def _save_host(self) -> None:
         self._write(
