@@ -1,4 +1,4 @@
-"""``python -m devhost --app-dir DIR [--port 7071] [--state FILE] [--time-scale N]``."""
+"""``python -m devhost --app-dir DIR [--port N] [--state FILE] [--time-scale N] [--clock FILE]``."""
 
 from __future__ import annotations
 
@@ -13,9 +13,12 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from devhost import logs
+from devhost.clock_state import clock_for_state
 from devhost.config import read_host_config, read_local_settings
+from devhost.easy_auth import EasyAuth
 from devhost.host import DevHost, default_state_path
-from simclock import clock_for_scale
+from devhost.keys import HostKeys, KeysError
+from simclock import ClockFileError
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -36,10 +39,42 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--time-scale",
         type=float,
         default=None,
-        help="1 (default): real time; N: N times faster (3600: an hour a second); "
-        "0: virtual time that jumps to the next timer whenever the host is idle",
+        help="1 (default, or the clock file's): real time; N: N times faster (3600: an hour a "
+        "second); 0: virtual time that jumps to the next timer whenever the host is idle",
     )
-    return parser.parse_args(argv)
+    parser.add_argument(
+        "--clock",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="clock file that keeps simulated time across restarts; give the same FILE to "
+        "`python -m emulator --clock` to share its time (default: next to the state file)",
+    )
+    parser.add_argument(
+        "--keys",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="enforce auth levels as Azure does, with the keys in DIR (the host's secrets "
+        "folder: host.json, <function>.json); default: levels recorded, not enforced",
+    )
+    parser.add_argument(
+        "--generate-keys",
+        action="store_true",
+        help="create DIR/host.json (a master key and a default function key) if missing",
+    )
+    parser.add_argument(
+        "--easy-auth",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="App Service Authentication on: client-sent X-MS-CLIENT-PRINCIPAL* headers are "
+        "removed; FILE holds the signed-in test principal as JSON (null: nobody)",
+    )
+    args = parser.parse_args(argv)
+    if args.generate_keys and args.keys is None:
+        parser.error("--generate-keys needs --keys DIR")
+    return args
 
 
 async def run(args: argparse.Namespace) -> int:
@@ -47,17 +82,25 @@ async def run(args: argparse.Namespace) -> int:
     settings = read_local_settings(app_dir)
     hub = read_host_config(app_dir, settings).hub_name
     state = args.state or default_state_path(app_dir, hub)
-    clock = clock_for_scale(args.time_scale)
-    host = DevHost(app_dir, clock=clock, state_path=state)
+    try:
+        clock = clock_for_state(state, args.time_scale, args.clock)
+        keys = HostKeys.open(args.keys, generate=args.generate_keys) if args.keys else None
+        easy_auth = EasyAuth.from_file(args.easy_auth) if args.easy_auth else None
+    except (ClockFileError, KeysError, OSError, ValueError) as error:
+        print(f"devhost: {error}", file=sys.stderr)
+        return 2
+    host = DevHost(app_dir, clock=clock, state_path=state, keys=keys, easy_auth=easy_auth)
     host.auto_advance = clock.is_virtual
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
+    enforced = f"keys: {args.keys} (auth levels enforced)" if keys is not None else "keys: off"
     async with host.serve(args.host, args.port) as base_url:
         lines = [
             f"devhost listening on {base_url}",
-            f"state: {state}  clock: {clock!r}  hub: {host.hub_name}",
+            f"state: {state}  clock: {clock!r} at {clock.now().isoformat()}  hub: {host.hub_name}",
+            enforced,
             "",
             "Functions:",
             "",

@@ -13,15 +13,20 @@ INSTANCE_PLACEHOLDER = "INSTANCEID"
 CONNECTION_NAME = "Storage"
 
 
-def query_suffix(hub: str) -> str:
-    return f"taskHub={quote(hub)}&connection={CONNECTION_NAME}"
+def query_suffix(hub: str, system_key: str | None = None) -> str:
+    suffix = f"taskHub={quote(hub)}&connection={CONNECTION_NAME}"
+    # With keys enforced the extension's webhook URL carries `code=<system key>`, and the
+    # extension appends that query to every link (HttpApiHandler.GetClientResponseLinks).
+    return f"{suffix}&code={system_key}" if system_key else suffix
 
 
-def management_links(origin: str, instance_id: str, hub: str) -> JsonDict:
+def management_links(
+    origin: str, instance_id: str, hub: str, system_key: str | None = None
+) -> JsonDict:
     """The check-status payload (HttpManagementPayload) for ``instance_id``."""
     base = origin.rstrip("/") + WEBHOOK_PATH
     instance = f"{base}/instances/{quote(instance_id, safe='')}"
-    suffix = query_suffix(hub)
+    suffix = query_suffix(hub, system_key)
     return {
         "id": instance_id,
         "statusQueryGetUri": f"{instance}?{suffix}",
@@ -35,9 +40,11 @@ def management_links(origin: str, instance_id: str, hub: str) -> JsonDict:
     }
 
 
-def check_status_body(origin: str, instance_id: str, hub: str) -> JsonDict:
+def check_status_body(
+    origin: str, instance_id: str, hub: str, system_key: str | None = None
+) -> JsonDict:
     """What HttpApiHandler.CreateCheckStatusResponseMessage answers (no rewind link)."""
-    links = management_links(origin, instance_id, hub)
+    links = management_links(origin, instance_id, hub, system_key)
     return {
         key: links[key]
         for key in (
@@ -53,9 +60,15 @@ def check_status_body(origin: str, instance_id: str, hub: str) -> JsonDict:
     }
 
 
-def client_binding(origin: str, hub: str) -> str:
+def client_binding(
+    origin: str, hub: str, *, system_key: str | None = None, rpc_base_url: str | None = None
+) -> str:
+    """The binding's JSON. ``system_key``: keys are enforced, and as in Azure the creation URLs
+    and ``requiredQueryStringParameters`` carry ``code=<key>`` (the webhook URL's query,
+    HttpApiHandler.GetUniversalQueryStrings), the management URLs taskHub, connection and code.
+    ``rpc_base_url``: where the SDK's calls go (default: the public webhook)."""
     base = origin.rstrip("/") + WEBHOOK_PATH
-    suffix = query_suffix(hub)
+    suffix = f"code={system_key}" if system_key else query_suffix(hub)
     creation = f"{base}/orchestrators/{{functionName}}[/{{instanceId}}]"
     return json.dumps(
         {
@@ -67,12 +80,12 @@ def client_binding(origin: str, hub: str) -> str:
                     f"{{intervalInSeconds}}&{suffix}"
                 ),
             },
-            "managementUrls": management_links(origin, INSTANCE_PLACEHOLDER, hub),
+            "managementUrls": management_links(origin, INSTANCE_PLACEHOLDER, hub, system_key),
             "baseUrl": base,
             "requiredQueryStringParameters": suffix,
-            # The real host serves the SDK's calls on a separate local port; devhost serves them
-            # on its one listener.
-            "rpcBaseUrl": f"{base}/",
+            # The real host serves the SDK's calls on a separate local port (LocalHttpListener,
+            # http://127.0.0.1:17071/durabletask/), without keys.
+            "rpcBaseUrl": rpc_base_url or f"{base}/",
             "httpBaseUrl": base,
             "maxGrpcMessageSizeInBytes": 0,
             "grpcHttpClientTimeout": "00:01:40",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -16,6 +17,7 @@ from typing import Any, TypeVar
 from aiohttp import web
 
 from devhost import app_loader, logs, sdk_session
+from devhost.auth import Authorizer
 from devhost.bindings import (
     ACTIVITY_TRIGGER,
     EVENT_GRID_TRIGGER,
@@ -25,15 +27,25 @@ from devhost.bindings import (
     index_function,
 )
 from devhost.client_binding import client_binding
+from devhost.clock_state import catch_up, latest_time
 from devhost.config import HostConfig, read_host_config, read_local_settings
+from devhost.easy_auth import ENABLED_SETTING as EASY_AUTH_SETTING
+from devhost.easy_auth import EasyAuth
 from devhost.engine import Engine
 from devhost.eventgrid import EventGridWebhook
 from devhost.history import JsonDict
 from devhost.http_triggers import HttpTriggers, describe_methods
 from devhost.instances import InstanceStats
 from devhost.invoker import Invoker
+from devhost.keys import HostKeys, system_key_name
 from devhost.management_api import ManagementApi
-from devhost.server import build_application
+from devhost.server import (
+    DEFAULT_MAX_REQUEST_BODY_SIZE,
+    RPC_PATH,
+    build_application,
+    build_rpc_application,
+    request_body_limit,
+)
 from devhost.status import status_payload
 from devhost.store import Store
 from simclock import Clock, RealClock, VirtualClock
@@ -53,7 +65,9 @@ def default_state_path(app_dir: Path, hub: str) -> Path:
 class DevHost:
     """Runs one v2 Functions app (``DIR/function_app.py``) with the Durable extension's behaviour.
 
-    ``state_path=None`` keeps durable state in memory for the life of the host.
+    ``state_path=None`` keeps durable state in memory for the life of the host. ``keys``
+    enforces auth levels as the Azure host does (default: recorded, not enforced, as with
+    `func start`); ``easy_auth`` puts App Service Authentication's headers in front of the app.
     """
 
     def __init__(
@@ -64,8 +78,12 @@ class DevHost:
         state_path: Path | None = None,
         settings: Mapping[str, str] | None = None,
         function_overrides: Mapping[str, Callable[..., Any]] | None = None,
+        keys: HostKeys | None = None,
+        easy_auth: EasyAuth | None = None,
     ) -> None:
         self.app_dir = Path(app_dir).resolve()
+        self.keys = keys
+        self.easy_auth = easy_auth
         self.clock = clock or RealClock()
         self.state_path = state_path
         self._extra_settings = dict(settings or {})
@@ -79,6 +97,9 @@ class DevHost:
         self._stack: AsyncExitStack | None = None
         self._module: ModuleType | None = None
         self._origin = ""
+        self._system_key: str | None = None
+        self._rpc_url: str | None = None
+        self._body_limit = DEFAULT_MAX_REQUEST_BODY_SIZE
         self.base_url: str | None = None
 
     # -- lifecycle ----------------------------------------------------------------------------
@@ -88,23 +109,30 @@ class DevHost:
         """Load the app, start the engine and listen on a real socket; yield the base URL."""
         async with AsyncExitStack() as stack:
             await self._start(stack)
-            assert self._engine is not None
+            engine = self.engine
             assert self._http is not None
             assert self._invoker is not None
+            management = ManagementApi(
+                engine, self.hub_name, self.clock, system_key=self._system_key
+            )
+            # The Durable extension's local RPC listener: loopback only, no keys.
+            rpc = await _listen(stack, build_rpc_application(management, self._body_limit))
+            self._rpc_url = f"http://127.0.0.1:{rpc}{RPC_PATH}/"
             application = build_application(
-                engine=self._engine,
-                management=ManagementApi(self._engine, self.hub_name, self.clock),
+                engine=engine,
+                management=management,
                 http=self._http,
                 eventgrid=EventGridWebhook(self._functions, self._invoker, self._binding),
+                clock=self.clock,
+                authorizer=Authorizer(self.keys) if self.keys is not None else None,
+                easy_auth=self.easy_auth,
+                body_limit=self._body_limit,
             )
-            runner = web.AppRunner(application, access_log=None, handle_signals=False)
-            await runner.setup()
-            stack.push_async_callback(runner.cleanup)
-            site = web.TCPSite(runner, host, port)
-            await site.start()
-            bound = runner.addresses[0][1] if runner.addresses else port
+            bound = await _listen(stack, application, host, port)
             self.base_url = f"http://{host}:{bound}"
             self._origin = self.base_url
+            # Work starts once the bindings it hands out have their URLs.
+            engine.start()
             yield self.base_url
 
     async def _start(self, stack: AsyncExitStack) -> None:
@@ -114,8 +142,11 @@ class DevHost:
         stack.callback(self._forget_stack)
         logs.install_record_factory()
         settings = {**read_local_settings(self.app_dir), **self._extra_settings}
+        if self.easy_auth is not None:
+            settings.setdefault(EASY_AUTH_SETTING, "True")  # the platform sets it
         # Settings are in the environment before the app is imported, and until the host stops.
         stack.enter_context(app_loader.applied_settings(settings))
+        self._body_limit = request_body_limit(os.environ)
         await sdk_session.reset()
         stack.push_async_callback(sdk_session.reset)
         loaded = app_loader.load_app(self.app_dir)
@@ -133,6 +164,7 @@ class DevHost:
                 )
                 continue
             self._functions[metadata.name] = metadata
+        self._create_system_keys()
         executor = ThreadPoolExecutor(
             max_workers=max(4, self._config.max_concurrent_activities),
             thread_name_prefix="devhost-worker",
@@ -144,6 +176,9 @@ class DevHost:
         path = self.state_path
         store = Store(path)
         stack.callback(store.close)
+        if path is not None:
+            # A restarted host continues the state's time, never earlier.
+            catch_up(self.clock, latest_time(store))
         engine = Engine(
             functions=self._functions,
             invoker=invoker,
@@ -153,7 +188,6 @@ class DevHost:
             client_binding=lambda: self._binding(""),
         )
         engine.recover()
-        engine.start()
         self._engine = engine
         stack.push_async_callback(engine.stop)
         self._http = HttpTriggers(
@@ -172,7 +206,20 @@ class DevHost:
         self._engine = None
 
     def _binding(self, origin: str) -> str:
-        return client_binding(origin or self._origin, self.hub_name)
+        return client_binding(
+            origin or self._origin,
+            self.hub_name,
+            system_key=self._system_key,
+            rpc_base_url=self._rpc_url,
+        )
+
+    def _create_system_keys(self) -> None:
+        """As each extension does when it registers its webhook (GetOrCreateExtensionKey)."""
+        if self.keys is None:
+            return
+        self._system_key = self.keys.system_key(system_key_name("durabletask"))
+        if any(f.trigger_type == EVENT_GRID_TRIGGER for f in self._functions.values()):
+            self.keys.system_key(system_key_name("eventgrid"))
 
     # -- facts about the app -------------------------------------------------------------------
 
@@ -299,6 +346,17 @@ class DevHost:
             return None
         history = self.engine.load_history(instance) if show_history else None
         return status_payload(instance, history=history)
+
+
+async def _listen(
+    stack: AsyncExitStack, application: web.Application, host: str = "127.0.0.1", port: int = 0
+) -> int:
+    """Serve ``application`` until the stack closes; the port it listens on."""
+    runner = web.AppRunner(application, access_log=None, handle_signals=False)
+    await runner.setup()
+    stack.push_async_callback(runner.cleanup)
+    await web.TCPSite(runner, host, port).start()
+    return int(runner.addresses[0][1]) if runner.addresses else port
 
 
 def _while_running(part: T | None, hint: str = "") -> T:

@@ -83,10 +83,13 @@ def _origin(request: web.Request) -> str:
 
 
 class ManagementApi:
-    def __init__(self, engine: Engine, hub: str, clock: Clock) -> None:
+    def __init__(
+        self, engine: Engine, hub: str, clock: Clock, *, system_key: str | None = None
+    ) -> None:
         self._engine = engine
         self._hub = hub
         self._clock = clock
+        self._system_key = system_key  # keys enforced: the links carry `code=<key>`
 
     async def handle(self, request: web.Request, path: str) -> web.Response:
         parts = path.strip("/").split("/")
@@ -177,7 +180,7 @@ class ManagementApi:
         return self._check_status(request, instance_id)
 
     def _check_status(self, request: web.Request, instance_id: str) -> web.Response:
-        body = check_status_body(_origin(request), instance_id, self._hub)
+        body = check_status_body(_origin(request), instance_id, self._hub, self._system_key)
         return _json(
             202,
             body,

@@ -1,23 +1,55 @@
-"""The one aiohttp application that serves everything a Functions host serves for the app."""
+"""The aiohttp applications that serve what a Functions host serves for the app.
+
+The public one answers as the host's pipeline does, in its order: App Service Authentication's
+headers first (when on), then the host's own routes (``/runtime/webhooks/{extension}/...`` for
+GET, PUT, POST, DELETE and OPTIONS, as ``HostController.ExtensionWebHookHandler``;
+``/admin/host/status``), then the functions' HTTP routes. What matches nothing is 404 with no
+body; so is a function route that does not list the request's method (the host's
+``HttpMethodRouteConstraint`` makes the route not match, so the next one may: there is no 405,
+azure-functions-host#10098). A request body over the limit is 413 with no body and the
+connection closed (Kestrel's ``MaxRequestBodySize``: 104857600 bytes as the host sets it, or
+``FUNCTIONS_REQUEST_BODY_SIZE_LIMIT``).
+
+The RPC one is the Durable extension's local listener (``LocalHttpListener``): the SDK's client
+calls ``rpcBaseUrl``, ``http://127.0.0.1:<port>/durabletask/``, without keys.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
+import re
+from collections.abc import Mapping
 
 from aiohttp import web
 
-from devhost.client_binding import WEBHOOK_PATH
+from devhost.auth import Authorizer
+from devhost.easy_auth import EasyAuth
 from devhost.engine import Engine
 from devhost.eventgrid import EventGridWebhook
 from devhost.http_triggers import HttpTriggers
 from devhost.management_api import ManagementApi
+from simclock import Clock
 
 log = logging.getLogger("devhost")
 
-EVENTGRID_PATH = "/runtime/webhooks/eventgrid"
-STATS_PATH = "/_devhost/stats"
+WEBHOOKS_PATH = "/runtime/webhooks"
+WEBHOOK_METHODS = frozenset({"GET", "PUT", "POST", "DELETE", "OPTIONS"})
+DEVHOST_PATH = "/_devhost"
 HOST_STATUS_PATH = "/admin/host/status"
+RPC_PATH = "/durabletask"
+#: ScriptConstants.DefaultMaxRequestBodySize (Program.cs sets it on Kestrel).
+DEFAULT_MAX_REQUEST_BODY_SIZE = 104_857_600
+BODY_SIZE_SETTING = "FUNCTIONS_REQUEST_BODY_SIZE_LIMIT"
+
+
+def request_body_limit(environment: Mapping[str, str]) -> int:
+    """The host's body limit: ``FUNCTIONS_REQUEST_BODY_SIZE_LIMIT`` when it is a number
+    (HttpRequestBodySizeMiddleware's ``long.TryParse``), else the default."""
+    value = environment.get(BODY_SIZE_SETTING, "")
+    if re.fullmatch(r"\s*\+?\d+\s*", value):
+        return int(value)
+    return DEFAULT_MAX_REQUEST_BODY_SIZE
 
 
 def _under(path: str, prefix: str) -> str | None:
@@ -61,33 +93,105 @@ def stats_body(engine: Engine, instance_id: str | None) -> web.Response:
     return web.Response(text=json.dumps(body), content_type="application/json")
 
 
+def clock_body(clock: Clock) -> dict[str, object]:
+    """What ``GET /_devhost/clock`` answers (the emulator's ``/_emulator/clock`` has the same
+    fields), so that a test or a benchmark can check that processes agree on the time."""
+    return {"now": clock.now().isoformat(), "clock": repr(clock), "virtual": clock.is_virtual}
+
+
+def _webhook(path: str) -> tuple[str, str] | None:
+    """``/runtime/webhooks/{extension}/{*extra}``: (extension in lower case, extra)."""
+    rest = _under(path, WEBHOOKS_PATH)
+    if not rest:
+        return None
+    extension, _, extra = rest.partition("/")
+    return extension.lower(), extra
+
+
+def _empty(status: int) -> web.Response:
+    return web.Response(status=status)
+
+
+def _too_large() -> web.Response:
+    # Kestrel's answer to a rejected request: the status, no headers, no body, no keep-alive.
+    response = web.Response(status=413)
+    response.force_close()
+    return response
+
+
 def build_application(
     *,
     engine: Engine,
     management: ManagementApi,
     http: HttpTriggers,
     eventgrid: EventGridWebhook,
+    clock: Clock,
+    authorizer: Authorizer | None = None,
+    easy_auth: EasyAuth | None = None,
+    body_limit: int = DEFAULT_MAX_REQUEST_BODY_SIZE,
 ) -> web.Application:
     async def dispatch(request: web.Request) -> web.StreamResponse:
-        path = request.path
-        durable = _under(path, WEBHOOK_PATH)
-        if durable is not None:
-            return await management.handle(request, durable)
-        if _under(path, EVENTGRID_PATH) == "":
-            return await eventgrid.handle(request)
-        stats = _under(path, STATS_PATH)
-        if stats is not None and request.method == "GET":
-            return stats_body(engine, stats or None)
-        if _under(path, HOST_STATUS_PATH) == "" and request.method == "GET":
-            return web.json_response({"state": "Running"})
+        if easy_auth is not None:
+            request = easy_auth.apply(request)
+        try:
+            return await route(request)
+        except web.HTTPRequestEntityTooLarge:
+            return _too_large()
+
+    async def route(request: web.Request) -> web.StreamResponse:
+        path, method = request.path, request.method
+        webhook = _webhook(path)
+        if webhook is not None and method in WEBHOOK_METHODS:
+            extension, extra = webhook
+            denied = authorizer.webhook(request, extension) if authorizer else None
+            if denied is not None:
+                return denied
+            if extension == "durabletask":
+                return await management.handle(request, extra)
+            if extension == "eventgrid":
+                return await eventgrid.handle(request)
+            return _empty(404)
+        own = _under(path, DEVHOST_PATH)
+        if (own is not None or _under(path, HOST_STATUS_PATH) == "") and method == "GET":
+            # devhost's own routes: with keys enforced, the master key, as for the host's admin API.
+            denied = authorizer.admin(request) if authorizer else None
+            if denied is not None:
+                return denied
+            if own is None:
+                return web.json_response({"state": "Running"})
+            stats = _under(path, DEVHOST_PATH + "/stats")
+            if stats is not None:
+                return stats_body(engine, stats or None)
+            if own == "clock":
+                return web.json_response(clock_body(clock))
         subpath = http.strip_prefix(path)
         if subpath is not None:
-            found = http.find(request.method, subpath)
+            found = http.find(method, subpath)
             if found is not None:
-                route, params = found
-                return await http.handle(request, route, params)
-        return web.Response(status=404)
+                matched, params = found
+                denied = authorizer.http_trigger(request, matched.function) if authorizer else None
+                if denied is not None:
+                    return denied
+                return await http.handle(request, matched, params)
+        return _empty(404)
 
-    app = web.Application(client_max_size=100 * 1024 * 1024)
+    app = web.Application(client_max_size=body_limit)
+    app.router.add_route("*", "/{tail:.*}", dispatch)
+    return app
+
+
+def build_rpc_application(
+    management: ManagementApi, body_limit: int = DEFAULT_MAX_REQUEST_BODY_SIZE
+) -> web.Application:
+    async def dispatch(request: web.Request) -> web.StreamResponse:
+        rest = _under(request.path, RPC_PATH)
+        if rest is None:
+            return _empty(404)
+        try:
+            return await management.handle(request, rest)
+        except web.HTTPRequestEntityTooLarge:
+            return _too_large()
+
+    app = web.Application(client_max_size=body_limit)
     app.router.add_route("*", "/{tail:.*}", dispatch)
     return app

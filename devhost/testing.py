@@ -12,7 +12,9 @@ from typing import Any
 
 import aiohttp
 
+from devhost.easy_auth import EasyAuth
 from devhost.host import DevHost
+from devhost.keys import HostKeys
 from simclock import VirtualClock
 
 #: A fixed start keeps timestamps, timer deadlines and histories identical from run to run.
@@ -53,6 +55,8 @@ async def running_host(
     state_path: Path | None = None,
     settings: Mapping[str, str] | None = None,
     function_overrides: Mapping[str, Callable[..., Any]] | None = None,
+    keys: HostKeys | None = None,
+    easy_auth: EasyAuth | None = None,
 ) -> AsyncIterator[RunningHost]:
     """Serve ``app_dir`` on a VirtualClock; yields the host, its URL and an HTTP session."""
     clock = clock or VirtualClock(DEFAULT_START)
@@ -62,6 +66,8 @@ async def running_host(
         state_path=state_path,
         settings=settings,
         function_overrides=function_overrides,
+        keys=keys,
+        easy_auth=easy_auth,
     )
     async with host.serve() as base_url, aiohttp.ClientSession() as http:
         yield RunningHost(host, base_url, clock, http)

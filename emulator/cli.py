@@ -12,11 +12,12 @@ import logging
 import signal
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from emulator.config import EmulatorConfig, FailingRegion, FaultConfig, ThrottleConfig
 from emulator.seeding import SeedData
 from emulator.server import Emulator
-from simclock import clock_for_scale
+from simclock import clock_for_scale, open_clock
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -30,8 +31,15 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--time-scale",
         type=float,
         default=None,
-        help="simulated seconds per wall second: 1 real (default), 60 an hour a minute, "
-        "0 virtual (advance with POST /_emulator/advance)",
+        help="simulated seconds per wall second: 1 real (default, or the clock file's), 60 an "
+        "hour a minute, 0 virtual (advance with POST /_emulator/advance)",
+    )
+    parser.add_argument(
+        "--clock",
+        type=Path,
+        metavar="FILE",
+        help="clock file shared with other processes (`python -m devhost --clock FILE`): "
+        "simulated time agrees between them and runs on across restarts",
     )
     parser.add_argument("--config", metavar="FILE", help="an EmulatorConfig as JSON")
     parser.add_argument(
@@ -112,7 +120,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr)
     try:
         config = build_config(args)
-        emulator = Emulator(clock_for_scale(args.time_scale), config)
+        if args.clock:
+            clock = open_clock(args.clock, args.time_scale)
+        else:
+            clock = clock_for_scale(args.time_scale)
+        emulator = Emulator(clock, config)
         if args.seed:
             emulator.seed(SeedData.from_file(args.seed))
     except (OSError, ValueError) as exc:

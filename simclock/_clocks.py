@@ -6,6 +6,7 @@ import itertools
 import threading
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 
@@ -14,6 +15,10 @@ def utc(value: datetime) -> datetime:
     if value.tzinfo is None:
         return value.replace(tzinfo=UTC)
     return value.astimezone(UTC)
+
+
+def _from_unix(seconds: float) -> datetime:
+    return datetime.fromtimestamp(seconds, UTC)
 
 
 def _seconds(delta: timedelta | float) -> float:
@@ -59,17 +64,37 @@ class RealClock(Clock):
 
 
 class ScaledClock(Clock):
-    """Wall time sped up ``scale`` times, starting at ``start`` (default: now)."""
+    """Wall time sped up ``scale`` times: it read ``start`` (default: now) at ``wall_start``.
 
-    def __init__(self, scale: float, start: datetime | None = None) -> None:
+    ``wall_start`` is a Unix time (default: now). Anchoring to wall time rather than to this
+    process's monotonic clock is what lets two processes given the same anchor agree, and lets a
+    restarted process carry on where simulated time has got to meanwhile
+    (:func:`simclock.open_clock` keeps an anchor in a file). Time never goes backwards within one
+    clock, even if the wall clock is stepped back. ``wall`` is the wall-time source (tests).
+    """
+
+    def __init__(
+        self,
+        scale: float,
+        start: datetime | None = None,
+        *,
+        wall_start: float | None = None,
+        wall: Callable[[], float] = time.time,
+    ) -> None:
         if scale <= 0:
             raise ValueError("scale must be positive")
         self.scale = float(scale)
-        self._start = utc(start) if start is not None else datetime.now(UTC)
-        self._t0 = time.monotonic()
+        self._wall = wall
+        self.wall_start = wall() if wall_start is None else float(wall_start)
+        self.start = utc(start) if start is not None else _from_unix(self.wall_start)
+        self._last = self.start
 
     def now(self) -> datetime:
-        return self._start + timedelta(seconds=(time.monotonic() - self._t0) * self.scale)
+        elapsed = (self._wall() - self.wall_start) * self.scale
+        current = self.start + timedelta(seconds=elapsed)
+        if current > self._last:
+            self._last = current
+        return self._last
 
     def wall_seconds(self, seconds: float) -> float:
         return seconds / self.scale

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from devhost.http_triggers import compile_route
+from devhost.server import request_body_limit
 from devhost.testing import RunningHost, running_host
 from tests.devhost.conftest import APPS
 
@@ -111,3 +112,44 @@ def test_route_templates() -> None:
     assert compile_route("a/{b=x}").match("a") == {"b": "x"}
     assert compile_route("v{major:int}.{minor:int}").match("v1.2") == {"major": "1", "minor": "2"}
     assert compile_route("re/{code:regex(^[A-Z]{{3}}$)}").match("re/ABC") == {"code": "ABC"}
+
+
+async def test_wrong_methods_and_unknown_routes_are_404_with_nothing_else(
+    basics: RunningHost,
+) -> None:
+    # The host's HttpMethodRouteConstraint makes a route without the method not match: no 405,
+    # no Allow header, no body (azure-functions-host#10098).
+    for method, path in (
+        ("DELETE", "v1/items"),  # POST only
+        ("PUT", "v1/items/42"),  # GET only
+        ("HEAD", "v1/items/special"),  # GET only: HEAD is not implied
+        ("GET", "v1/nothing-here"),
+        ("GET", "v1"),
+        ("GET", ""),
+        ("POST", "runtime/webhooks/unknown_extension"),
+    ):
+        async with basics.http.request(method, basics.url(path)) as response:
+            assert response.status == 404, (method, path)
+            assert await response.read() == b""
+            assert "Allow" not in response.headers
+            assert "Content-Type" not in response.headers
+    # A route without methods takes them all.
+    async with basics.http.request("PATCH", basics.url("v1/greet/ann")) as response:
+        assert response.status == 200
+
+
+async def test_request_bodies_over_the_limit_are_413(tmp_path: Path) -> None:
+    settings = {"FUNCTIONS_REQUEST_BODY_SIZE_LIMIT": "1000"}
+    async with running_host(APPS / "http_basics", settings=settings) as running:
+        async with running.http.post(running.url("v1/binary"), data=b"x" * 1000) as response:
+            assert response.status == 200  # at the limit: accepted
+        async with running.http.post(running.url("v1/binary"), data=b"x" * 1001) as response:
+            # Kestrel's rejection: the status, no body, the connection closed.
+            assert (response.status, await response.read()) == (413, b"")
+            assert response.headers.get("Connection", "").lower() == "close"
+
+
+def test_request_body_limit_setting() -> None:
+    assert request_body_limit({}) == 104_857_600  # ScriptConstants.DefaultMaxRequestBodySize
+    assert request_body_limit({"FUNCTIONS_REQUEST_BODY_SIZE_LIMIT": " 2048 "}) == 2048
+    assert request_body_limit({"FUNCTIONS_REQUEST_BODY_SIZE_LIMIT": "lots"}) == 104_857_600

@@ -2,83 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
-import re
 import shutil
-import sys
 from pathlib import Path
 
 import aiohttp
 
 from tests.devhost.conftest import APPS
-
-READY = re.compile(r"devhost listening on (http://[0-9.]+:[0-9]+)")
-
-
-class HostProcess:
-    """``python -m devhost`` in a subprocess, its output read line by line as it comes."""
-
-    def __init__(self, process: asyncio.subprocess.Process) -> None:
-        self.process = process
-        self.lines: list[str] = []
-        self._new_line = asyncio.Event()
-        self._reader = asyncio.create_task(self._read())
-
-    @classmethod
-    async def start(cls, app_dir: Path, state: Path) -> HostProcess:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "devhost",
-            "--app-dir",
-            str(app_dir),
-            "--port",
-            "0",
-            "--state",
-            str(state),
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )
-        return cls(process)
-
-    async def _read(self) -> None:
-        assert self.process.stdout is not None
-        while line := await self.process.stdout.readline():
-            self.lines.append(line.decode(errors="replace").rstrip())
-            self._new_line.set()
-
-    async def wait_for(self, pattern: str, limit: float = 60) -> re.Match[str]:
-        async def scan() -> re.Match[str]:
-            seen = 0
-            while True:
-                for line in self.lines[seen:]:
-                    found = re.search(pattern, line)
-                    if found:
-                        return found
-                seen = len(self.lines)
-                if self.process.returncode is not None and self._reader.done():
-                    raise AssertionError(
-                        f"host exited before {pattern!r}:\n" + "\n".join(self.lines)
-                    )
-                self._new_line.clear()
-                await self._new_line.wait()
-
-        return await asyncio.wait_for(scan(), limit)
-
-    async def ready(self) -> str:
-        return (await self.wait_for(READY.pattern)).group(1)
-
-    async def stop(self, *, kill: bool = False) -> None:
-        if self.process.returncode is None:
-            if kill:
-                self.process.kill()
-            else:
-                self.process.terminate()
-        await asyncio.wait_for(self.process.wait(), 30)
-        await asyncio.wait_for(self._reader, 30)
+from tests.devhost.processes import HostProcess
 
 
 async def test_kill_mid_activity_then_resume(tmp_path: Path) -> None:
