@@ -2,8 +2,9 @@
 replication, then delete the sources its migration's decisions allow.
 
 A sub-orchestration of the migration (``migrate``), one per batch, so that no instance's history
-or custom status grows with the size of the fleet: a batch holds at most
-:func:`migration.domain.selection.batch_size` images, and its status lists each of them in full.
+grows with the size of the fleet: a batch holds at most ``migration.domain.selection.BATCH_SIZE``
+images. Its custom status shows its counts; each image's state, in full, is in the batch's images
+entity (``entities.images``), which it and its replication watcher keep up to date.
 It tells its migration when its versions are started and when every image has replicated or
 failed (``BatchReport`` events), and then takes the migration's decisions (``Decision-<n>``).
 """
@@ -26,6 +27,7 @@ from migration.durable.jobs import (
     BATCH_REPORT_EVENT,
     REPLICATION_WATCHER,
     BatchInput,
+    images_entity,
     watcher_id,
 )
 from migration.durable.status import batch_status
@@ -68,6 +70,8 @@ class BatchRun:
         )
         self.plans: list[ImagePlan] = []
         self.gallery = GalleryFacts(id=self.request.gallery)
+        # What the images entity holds of each image, as last sent (only changes are sent).
+        self.sent: dict[int, dict[str, Any]] = {}
 
     @property
     def now(self) -> datetime:
@@ -75,9 +79,23 @@ class BatchRun:
         return now
 
     def publish(self, phase: Phase | None = None) -> None:
+        """Show the batch's counts as its status, and send the images entity what changed."""
         if phase is not None:
             self.state.phase = phase
-        self.context.set_custom_status(batch_status(self.state))
+        self.context.set_custom_status(batch_status(self.state.brief()))
+        changed = []
+        for image in self.state.images:
+            shown = image.to_json()
+            if self.sent.get(image.index) != shown:
+                self.sent[image.index] = shown
+                changed.append(shown)
+        if changed:
+            change = {
+                "images": changed,
+                "migrationId": self.job.migration_id,
+                "batch": self.state.batch,
+            }
+            self.context.signal_entity(images_entity(self.context.instance_id), "images", change)
 
     def live(self, *phases: ImagePhase) -> list[tuple[ImageState, ImagePlan]]:
         pairs = zip(self.state.images, self.plans, strict=True)
@@ -280,12 +298,14 @@ class BatchRun:
             versions=[
                 WatchedVersion(
                     index=index,
+                    position=state.index,
                     source=state.source,
                     definition=str(state.definition),
                     version=str(state.version),
                 )
                 for index, state in watched
             ],
+            store=self.context.instance_id,
             deadline=self.now + timedelta(seconds=options.replication_timeout_seconds),
             poll_min_seconds=options.poll_min_seconds,
             poll_max_seconds=options.poll_max_seconds,

@@ -102,7 +102,7 @@ class Migration:
             held = {len(images) + n: held_by[s] for n, s in enumerate(found) if s in held_by}
             images.extend(ImageSpec(source=source) for source in found)
         self.state.images = len(images)
-        batches = selection.batches(images, selection.batch_size(self.request))
+        batches = selection.batches(images, selection.BATCH_SIZE)
         self.state.batches = len(batches)
         self.publish(Phase.REPLICATING)
         replicated = yield from self.run_batches(batches, images, selected, held)

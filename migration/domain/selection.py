@@ -17,17 +17,13 @@ from pydantic import Field
 from migration.domain.facts import Data, ImageFacts
 from migration.domain.ids import parse_image_id
 from migration.domain.naming import definition_name_for
-from migration.domain.request import ImageSpec, MigrationRequest, SelectionFilters
+from migration.domain.request import ImageSpec, SelectionFilters
 from migration.domain.rules import normalize_region
 
-# A batch's custom status holds every image it migrates, and Durable keeps a custom status to
-# 16 KB: so a batch takes as many images as fit, from what the request asks of each.
-MAX_BATCH = 25
-BATCH_STATUS_BUDGET = 12 * 1024
-# Bytes of status an image takes, besides its regions (ids, names, phase, times, a message),
-# and per target region (its name, state and progress, twice: target and status).
-IMAGE_STATUS_BYTES = 1400
-REGION_STATUS_BYTES = 160
+# Images per batch. A batch's history holds a few events per image (its version's start, its
+# deletion) besides a fixed number of its own, so this bounds every batch's history, while the
+# migration's own history grows by a few events per batch only (see the README's Limits).
+BATCH_SIZE = 20
 
 
 def matches(image: ImageFacts, filters: SelectionFilters) -> bool:
@@ -55,13 +51,6 @@ def matches(image: ImageFacts, filters: SelectionFilters) -> bool:
 def definition_group(spec: ImageSpec) -> str:
     """The definition an image goes to, as far as the request alone tells (lower case)."""
     return (spec.definition.name or definition_name_for(parse_image_id(spec.source).name)).lower()
-
-
-def batch_size(request: MigrationRequest) -> int:
-    """How many images one batch takes so that its status fits, whatever the images are."""
-    regions = len(request.target_regions) + 1  # the source's own region may be added
-    per_image = IMAGE_STATUS_BYTES + REGION_STATUS_BYTES * regions
-    return max(1, min(MAX_BATCH, BATCH_STATUS_BUDGET // per_image))
 
 
 class Batch(Data):

@@ -142,8 +142,18 @@ def counts(images: Iterable[ImageState]) -> dict[str, int]:
     return dict(Counter(image.phase.value for image in images))
 
 
+class BatchSummary(Data):
+    """A batch at its own level: its custom status (its images live in its images entity)."""
+
+    migration_id: str
+    batch: int
+    phase: Phase = Phase.INSPECTING
+    summary: dict[str, int] = Field(default_factory=dict)
+    problems: list[str] = Field(default_factory=list)
+
+
 class BatchState(Data):
-    """One batch's images, each in full: a batch's custom status and its result."""
+    """One batch's images, each in full."""
 
     migration_id: str
     batch: int
@@ -153,6 +163,15 @@ class BatchState(Data):
 
     def summary(self) -> dict[str, int]:
         return counts(self.images)
+
+    def brief(self) -> BatchSummary:
+        return BatchSummary(
+            migration_id=self.migration_id,
+            batch=self.batch,
+            phase=self.phase,
+            summary=self.summary(),
+            problems=self.problems,
+        )
 
 
 class MigrationOutcome(StrEnum):
