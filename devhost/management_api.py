@@ -4,7 +4,12 @@ The routes and answers follow the extension's HttpApiHandler: ``orchestrators/{n
 starts, ``instances/{id}`` reads (202 while running, 200 when done, 404 when unknown) and purges,
 ``instances/`` lists (with filters and an ``x-ms-continuation-token`` header) and purges by filter,
 ``instances/{id}/raiseEvent/{event}`` (202, 400 not JSON, 404, 410 finished) and
-``instances/{id}/{terminate|suspend|resume|restart|rewind}``.
+``instances/{id}/{terminate|suspend|resume|restart|rewind}``; ``entities/`` is
+:mod:`devhost.entity_api`.
+
+Entities are instances too, as on Azure Storage with extension 2.x: ``@name@key``, always
+Running, in the list and the status endpoint (read-only here: the operations on instances answer
+404 for them).
 """
 
 from __future__ import annotations
@@ -19,9 +24,10 @@ from aiohttp import web
 from devhost.api_common import empty, error, flag, json_response, query, time_param
 from devhost.client_binding import check_status_body
 from devhost.engine import Engine, InstanceExistsError, UnknownOrchestratorError
+from devhost.entity_api import EntityApi
 from devhost.history import TERMINAL_STATUSES, OrchestrationStatus
 from devhost.instances import RUNNING_STATUSES, Instance
-from devhost.status import parse_to_token, status_payload
+from devhost.status import StatusSource, parse_to_token, status_payload
 from simclock import Clock
 
 DEFAULT_PAGE_SIZE = 100
@@ -37,6 +43,7 @@ class ManagementApi:
         self._engine = engine
         self._hub = hub
         self._clock = clock
+        self._entities = EntityApi(engine)
 
     async def handle(self, request: web.Request, path: str) -> web.Response:
         parts = path.strip("/").split("/")
@@ -52,7 +59,7 @@ class ManagementApi:
             if head == "instances":
                 return await self._instances(request, parts[1:])
             if head == "entities":
-                return error(501, "Durable entities are not supported by devhost.")
+                return await self._entities.handle(request, parts[1:])
         except ValueError as problem:
             return error(400, "One or more of the arguments submitted is incorrect", str(problem))
         return empty(404)
@@ -152,11 +159,15 @@ class ManagementApi:
     # -- status --------------------------------------------------------------------------------
 
     async def _status(self, request: web.Request, instance_id: str) -> web.Response:
-        instance = self._engine.instance(instance_id)
+        instance: StatusSource | None = self._engine.instance(instance_id)
+        if instance is None:
+            instance = self._engine.entity_view(instance_id)
         if instance is None:
             return empty(404)
         show_history = flag(request, "showHistory", False)
-        history = self._engine.load_history(instance) if show_history else None
+        history = None
+        if show_history and isinstance(instance, Instance):
+            history = self._engine.load_history(instance)
         payload = status_payload(
             instance,
             show_input=flag(request, "showInput", True),
@@ -191,13 +202,14 @@ class ManagementApi:
         headers = {CONTINUATION_HEADER: following[0].instance_id} if following else None
         return json_response(200, [status_payload(i, show_input=show_input) for i in page], headers)
 
-    def _filtered(self, request: web.Request) -> list[Instance]:
+    def _filtered(self, request: web.Request) -> list[StatusSource]:
         prefix = query(request, "instanceIdPrefix")
         created_from = time_param(request, "createdTimeFrom")
         created_to = time_param(request, "createdTimeTo")
         statuses = _statuses(query(request, "runtimeStatus"))
-        found = []
-        for instance in self._engine.instances():
+        found: list[StatusSource] = []
+        candidates: list[StatusSource] = [*self._engine.instances(), *self._engine.entity_views()]
+        for instance in candidates:
             if prefix and not instance.instance_id.startswith(prefix):
                 continue
             if created_from and instance.created_time < created_from:
@@ -213,7 +225,9 @@ class ManagementApi:
     # -- purge ---------------------------------------------------------------------------------
 
     def _purge(self, instance_id: str) -> web.Response:
-        instance = self._engine.instance(instance_id)
+        instance: StatusSource | None = self._engine.instance(instance_id)
+        if instance is None:
+            instance = self._engine.entity_view(instance_id)  # always Running: never purged
         if instance is None:
             return empty(404)
         if instance.status not in TERMINAL_STATUSES:
