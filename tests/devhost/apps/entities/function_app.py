@@ -7,6 +7,7 @@ call, and the entity, running one operation at a time, never grants more than it
 
 import json
 import logging
+from datetime import timedelta
 
 import azure.durable_functions as df
 import azure.functions as func
@@ -127,6 +128,17 @@ def signal_rounds(context: df.DurableOrchestrationContext):
         context.continue_as_new({"key": spec["key"], "rounds": spec["rounds"] - 1})
         return None
     return "done"
+
+
+@app.orchestration_trigger(context_name="context")
+def call_with_deadline(context: df.DurableOrchestrationContext):
+    call = context.call_entity(df.EntityId("Counter", context.get_input()), "add", 1)
+    deadline = context.create_timer(context.current_utc_datetime + timedelta(minutes=1))
+    winner = yield context.task_any([call, deadline])
+    if winner is call:
+        deadline.cancel()
+        return call.result
+    return "timed out"
 
 
 @app.orchestration_trigger(context_name="context")
