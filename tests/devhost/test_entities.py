@@ -119,6 +119,16 @@ async def test_client_signals_and_reads(app: RunningHost) -> None:
         assert response.status == 404
 
 
+async def test_a_falsy_input_to_a_client_signal_never_reaches_the_entity(app: RunningHost) -> None:
+    # The SDK's client.signal_entity posts no body for a falsy input (`if operation_input`), the
+    # entity's get_input() then fails on the missing input, and a signal has nobody to tell.
+    assert await signal(app, "Counter", "z", "add", 5) == 202
+    assert await signal(app, "Counter", "z", "add", 0) == 202
+    await app.host.run_until_idle()
+    assert app.host.app_module.OPERATIONS == [("z", "add"), ("z", "add")]
+    assert await read(app, "Counter", "z") == {"exists": True, "state": 5}
+
+
 async def test_deleting_the_state(app: RunningHost) -> None:
     assert await signal(app, "Counter", "d", "add", 1) == 202
     assert await signal(app, "Counter", "d", "delete", None) == 202
