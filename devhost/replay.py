@@ -312,7 +312,10 @@ class EpisodeReplayer:
 
     def _send_to_entity(self, action: JsonDict, *, signal: bool) -> Future:
         target = str(action.get("instanceId") or "")
-        name, _key = split_scheduler_id(target)
+        try:
+            name, _key = split_scheduler_id(target)
+        except ValueError as error:  # the SDK always sends @name@key; anything else is a fault
+            raise self._failure(str(error)) from error
         if not self._catalog.has_entity(name):
             raise self._failure(self._catalog.missing_entity(name))
         now = self._current_time()

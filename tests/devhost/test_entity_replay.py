@@ -99,6 +99,13 @@ def test_a_call_to_an_undefined_entity_fails_the_orchestration() -> None:
     )
 
 
+def test_an_entity_id_that_is_not_one_fails_the_orchestration() -> None:
+    outcome = replay(started(), [{**CALL, "instanceId": "counter"}])
+    assert outcome.completion == Failed(
+        "Orchestrator function 'main' failed: not an entity instance id: 'counter'", None
+    )
+
+
 def test_a_sub_orchestration_id_may_not_look_like_an_entity() -> None:
     sub = {"actionType": 2, "functionName": "main", "input": "null", "instanceId": "@x@y"}
     outcome = replay(started(), [sub])
