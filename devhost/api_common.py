@@ -8,12 +8,18 @@ exception is attached).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from aiohttp import web
 
 from devhost.history import parse_timestamp
+
+DEFAULT_PAGE_SIZE = 100
+CONTINUATION_HEADER = "x-ms-continuation-token"
+
+T = TypeVar("T")
 
 
 def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> web.Response:
@@ -63,3 +69,22 @@ def time_param(request: web.Request, name: str) -> datetime | None:
         return parse_timestamp(value)
     except ValueError:
         return None
+
+
+def page_of(
+    request: web.Request, items: Sequence[T], key: Callable[[T], str]
+) -> tuple[list[T], dict[str, str] | None]:
+    """One page of ``items`` (sorted by ``key``, the instance id, as Azure Storage lists them):
+    from the ``x-ms-continuation-token`` header's id, ``top`` long (100 by default); and the
+    header that names the next page's first id, when there is one."""
+    start = request.headers.get(CONTINUATION_HEADER)
+    remaining = [i for i in items if key(i) >= start] if start else list(items)
+    size = DEFAULT_PAGE_SIZE
+    top = query(request, "top")
+    if top:
+        try:
+            size = max(1, int(top))
+        except ValueError:
+            size = DEFAULT_PAGE_SIZE
+    page, following = remaining[:size], remaining[size:]
+    return page, ({CONTINUATION_HEADER: key(following[0])} if following else None)

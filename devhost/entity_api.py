@@ -21,13 +21,11 @@ import json
 
 from aiohttp import web
 
-from devhost.api_common import empty, flag, json_response, query, time_param
+from devhost.api_common import empty, flag, json_response, page_of, query, time_param
 from devhost.engine import Engine, UnknownEntityError
 from devhost.entity_protocol import DotNetTime, operation_input
 from devhost.status import parse_to_token
 
-DEFAULT_PAGE_SIZE = 100
-CONTINUATION_HEADER = "x-ms-continuation-token"
 EMPTY_KEY = "$"
 # EntityId's ArgumentNullException, as its Message reads.
 _NO_NAME = (
@@ -102,17 +100,7 @@ class EntityApi:
         ]
         # Entities are instances in Azure Storage, listed in instance-id order.
         found.sort(key=lambda e: e.instance_id)
-        start = request.headers.get(CONTINUATION_HEADER)
-        if start:
-            found = [e for e in found if e.instance_id >= start]
-        page_size = DEFAULT_PAGE_SIZE
-        top = query(request, "top")
-        if top:
-            try:
-                page_size = max(1, int(top))
-            except ValueError:
-                page_size = DEFAULT_PAGE_SIZE
-        page, following = found[:page_size], found[page_size:]
+        page, headers = page_of(request, found, lambda e: e.instance_id)
         fetch_state = flag(request, "fetchState", False)
         body = [
             {
@@ -124,5 +112,4 @@ class EntityApi:
             }
             for e in page
         ]
-        headers = {CONTINUATION_HEADER: following[0].instance_id} if following else None
         return json_response(200, body, headers)

@@ -21,7 +21,7 @@ from collections.abc import Callable
 
 from aiohttp import web
 
-from devhost.api_common import empty, error, flag, json_response, query, time_param
+from devhost.api_common import empty, error, flag, json_response, page_of, query, time_param
 from devhost.client_binding import check_status_body
 from devhost.engine import Engine, InstanceExistsError, UnknownOrchestratorError
 from devhost.entity_api import EntityApi
@@ -29,9 +29,6 @@ from devhost.history import TERMINAL_STATUSES, OrchestrationStatus
 from devhost.instances import RUNNING_STATUSES, Instance
 from devhost.status import StatusSource, parse_to_token, status_payload
 from simclock import Clock
-
-DEFAULT_PAGE_SIZE = 100
-CONTINUATION_HEADER = "x-ms-continuation-token"
 
 
 def _origin(request: web.Request) -> str:
@@ -186,20 +183,8 @@ class ManagementApi:
         return json_response(status, payload, headers=headers)
 
     def _list(self, request: web.Request) -> web.Response:
-        matches = self._filtered(request)
-        page_size = DEFAULT_PAGE_SIZE
-        top = query(request, "top")
-        if top:
-            try:
-                page_size = max(1, int(top))
-            except ValueError:
-                page_size = DEFAULT_PAGE_SIZE
-        start = request.headers.get(CONTINUATION_HEADER)
-        if start:
-            matches = [i for i in matches if i.instance_id >= start]
-        page, following = matches[:page_size], matches[page_size:]
+        page, headers = page_of(request, self._filtered(request), lambda i: i.instance_id)
         show_input = flag(request, "showInput", True)
-        headers = {CONTINUATION_HEADER: following[0].instance_id} if following else None
         return json_response(200, [status_payload(i, show_input=show_input) for i in page], headers)
 
     def _filtered(self, request: web.Request) -> list[StatusSource]:

@@ -163,8 +163,17 @@ async def test_the_durable_http_api_signals_deletes_and_lists(app: RunningHost) 
             "state": 7,
         }
     ]
+    async with app.http.post(f"{base}/c?op=add", json="1") as response:
+        assert response.status == 202
+    await app.host.run_until_idle()
+    # Pages of the existing entities, in id order, the state only when asked for.
     async with app.http.get(app.url(f"{API}/entities/?top=1")) as response:
-        assert [e["state"] for e in await response.json()] == [None]
+        assert [(e["entityId"]["key"], e["state"]) for e in await response.json()] == [("a", None)]
+        token = response.headers["x-ms-continuation-token"]
+    assert token == "@counter@c"
+    headers = {"x-ms-continuation-token": token}
+    async with app.http.get(app.url(f"{API}/entities/?top=1"), headers=headers) as response:
+        assert [e["entityId"]["key"] for e in await response.json()] == ["c"]
         assert "x-ms-continuation-token" not in response.headers
 
 

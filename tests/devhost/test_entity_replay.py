@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from devhost import history as h
@@ -15,33 +15,18 @@ from devhost.protocol import (
     Failed,
     FunctionCatalog,
     ScheduleActivity,
-    SdkResult,
     SendEntityMessage,
 )
-from devhost.replay import EpisodeReplayer
+from tests.devhost.test_replay import T0, started
+from tests.devhost.test_replay import replay as replay_with
 
-T0 = datetime(2030, 1, 1, tzinfo=UTC)
 CATALOG = FunctionCatalog(activities=["hello"], orchestrators=["main"], entities=["Counter"])
 CALL = {"actionType": 7, "instanceId": "@counter@k", "operation": "add", "input": "3"}
 SIGNAL = {"actionType": 9, "instanceId": "@counter@k", "operation": "reset", "input": "null"}
 
 
-def started() -> list[JsonDict]:
-    return [
-        h.orchestrator_started(T0),
-        h.execution_started(T0, name="main", instance_id="i", execution_id="exec", raw_input=None),
-    ]
-
-
 def replay(history: list[JsonDict], actions: list[JsonDict], **state: Any) -> EpisodeOutcome:
-    replayer = EpisodeReplayer(
-        orchestrator_name="main",
-        instance_id="i",
-        execution_id="exec",
-        parent_instance_id=None,
-        catalog=CATALOG,
-    )
-    return replayer.replay(history, SdkResult({"isDone": False, "actions": [actions], **state}))
+    return replay_with(history, actions, catalog=CATALOG, **state)
 
 
 def sent(outcome: EpisodeOutcome) -> list[SendEntityMessage]:

@@ -1,4 +1,4 @@
-"""SIGKILL the host mid-activity and start it again on the same SQLite file."""
+"""SIGKILL the host mid-activity or mid-entity-batch and start it again on the same SQLite file."""
 
 from __future__ import annotations
 
@@ -81,15 +81,20 @@ class HostProcess:
         await asyncio.wait_for(self._reader, 30)
 
 
-async def test_kill_mid_activity_then_resume(tmp_path: Path) -> None:
+def prepare(tmp_path: Path, app: str) -> tuple[Path, Path, Path]:
+    """A copy of ``app`` whose steps hold on files in a work folder; (app, work, state file)."""
     app_dir = tmp_path / "app"
     work = tmp_path / "work"
-    state = tmp_path / "state" / "durability.sqlite"
-    shutil.copytree(APPS / "durability", app_dir)
+    shutil.copytree(APPS / app, app_dir)
     work.mkdir()
     (app_dir / "local.settings.json").write_text(
         json.dumps({"Values": {"DEVHOST_TEST_WORKDIR": str(work)}})
     )
+    return app_dir, work, tmp_path / "state" / f"{app}.sqlite"
+
+
+async def test_kill_mid_activity_then_resume(tmp_path: Path) -> None:
+    app_dir, work, state = prepare(tmp_path, "durability")
     (work / "hold-b").touch()
 
     first = await HostProcess.start(app_dir, state)
@@ -128,14 +133,7 @@ async def test_kill_mid_activity_then_resume(tmp_path: Path) -> None:
 
 
 async def test_kill_mid_entity_batch_then_resume(tmp_path: Path) -> None:
-    app_dir = tmp_path / "app"
-    work = tmp_path / "work"
-    state = tmp_path / "state" / "entities.sqlite"
-    shutil.copytree(APPS / "entity_durability", app_dir)
-    work.mkdir()
-    (app_dir / "local.settings.json").write_text(
-        json.dumps({"Values": {"DEVHOST_TEST_WORKDIR": str(work)}})
-    )
+    app_dir, work, state = prepare(tmp_path, "entity_durability")
     (work / "hold-2").touch()
     signal_url = "/runtime/webhooks/durabletask/entities/Tally/t?op=add"
 
