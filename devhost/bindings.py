@@ -237,6 +237,8 @@ def index_function(function: Function) -> FunctionMetadata:
         durable_name = str(trigger.orchestration)
     elif trigger.type == ACTIVITY_TRIGGER and getattr(trigger, "activity", None):
         durable_name = str(trigger.activity)
+    elif trigger.type == ENTITY_TRIGGER and getattr(trigger, "entity_name", None):
+        durable_name = str(trigger.entity_name)
 
     return FunctionMetadata(
         name=name,

@@ -14,6 +14,8 @@ from typing import Any
 DEFAULT_ROUTE_PREFIX = "api"
 DEFAULT_HUB_NAME = "TestHubName"  # what `func start` uses when host.json names no hub
 DEFAULT_CONCURRENCY = 10 * (os.cpu_count() or 1)
+# The Azure Storage provider's default outside the Consumption plan (50 there).
+DEFAULT_ENTITY_BATCH_SIZE = 5000
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,7 @@ class HostConfig:
     max_concurrent_orchestrators: int = DEFAULT_CONCURRENCY
     # "NonRunningStates" (the default): starting an id that is Running/Pending/Suspended fails.
     overridable_existing_instance_states: str = "NonRunningStates"
+    max_entity_operation_batch_size: int = DEFAULT_ENTITY_BATCH_SIZE
 
 
 def _expand_setting(value: str, settings: Mapping[str, str]) -> str:
@@ -58,12 +61,16 @@ def read_host_config(app_dir: Path, settings: Mapping[str, str]) -> HostConfig:
     activities = _find(durable, "maxConcurrentActivityFunctions")
     orchestrators = _find(durable, "maxConcurrentOrchestratorFunctions")
     overridable = _find(durable, "overridableExistingInstanceStates")
+    batch_size = _find(durable, "maxEntityOperationBatchSize")
     return HostConfig(
         route_prefix=DEFAULT_ROUTE_PREFIX if route_prefix is None else str(route_prefix).strip("/"),
         hub_name=_expand_setting(str(hub_name), settings) if hub_name else DEFAULT_HUB_NAME,
         max_concurrent_activities=int(activities) if activities else DEFAULT_CONCURRENCY,
         max_concurrent_orchestrators=int(orchestrators) if orchestrators else DEFAULT_CONCURRENCY,
         overridable_existing_instance_states=str(overridable or "NonRunningStates"),
+        max_entity_operation_batch_size=int(batch_size)
+        if batch_size
+        else DEFAULT_ENTITY_BATCH_SIZE,
     )
 
 

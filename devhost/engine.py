@@ -6,11 +6,12 @@ It plays the part of DurableTask.Core's dispatchers over a SQLite store. The wor
 - :class:`~devhost.episodes.EpisodeRunner` runs orchestrator episodes, and
   :class:`~devhost.executions.Executions` commits what they decide;
 - :class:`~devhost.activities.ActivityWorker` runs activities;
-- :class:`~devhost.timers.Timers` fires durable timers.
+- :class:`~devhost.timers.Timers` fires durable timers;
+- :class:`~devhost.entities.EntityRunner` runs durable entities' operation batches.
 
 The :class:`Engine` builds them, recovers their work from the store, runs their loops, answers
 "is anything runnable?" for ``run_until_idle``, and takes the durable client's operations (start,
-raise event, terminate, suspend, resume, purge) on behalf of the HTTP API.
+raise event, terminate, suspend, resume, purge, signal an entity) on behalf of the HTTP API.
 """
 
 from __future__ import annotations
@@ -22,8 +23,22 @@ from datetime import datetime
 
 from devhost import history as h
 from devhost.activities import ActivityWorker
-from devhost.bindings import ACTIVITY_TRIGGER, ORCHESTRATION_TRIGGER, FunctionMetadata
+from devhost.bindings import (
+    ACTIVITY_TRIGGER,
+    ENTITY_TRIGGER,
+    ORCHESTRATION_TRIGGER,
+    FunctionMetadata,
+)
 from devhost.config import HostConfig
+from devhost.entities import Entity, EntityRunner, EntityStatusView
+from devhost.entity_protocol import (
+    REQUEST_EVENT,
+    DotNetTime,
+    EntityRequest,
+    check_key,
+    is_entity_id,
+    scheduler_id,
+)
 from devhost.episodes import EpisodeRunner
 from devhost.executions import Executions
 from devhost.history import JsonDict
@@ -48,6 +63,10 @@ class InstanceNotFoundError(Exception):
     pass
 
 
+class UnknownEntityError(Exception):
+    pass
+
+
 def _by_durable_name(
     functions: Mapping[str, FunctionMetadata], trigger_type: str
 ) -> dict[str, FunctionMetadata]:
@@ -69,9 +88,11 @@ class Engine:
         self._config = config
         self._orchestrators = _by_durable_name(functions, ORCHESTRATION_TRIGGER)
         activities = _by_durable_name(functions, ACTIVITY_TRIGGER)
+        entities = _by_durable_name(functions, ENTITY_TRIGGER)
         self.catalog = FunctionCatalog(
             activities=[f.durable_name for f in activities.values()],
             orchestrators=[f.durable_name for f in self._orchestrators.values()],
+            entities=[f.durable_name for f in entities.values()],
         )
         self._rt = Runtime(clock=clock, store=store)
         self._timers = Timers(self._rt)
@@ -92,8 +113,16 @@ class Engine:
             invoker=invoker,
             max_concurrent=config.max_concurrent_orchestrators,
         )
+        self._entities = EntityRunner(
+            self._rt,
+            functions=entities,
+            catalog=self.catalog,
+            invoker=invoker,
+            max_concurrent=config.max_concurrent_orchestrators,
+            max_batch=config.max_entity_operation_batch_size,
+        )
         # A new kind of durable work is one more part here.
-        self._parts: list[Part] = [self._episodes, self._activities, self._timers]
+        self._parts: list[Part] = [self._episodes, self._activities, self._timers, self._entities]
         self._tasks: list[asyncio.Task[None]] = []
 
     # -- lifecycle ----------------------------------------------------------------------------
@@ -115,6 +144,7 @@ class Engine:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         self._episodes.close()
+        self._entities.close()
 
     # -- idleness -----------------------------------------------------------------------------
 
@@ -158,6 +188,21 @@ class Engine:
     def instances(self) -> list[Instance]:
         return self._rt.instances.values()
 
+    def entity(self, name: str, key: str) -> Entity | None:
+        return self._entities.get(scheduler_id(name, key))
+
+    def entities(self) -> list[Entity]:
+        """Entities that have run at least one batch."""
+        return [e for e in self._entities.values() if e.created_time is not None]
+
+    def entity_view(self, instance_id: str) -> EntityStatusView | None:
+        entity = self._entities.get(instance_id)
+        return None if entity is None else entity.status_view()
+
+    def entity_views(self) -> list[EntityStatusView]:
+        """Entities as the instances API lists them (they are instances on Azure Storage)."""
+        return [v for v in (e.status_view() for e in self._entities.values()) if v is not None]
+
     def load_history(self, instance: Instance) -> list[JsonDict]:
         return self._rt.instances.load_history(instance)
 
@@ -179,6 +224,12 @@ class Engine:
         orchestrator = self._orchestrators.get(name.lower())
         if orchestrator is None:
             raise UnknownOrchestratorError(self.catalog.missing_orchestrator(name))
+        if instance_id and is_entity_id(instance_id):
+            # DurableClient's ArgumentException(nameof(instanceId), text): message and parameter
+            # name swapped, so this is its Message.
+            raise ValueError(
+                "instanceId (Parameter 'Orchestration instance ids must not start with @.')"
+            )
         instance_id = instance_id or uuid.uuid4().hex
         existing = self._rt.instances.get(instance_id)
         if (
@@ -196,6 +247,21 @@ class Engine:
             )
         self._executions.install(instance, [message])
         return instance_id
+
+    def signal_entity(self, name: str, key: str, operation: str, raw_input: str | None) -> None:
+        """DurableClient.SignalEntityAsync: a one-way request, ``raw_input`` as the request's
+        input (already serialised as the extension's SetInput does)."""
+        check_key(key)
+        if not self.catalog.has_entity(name):
+            raise UnknownEntityError(self.catalog.missing_entity(name.lower()))
+        request = EntityRequest(str(uuid.uuid4()), operation, raw_input, signal=True)
+        # A client's request is not labelled by a message sorter: both times are MinValue.
+        event = h.event_raised(
+            self._rt.clock.now(), REQUEST_EVENT, request.to_json(DotNetTime(), DotNetTime())
+        )
+        with self._rt.store.transaction():
+            message = self._rt.instances.queue_message(scheduler_id(name, key), None, event)
+        self._rt.deliver([message])
 
     def raise_event(self, instance_id: str, name: str, raw_payload: str | None) -> None:
         self._send(instance_id, h.event_raised(self._rt.clock.now(), name, raw_payload))

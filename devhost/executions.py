@@ -13,8 +13,13 @@ so that a failed commit leaves memory as it was:
   ``SubOrchestrationInstanceCompleted`` / ``Failed``;
 - continue-as-new: a fresh history for a new execution of the same instance.
 
-A new kind of decision (an entity call or signal, say) is handled in :meth:`Executions.apply`:
-its history event, then its row or message inside the transaction and its hand-over after it.
+Entity messages (calls and signals) are ``EventSent`` in history and ``op`` messages queued for
+the entity, delivered after the commit; unlike activities and timers they are sent whatever the
+episode's outcome (completing, failing or continuing as new), as DurableTask sends every
+``SendEvent`` action of an episode.
+
+A new kind of decision is handled in :meth:`Executions.apply`: its history event, then its row
+or message inside the transaction and its hand-over after it.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from devhost.protocol import (
     EpisodeOutcome,
     Failed,
     ScheduleActivity,
+    SendEntityMessage,
     StartSubOrchestration,
 )
 from devhost.runtime import Runtime
@@ -77,6 +83,7 @@ class Executions:
         activities: list[ScheduleActivity] = []
         timers: list[CreateTimer] = []
         subs: list[StartSubOrchestration] = []
+        sends: list[SendEntityMessage] = []
         for decision in outcome.decisions:
             if isinstance(decision, ScheduleActivity):
                 new_events.append(
@@ -93,11 +100,18 @@ class Executions:
                     )
                 )
                 subs.append(decision)
+            elif isinstance(decision, SendEntityMessage):
+                new_events.append(
+                    h.event_sent(
+                        now, decision.task_id, decision.target, decision.name, decision.input
+                    )
+                )
+                sends.append(decision)
 
         completion = outcome.completion
         if isinstance(completion, ContinuedAsNew):
             # The episode's events are not stored: the next execution starts a fresh history.
-            self._continue_as_new(instance, consumed, completion.input, now)
+            self._continue_as_new(instance, consumed, completion.input, now, sends)
             return
         if isinstance(completion, Completed):
             self.finish(
@@ -107,6 +121,7 @@ class Executions:
                 now,
                 OrchestrationStatus.Completed,
                 completion.output,
+                sends=sends,
             )
             return
         if isinstance(completion, Failed):
@@ -118,6 +133,7 @@ class Executions:
                 OrchestrationStatus.Failed,
                 completion.reason,
                 completion.details,
+                sends=sends,
             )
             return
 
@@ -137,6 +153,7 @@ class Executions:
                 if child is not None:
                     children.append(child)
                 outgoing.append(message)
+            outgoing.extend(self._queue_sends(sends, now))
         self._committed(instance, new_events)
         for child in children:
             self.install(child, [])
@@ -165,6 +182,8 @@ class Executions:
         status: OrchestrationStatus,
         output: str | None,
         details: str | None = None,
+        *,
+        sends: list[SendEntityMessage] | None = None,
     ) -> None:
         """End the execution: the episode's events close with ``ExecutionCompleted``."""
         new_events.append(h.execution_completed(now, status, output, details))
@@ -172,22 +191,24 @@ class Executions:
         instance.status = status
         instance.output = output
         instance.failure_details = details
-        notify: Message | None = None
+        outgoing: list[Message] = []
         with self._rt.store.transaction():
             self._rt.instances.record_episode(instance, consumed, new_events, now)
             self._timers.cancel(instance.instance_id)
             # Messages that arrived meanwhile are for a finished instance: dropped, as on Azure.
             self._rt.instances.consume(instance.inbox)
+            outgoing.extend(self._queue_sends(sends or [], now))
             if instance.parent is not None:
                 notify = self._notify_parent(instance, status, output, details, now)
+                if notify is not None:
+                    outgoing.append(notify)
         self._committed(instance, new_events)
         # A finished instance's history is read again only for showHistory: free it.
         instance.history = None
         instance.history_json = None
         self._timers.forget(instance.instance_id)
         instance.inbox.clear()
-        if notify is not None:
-            self._rt.deliver([notify])
+        self._rt.deliver(outgoing)
         log.info(
             "orchestration %s (%s) %s",
             instance.instance_id,
@@ -200,6 +221,13 @@ class Executions:
     def _committed(self, instance: Instance, new_events: list[JsonDict]) -> None:
         self._rt.instances.remember(instance, new_events)
         self._rt.notify()
+
+    def _queue_sends(self, sends: list[SendEntityMessage], now: datetime) -> list[Message]:
+        """The entity requests, as the ``EventRaised`` messages DurableTask sends the target."""
+        return [
+            self._rt.instances.queue_message(s.target, None, h.event_raised(now, s.name, s.input))
+            for s in sends
+        ]
 
     def _start_child(
         self, parent: Instance, sub: StartSubOrchestration, now: datetime
@@ -252,8 +280,10 @@ class Executions:
         consumed: list[Message],
         raw_input: str | None,
         now: datetime,
+        sends: list[SendEntityMessage],
     ) -> None:
         with self._rt.store.transaction():
             message = self._rt.instances.continue_as_new(instance, consumed, raw_input, now)
+            outgoing = [message, *self._queue_sends(sends, now)]
         self._timers.forget(instance.instance_id)
-        self._rt.deliver([message])
+        self._rt.deliver(outgoing)

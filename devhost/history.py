@@ -221,5 +221,13 @@ def sub_orchestration_failed(
     )
 
 
+def event_sent(
+    at: datetime, event_id: int, instance_id: str, name: str, raw_input: str
+) -> JsonDict:
+    return _event(
+        EventType.EVENT_SENT, at, event_id, InstanceId=instance_id, Name=name, Input=raw_input
+    )
+
+
 def event_raised(at: datetime, name: str, raw_input: str | None) -> JsonDict:
     return _event(EventType.EVENT_RAISED, at, Name=name, Input=raw_input)

@@ -20,6 +20,7 @@ from devhost import app_loader, logs, sdk_session
 from devhost.auth import Authorizer
 from devhost.bindings import (
     ACTIVITY_TRIGGER,
+    ENTITY_TRIGGER,
     EVENT_GRID_TRIGGER,
     HTTP_TRIGGER,
     ORCHESTRATION_TRIGGER,
@@ -52,7 +53,13 @@ from simclock import Clock, RealClock, VirtualClock
 
 log = logging.getLogger("devhost")
 
-SUPPORTED_TRIGGERS = {HTTP_TRIGGER, ORCHESTRATION_TRIGGER, ACTIVITY_TRIGGER, EVENT_GRID_TRIGGER}
+SUPPORTED_TRIGGERS = {
+    HTTP_TRIGGER,
+    ORCHESTRATION_TRIGGER,
+    ACTIVITY_TRIGGER,
+    ENTITY_TRIGGER,
+    EVENT_GRID_TRIGGER,
+}
 
 Predicate = Callable[[], bool | Awaitable[bool]]
 T = TypeVar("T")

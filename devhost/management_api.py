@@ -4,7 +4,12 @@ The routes and answers follow the extension's HttpApiHandler: ``orchestrators/{n
 starts, ``instances/{id}`` reads (202 while running, 200 when done, 404 when unknown) and purges,
 ``instances/`` lists (with filters and an ``x-ms-continuation-token`` header) and purges by filter,
 ``instances/{id}/raiseEvent/{event}`` (202, 400 not JSON, 404, 410 finished) and
-``instances/{id}/{terminate|suspend|resume|restart|rewind}``.
+``instances/{id}/{terminate|suspend|resume|restart|rewind}``; ``entities/`` is
+:mod:`devhost.entity_api`.
+
+Entities are instances too, as on Azure Storage with extension 2.x: ``@name@key``, always
+Running, in the list and the status endpoint (read-only here: the operations on instances answer
+404 for them).
 """
 
 from __future__ import annotations
@@ -13,69 +18,17 @@ import asyncio
 import json
 import time
 from collections.abc import Callable
-from datetime import datetime
-from typing import Any
 
 from aiohttp import web
 
+from devhost.api_common import empty, error, flag, json_response, page_of, query, time_param
 from devhost.client_binding import check_status_body
 from devhost.engine import Engine, InstanceExistsError, UnknownOrchestratorError
-from devhost.history import TERMINAL_STATUSES, OrchestrationStatus, parse_timestamp
+from devhost.entity_api import EntityApi
+from devhost.history import TERMINAL_STATUSES, OrchestrationStatus
 from devhost.instances import RUNNING_STATUSES, Instance
-from devhost.status import parse_to_token, status_payload
+from devhost.status import StatusSource, parse_to_token, status_payload
 from simclock import Clock
-
-DEFAULT_PAGE_SIZE = 100
-CONTINUATION_HEADER = "x-ms-continuation-token"
-
-
-def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> web.Response:
-    return web.Response(
-        status=status,
-        text=json.dumps(body),
-        content_type="application/json",
-        charset="utf-8",
-        headers=headers,
-    )
-
-
-def _empty(status: int) -> web.Response:
-    return web.Response(status=status)
-
-
-def _error(status: int, message: str, exception: str | None = None) -> web.Response:
-    body: dict[str, str] = {"Message": message}
-    if exception is not None:
-        body["ExceptionMessage"] = exception
-        body["ExceptionType"] = "System.ArgumentException"
-    return _json(status, body)
-
-
-def _flag(request: web.Request, name: str, default: bool) -> bool:
-    for key, value in request.query.items():
-        if key.lower() == name.lower():
-            if value.lower() == "true":
-                return True
-            if value.lower() == "false":
-                return False
-    return default
-
-
-def _query(request: web.Request, name: str) -> str | None:
-    for key, value in request.query.items():
-        if key.lower() == name.lower():
-            return value
-    return None
-
-
-def _time(request: web.Request, name: str) -> datetime | None:
-    value = _query(request, name)
-    if not value:
-        return None
-    try:
-        return parse_timestamp(value)
-    except ValueError:
-        return None
 
 
 def _origin(request: web.Request) -> str:
@@ -90,25 +43,26 @@ class ManagementApi:
         self._hub = hub
         self._clock = clock
         self._system_key = system_key  # keys enforced: the links carry `code=<key>`
+        self._entities = EntityApi(engine)
 
     async def handle(self, request: web.Request, path: str) -> web.Response:
         parts = path.strip("/").split("/")
         if not parts or not parts[0]:
-            return _empty(404)
+            return empty(404)
         head = parts[0].lower()
         try:
             if head == "orchestrators" and len(parts) in (2, 3):
                 if request.method != "POST":
-                    return _empty(404)
+                    return empty(404)
                 instance_id = parts[2] if len(parts) == 3 and parts[2] else None
                 return await self._start(request, parts[1], instance_id)
             if head == "instances":
                 return await self._instances(request, parts[1:])
             if head == "entities":
-                return _error(501, "Durable entities are not supported by devhost.")
-        except ValueError as error:
-            return _error(400, "One or more of the arguments submitted is incorrect", str(error))
-        return _empty(404)
+                return await self._entities.handle(request, parts[1:])
+        except ValueError as problem:
+            return error(400, "One or more of the arguments submitted is incorrect", str(problem))
+        return empty(404)
 
     async def _instances(self, request: web.Request, rest: list[str]) -> web.Response:
         instance_id = rest[0] if rest and rest[0] else None
@@ -117,19 +71,19 @@ class ManagementApi:
                 return self._list(request)
             if request.method == "DELETE":
                 return self._purge_where(request)
-            return _empty(404)
+            return empty(404)
         if len(rest) == 1:
             if request.method == "GET":
                 return await self._status(request, instance_id)
             if request.method == "DELETE":
                 return self._purge(instance_id)
-            return _empty(404)
+            return empty(404)
         operation = rest[1].lower()
         if operation == "raiseevent" and len(rest) == 3 and request.method == "POST":
             return await self._raise_event(request, instance_id, rest[2])
         if len(rest) != 2 or request.method != "POST":
-            return _empty(404)
-        reason = _query(request, "reason")
+            return empty(404)
+        reason = query(request, "reason")
         if operation == "terminate":
             return self._lifecycle(instance_id, lambda: self._engine.terminate(instance_id, reason))
         if operation == "suspend":
@@ -140,7 +94,7 @@ class ManagementApi:
             return await self._restart(request, instance_id)
         if operation == "rewind":
             return self._rewind(instance_id)
-        return _empty(404)
+        return empty(404)
 
     # -- start ---------------------------------------------------------------------------------
 
@@ -153,20 +107,20 @@ class ManagementApi:
             try:
                 json.loads(raw_input)
             except ValueError:
-                return _error(400, "Invalid JSON content")
+                return error(400, "Invalid JSON content")
         try:
             started = self._engine.start_instance(
-                function_name, instance_id, raw_input, version=_query(request, "version") or ""
+                function_name, instance_id, raw_input, version=query(request, "version") or ""
             )
-        except UnknownOrchestratorError as error:
-            return _error(400, str(error), str(error))
-        except InstanceExistsError as error:
-            return _error(409, str(error))
+        except UnknownOrchestratorError as problem:
+            return error(400, str(problem), str(problem))
+        except InstanceExistsError as problem:
+            return error(409, str(problem))
         return await self._respond_started(request, started)
 
     async def _respond_started(self, request: web.Request, instance_id: str) -> web.Response:
-        timeout = _query(request, "timeout")
-        interval = _query(request, "pollingInterval")
+        timeout = query(request, "timeout")
+        interval = query(request, "pollingInterval")
         if timeout and interval:
             try:
                 seconds = float(timeout)
@@ -175,13 +129,13 @@ class ManagementApi:
             finished = await self._wait_terminal(instance_id, seconds)
             if finished is not None:
                 if finished.status == OrchestrationStatus.Completed:
-                    return _json(200, parse_to_token(finished.output))
-                return _json(200, status_payload(finished))
+                    return json_response(200, parse_to_token(finished.output))
+                return json_response(200, status_payload(finished))
         return self._check_status(request, instance_id)
 
     def _check_status(self, request: web.Request, instance_id: str) -> web.Response:
         body = check_status_body(_origin(request), instance_id, self._hub, self._system_key)
-        return _json(
+        return json_response(
             202,
             body,
             headers={"Location": body["statusQueryGetUri"], "Retry-After": "10"},
@@ -205,16 +159,20 @@ class ManagementApi:
     # -- status --------------------------------------------------------------------------------
 
     async def _status(self, request: web.Request, instance_id: str) -> web.Response:
-        instance = self._engine.instance(instance_id)
+        instance: StatusSource | None = self._engine.instance(instance_id)
         if instance is None:
-            return _empty(404)
-        show_history = _flag(request, "showHistory", False)
-        history = self._engine.load_history(instance) if show_history else None
+            instance = self._engine.entity_view(instance_id)
+        if instance is None:
+            return empty(404)
+        show_history = flag(request, "showHistory", False)
+        history = None
+        if show_history and isinstance(instance, Instance):
+            history = self._engine.load_history(instance)
         payload = status_payload(
             instance,
-            show_input=_flag(request, "showInput", True),
+            show_input=flag(request, "showInput", True),
             history=history,
-            show_history_output=_flag(request, "showHistoryOutput", False),
+            show_history_output=flag(request, "showHistoryOutput", False),
         )
         headers: dict[str, str] = {}
         if instance.status in RUNNING_STATUSES:
@@ -222,35 +180,24 @@ class ManagementApi:
             headers["Location"] = str(request.url)
             headers["Retry-After"] = "5"
         elif instance.status == OrchestrationStatus.Failed:
-            status = 500 if _flag(request, "returnInternalServerErrorOnFailure", False) else 200
+            status = 500 if flag(request, "returnInternalServerErrorOnFailure", False) else 200
         else:
             status = 200
-        return _json(status, payload, headers=headers)
+        return json_response(status, payload, headers=headers)
 
     def _list(self, request: web.Request) -> web.Response:
-        matches = self._filtered(request)
-        page_size = DEFAULT_PAGE_SIZE
-        top = _query(request, "top")
-        if top:
-            try:
-                page_size = max(1, int(top))
-            except ValueError:
-                page_size = DEFAULT_PAGE_SIZE
-        start = request.headers.get(CONTINUATION_HEADER)
-        if start:
-            matches = [i for i in matches if i.instance_id >= start]
-        page, following = matches[:page_size], matches[page_size:]
-        show_input = _flag(request, "showInput", True)
-        headers = {CONTINUATION_HEADER: following[0].instance_id} if following else None
-        return _json(200, [status_payload(i, show_input=show_input) for i in page], headers)
+        page, headers = page_of(request, self._filtered(request), lambda i: i.instance_id)
+        show_input = flag(request, "showInput", True)
+        return json_response(200, [status_payload(i, show_input=show_input) for i in page], headers)
 
-    def _filtered(self, request: web.Request) -> list[Instance]:
-        prefix = _query(request, "instanceIdPrefix")
-        created_from = _time(request, "createdTimeFrom")
-        created_to = _time(request, "createdTimeTo")
-        statuses = _statuses(_query(request, "runtimeStatus"))
-        found = []
-        for instance in self._engine.instances():
+    def _filtered(self, request: web.Request) -> list[StatusSource]:
+        prefix = query(request, "instanceIdPrefix")
+        created_from = time_param(request, "createdTimeFrom")
+        created_to = time_param(request, "createdTimeTo")
+        statuses = _statuses(query(request, "runtimeStatus"))
+        found: list[StatusSource] = []
+        candidates: list[StatusSource] = [*self._engine.instances(), *self._engine.entity_views()]
+        for instance in candidates:
             if prefix and not instance.instance_id.startswith(prefix):
                 continue
             if created_from and instance.created_time < created_from:
@@ -266,24 +213,26 @@ class ManagementApi:
     # -- purge ---------------------------------------------------------------------------------
 
     def _purge(self, instance_id: str) -> web.Response:
-        instance = self._engine.instance(instance_id)
+        instance: StatusSource | None = self._engine.instance(instance_id)
         if instance is None:
-            return _empty(404)
+            instance = self._engine.entity_view(instance_id)  # always Running: never purged
+        if instance is None:
+            return empty(404)
         if instance.status not in TERMINAL_STATUSES:
-            return _json(
+            return json_response(
                 412,
                 "Only orchestrations in a terminal state can be purged, but the orchestration "
                 f"with instance ID {instance_id} has status {instance.status.name}",
             )
         deleted = self._engine.purge(instance_id)
-        return _json(200, {"instancesDeleted": deleted})
+        return json_response(200, {"instancesDeleted": deleted})
 
     def _purge_where(self, request: web.Request) -> web.Response:
-        created_from = _time(request, "createdTimeFrom")
+        created_from = time_param(request, "createdTimeFrom")
         if created_from is None:
-            return _json(400, "Please provide value for 'createdTimeFrom' parameter.")
-        created_to = _time(request, "createdTimeTo") or self._clock.now()
-        statuses = _statuses(_query(request, "runtimeStatus"))
+            return json_response(400, "Please provide value for 'createdTimeFrom' parameter.")
+        created_to = time_param(request, "createdTimeTo") or self._clock.now()
+        statuses = _statuses(query(request, "runtimeStatus"))
 
         def doomed(instance: Instance) -> bool:
             return (
@@ -294,8 +243,8 @@ class ManagementApi:
 
         deleted = self._engine.purge_where(doomed)
         if deleted == 0:
-            return _empty(404)
-        return _json(200, {"instancesDeleted": deleted})
+            return empty(404)
+        return json_response(200, {"instancesDeleted": deleted})
 
     # -- events and lifecycle ------------------------------------------------------------------
 
@@ -304,11 +253,11 @@ class ManagementApi:
     ) -> web.Response:
         instance = self._engine.instance(instance_id)
         if instance is None:
-            return _empty(404)
+            return empty(404)
         if instance.status in TERMINAL_STATUSES:
-            return _empty(410)
+            return empty(410)
         if request.content_type.lower() != "application/json":
-            return _error(400, "Only application/json request content is supported")
+            return error(400, "Only application/json request content is supported")
         text = await request.text()
         raw: str | None = None
         if text:
@@ -316,47 +265,47 @@ class ManagementApi:
                 # ConvertToJToken then serialise: the stored payload is the body, normalised.
                 raw = json.dumps(json.loads(text))
             except ValueError:
-                return _error(400, "Invalid JSON content")
+                return error(400, "Invalid JSON content")
         self._engine.raise_event(instance_id, event_name, raw)
-        return _empty(202)
+        return empty(202)
 
     def _lifecycle(self, instance_id: str, operation: Callable[[], None]) -> web.Response:
         instance = self._engine.instance(instance_id)
         if instance is None:
-            return _empty(404)
+            return empty(404)
         if instance.status in TERMINAL_STATUSES:
-            return _empty(410)
+            return empty(410)
         operation()
-        return _empty(202)
+        return empty(202)
 
     async def _restart(self, request: web.Request, instance_id: str) -> web.Response:
         instance = self._engine.instance(instance_id)
         if instance is None:
-            return _error(
+            return error(
                 400,
                 "InstanceId does not match a valid orchestration instance.",
                 f"No instance with ID '{instance_id}' was found.",
             )
-        new_id = None if _flag(request, "restartWithNewInstanceId", True) else instance_id
+        new_id = None if flag(request, "restartWithNewInstanceId", True) else instance_id
         try:
             started = self._engine.start_instance(instance.name, new_id, instance.input)
-        except InstanceExistsError as error:
-            return _error(
-                409, "A non-terminal instance with this instance ID already exists.", str(error)
+        except InstanceExistsError as problem:
+            return error(
+                409, "A non-terminal instance with this instance ID already exists.", str(problem)
             )
         return await self._respond_started(request, started)
 
     def _rewind(self, instance_id: str) -> web.Response:
         instance = self._engine.instance(instance_id)
         if instance is None:
-            return _json(404, f'No orchestration with instance ID "${instance_id}" found.')
+            return json_response(404, f'No orchestration with instance ID "${instance_id}" found.')
         if instance.status != OrchestrationStatus.Failed:
-            return _json(
+            return json_response(
                 412,
                 f"This orchestration has status {instance.status.name}, but only orchestrations "
                 'in the "Failed" state can be rewound.',
             )
-        return _error(501, "Rewind is not supported by the underlying storage provider.")
+        return error(501, "Rewind is not supported by the underlying storage provider.")
 
 
 def _statuses(value: str | None) -> set[OrchestrationStatus]:

@@ -14,7 +14,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from devhost.history import EventType, JsonDict
-from devhost.protocol import CreateTimer, Decision, ScheduleActivity, StartSubOrchestration
+from devhost.protocol import (
+    CreateTimer,
+    Decision,
+    ScheduleActivity,
+    SendEntityMessage,
+    StartSubOrchestration,
+)
 
 _ND_SUFFIX = (
     "Was a change made to the orchestrator code after this instance had already started running?"
@@ -24,11 +30,17 @@ _ACTION_NAMES = {
     "task": "ScheduleTaskOrchestratorAction",
     "timer": "CreateTimerOrchestratorAction",
     "sub": "CreateSubOrchestrationAction",
+    "event": "SendEventOrchestratorAction",
 }
 
 #: The history events that record a scheduled action.
 SCHEDULING_EVENTS = frozenset(
-    {EventType.TASK_SCHEDULED, EventType.TIMER_CREATED, EventType.SUB_ORCHESTRATION_CREATED}
+    {
+        EventType.TASK_SCHEDULED,
+        EventType.TIMER_CREATED,
+        EventType.SUB_ORCHESTRATION_CREATED,
+        EventType.EVENT_SENT,
+    }
 )
 
 
@@ -41,7 +53,7 @@ class NonDeterminismError(Exception):
 class ScheduledAction:
     """An action the replay produced, waiting for its history event (or to become a decision)."""
 
-    kind: str  # "task" | "timer" | "sub"
+    kind: str  # "task" | "timer" | "sub" | "event"
     name: str = ""
     input: str | None = None
     fire_at: datetime | None = None
@@ -53,6 +65,9 @@ class ScheduledAction:
         if self.kind == "timer":
             assert self.fire_at is not None
             return CreateTimer(task_id, self.fire_at)
+        if self.kind == "event":
+            assert self.input is not None
+            return SendEntityMessage(task_id, self.instance_id, self.name, self.input)
         return StartSubOrchestration(task_id, self.name, self.instance_id, self.input)
 
 
@@ -72,7 +87,11 @@ def match(actions: dict[int, ScheduledAction], event: JsonDict) -> None:
 
 def _mismatch(template: str, event: JsonDict, **replayed: str) -> NonDeterminismError:
     text = template.format(
-        id=event["EventId"], name=event.get("Name"), instance=event.get("InstanceId"), **replayed
+        id=event["EventId"],
+        name=event.get("Name"),
+        instance=event.get("InstanceId"),
+        comma=",",
+        **replayed,
     )
     return NonDeterminismError(
         f"A previous execution of this orchestration scheduled {text} {_ND_SUFFIX}"
@@ -89,6 +108,11 @@ class _Check:
     other_kind: str
     other_name: str = ""  # "": the name is not checked
 
+
+_EVENT = (
+    "a send event task with sequence ID {id}, type 'EventSent'{comma} name '{name}', instance ID "
+    "'{instance}'"
+)
 
 _SUB = (
     "a sub-orchestration task with sequence ID {id} and name '{name}' (version '', instance ID "
@@ -121,5 +145,16 @@ _CHECKS = {
         "sequence number.",
         other_name=_SUB + " orchestration replay instead scheduled a sub-orchestration task with "
         "name {action_name} at this sequence number.",
+    ),
+    # DurableTask's texts as written: the first has no comma before "name", the last a stray
+    # parenthesis and no space before "at".
+    EventType.EVENT_SENT: _Check(
+        "event",
+        missing=_EVENT.replace("{comma}", "") + ", but the current replay execution hasn't "
+        "(yet?) scheduled this task.",
+        other_kind=_EVENT + ", but the current orchestration replay instead scheduled a "
+        "{action_type} task at this sequence number.",
+        other_name=_EVENT + "), but the current orchestration replay instead scheduled a send "
+        "event task with name {action_name}at this sequence number.",
     ),
 }

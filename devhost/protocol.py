@@ -3,9 +3,10 @@
 The SDK answers an episode with its orchestrator state (:class:`SdkResult`: the actions it has
 scheduled since the instance started, grouped, and whether it is done). :mod:`devhost.replay`
 turns that into an :class:`EpisodeOutcome`: the new decisions (activities, timers and
-sub-orchestrations to start, numbered as DurableTask numbers them) and, when the instance is done,
-its completion. The engine commits the outcome. :class:`FunctionCatalog` holds the function names
-the extension knows, for its "doesn't exist" messages.
+sub-orchestrations to start, entity messages to send, numbered as DurableTask numbers them) and,
+when the instance is done, its completion. The engine commits the outcome.
+:class:`FunctionCatalog` holds the function names the extension knows, for its "doesn't exist"
+messages.
 """
 
 from __future__ import annotations
@@ -57,7 +58,17 @@ class StartSubOrchestration:
     input: str | None
 
 
-Decision = ScheduleActivity | CreateTimer | StartSubOrchestration
+@dataclass(frozen=True)
+class SendEntityMessage:
+    """DurableTask's SendEvent: an entity operation request (``EventSent`` in history)."""
+
+    task_id: int
+    target: str  # the entity's scheduler id, @name@key
+    name: str  # the event name: "op"
+    input: str  # the RequestMessage JSON
+
+
+Decision = ScheduleActivity | CreateTimer | StartSubOrchestration | SendEntityMessage
 
 
 @dataclass(frozen=True)
@@ -125,6 +136,7 @@ class FunctionCatalog:
 
     activities: Sequence[str]
     orchestrators: Sequence[str]
+    entities: Sequence[str] = ()
 
     def has_activity(self, name: str) -> bool:
         return _knows(self.activities, name)
@@ -138,18 +150,29 @@ class FunctionCatalog:
     def missing_orchestrator(self, name: str) -> str:
         return _missing(name, "an orchestrator", "orchestrator", self.orchestrators)
 
+    def has_entity(self, name: str) -> bool:
+        return _knows(self.entities, name)
+
+    def missing_entity(self, name: str) -> str:
+        # The extension decides between listing and "none registered" on the number of known
+        # *orchestrators* (GetInvalidEntityFunctionMessage), so an app with no orchestrator is
+        # told that no entity is registered.
+        return _missing(name, "an entity", "entity", self.entities, listed=bool(self.orchestrators))
+
 
 def _knows(known: Sequence[str], name: str) -> bool:
     return any(candidate.lower() == name.lower() for candidate in known)
 
 
-def _missing(name: str, article_kind: str, kind: str, known: Sequence[str]) -> str:
+def _missing(
+    name: str, article_kind: str, kind: str, known: Sequence[str], *, listed: bool | None = None
+) -> str:
     # The extension's text, word for word (it is what callers see in a failure reason).
     message = (
         f"The function '{name}' doesn't exist, is disabled, or is not {article_kind} function. "
         "Additional info: "
     )
-    if known:
-        listed = "', '".join(known)
-        return message + f"The following are the known {kind} functions: '{listed}'."
+    if bool(known) if listed is None else listed:
+        names = "', '".join(known)
+        return message + f"The following are the known {kind} functions: '{names}'."
     return message + f"No {kind} functions are currently registered!"

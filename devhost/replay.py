@@ -15,6 +15,10 @@ the task model of :mod:`devhost.tasks` (futures resolved synchronously, as Durab
 single-threaded scheduler does) and the retry interceptor of :mod:`devhost.retry`, so sequence
 numbers come out exactly as the framework would assign them; :mod:`devhost.matching` checks the
 history against the actions. The types it answers with are in :mod:`devhost.protocol`.
+
+Entity calls and signals are what the extension's ``CallDurableTaskFunctionAsync`` makes of them:
+a ``SendEvent`` of a RequestMessage (one sequence number, ``EventSent`` in history) whose id is a
+replayable GUID, and, for a call, a wait for the external event named by that id.
 """
 
 from __future__ import annotations
@@ -24,6 +28,16 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from datetime import datetime
 
+from devhost.entity_protocol import (
+    REQUEST_EVENT,
+    EntityRequest,
+    OutgoingLabels,
+    is_entity_id,
+    operation_input,
+    request_guid,
+    response_is_error,
+    split_scheduler_id,
+)
 from devhost.history import EventType, JsonDict, parse_timestamp
 from devhost.matching import SCHEDULING_EVENTS, NonDeterminismError, ScheduledAction, match
 from devhost.protocol import (
@@ -53,10 +67,9 @@ from devhost.retry import RetryPolicy, retrying
 from devhost.tasks import Coroutine, Future, ProgramFault, all_of, any_of, completed, spawn
 
 _UNSUPPORTED_ACTIONS = {
-    CALL_ENTITY: "call_entity",
-    CALL_HTTP: "call_http",
-    SIGNAL_ENTITY: "signal_entity",
-    SCHEDULED_SIGNAL_ENTITY: "signal_entity",
+    CALL_HTTP: "call_http (durable HTTP)",
+    # The Python SDK has no API that produces it.
+    SCHEDULED_SIGNAL_ENTITY: "scheduled entity signals",
 }
 
 
@@ -81,6 +94,9 @@ class EpisodeReplayer:
         self._actions: dict[int, ScheduledAction] = {}
         self._open: dict[int, Future] = {}
         self._waiting_events: dict[str, deque[Future]] = {}
+        self._entity_calls: set[str] = set()  # request ids whose response fails if an exception
+        self._guid_counter = 0
+        self._labels = OutgoingLabels()
         self._buffered_events: dict[str, deque[str | None]] = {}
         self._now: datetime | None = None
         self._program: Future | None = None
@@ -161,7 +177,8 @@ class EpisodeReplayer:
         if waiting:
             # The newest waiter takes it, as DurableTask and the SDK do: in a task_any loop the
             # older waiters belong to rounds that are already over.
-            waiting.pop().resolve()
+            failed = key in self._entity_calls and response_is_error(payload)
+            waiting.pop().resolve(failed=failed)
         else:
             self._buffered_events.setdefault(key, deque()).append(payload)
 
@@ -214,15 +231,14 @@ class EpisodeReplayer:
             return future
         if kind == WAIT_FOR_EXTERNAL_EVENT:
             return self._wait_for_event(action.get("externalEventName") or "")
+        if kind in (CALL_ENTITY, SIGNAL_ENTITY):
+            return self._send_to_entity(action, signal=kind == SIGNAL_ENTITY)
         if kind == WHEN_ALL:
             return all_of([self._invoke(child) for child in action.get("compoundActions") or []])
         if kind == WHEN_ANY:
             return any_of([self._invoke(child) for child in action.get("compoundActions") or []])
         if kind in _UNSUPPORTED_ACTIONS:
-            raise self._failure(
-                f"devhost does not support {_UNSUPPORTED_ACTIONS[kind]} (durable entities and "
-                "durable HTTP are not implemented)."
-            )
+            raise self._failure(f"devhost does not support {_UNSUPPORTED_ACTIONS[kind]}.")
         raise ProgramFault(
             f"Received an unexpected action type from the out-of-proc function: '{kind}'."
         )
@@ -241,6 +257,12 @@ class EpisodeReplayer:
         if not self._catalog.has_orchestrator(name):
             raise self._failure(self._catalog.missing_orchestrator(name))
         instance_id = action.get("instanceId")
+        if instance_id and is_entity_id(instance_id):
+            # The extension's ArgumentException(nameof(instanceId), text): message and parameter
+            # name are swapped, so this is its Message.
+            raise self._failure(
+                "instanceId (Parameter 'Orchestration instance ids must not start with @')"
+            )
         if instance_id and instance_id.lower() in {
             self._instance_id.lower(),
             (self._parent_instance_id or "").lower(),
@@ -287,6 +309,38 @@ class EpisodeReplayer:
         future = Future()
         self._waiting_events.setdefault(key, deque()).append(future)
         return future
+
+    def _send_to_entity(self, action: JsonDict, *, signal: bool) -> Future:
+        target = str(action.get("instanceId") or "")
+        try:
+            name, _key = split_scheduler_id(target)
+        except ValueError as error:  # the SDK always sends @name@key; anything else is a fault
+            raise self._failure(str(error)) from error
+        if not self._catalog.has_entity(name):
+            raise self._failure(self._catalog.missing_entity(name))
+        now = self._current_time()
+        request_id = request_guid(self._instance_id, now, self._guid_counter)
+        self._guid_counter += 1
+        request = EntityRequest(
+            id=request_id,
+            operation=str(action.get("operation") or ""),
+            input=operation_input(action.get("input")),
+            signal=signal,
+            parent=self._instance_id,
+            parent_execution=self._execution_id,
+        )
+        timestamp, predecessor = self._labels.label(target, now)
+        message = ScheduledAction(
+            "event",
+            name=REQUEST_EVENT,
+            input=request.to_json(timestamp, predecessor),
+            instance_id=target,
+        )
+        self._actions[self._next_id()] = message
+        if signal:
+            return completed()
+        self._entity_calls.add(request_id)
+        return self._wait_for_event(request_id)
 
     def _with_retry(self, action: JsonDict, attempt: Callable[[], Future]) -> Future:
         policy = RetryPolicy.from_json(action.get("retryOptions") or {})

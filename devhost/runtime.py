@@ -4,16 +4,18 @@ The engine is a few :class:`Part`s (the episode runner, the activity worker, the
 :class:`Runtime`: the clock, the store, the :class:`~devhost.instances.InstanceTable`, the change
 counter that ``run_until_idle`` and long-polling clients wait on, the tasks the parts spawn, and
 message delivery: a message committed to an instance's queue goes into its inbox, and an instance
-with a message it may process now joins the ready queue that the episode runner takes from.
+with a message it may process now joins the ready queue that the episode runner takes from. A
+message for an entity (an ``@name@key`` id) goes to the part that runs entities instead.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Coroutine, Iterable
+from collections.abc import Callable, Coroutine, Iterable
 from typing import Any, Protocol
 
+from devhost.entity_protocol import is_entity_id
 from devhost.history import EventType, OrchestrationStatus
 from devhost.instances import Instance, InstanceTable, Message
 from devhost.store import Store
@@ -47,6 +49,7 @@ class Runtime:
         self._ready_set: set[str] = set()
         self._ready_event = asyncio.Event()
         self._inflight: set[asyncio.Task[None]] = set()
+        self._entity_sink: Callable[[Message], None] | None = None
 
     # -- the change counter --------------------------------------------------------------------
 
@@ -79,9 +82,16 @@ class Runtime:
 
     # -- delivery ------------------------------------------------------------------------------
 
+    def route_entity_messages(self, sink: Callable[[Message], None]) -> None:
+        """Hand messages for entity ids to ``sink`` (the entity part) from now on."""
+        self._entity_sink = sink
+
     def deliver(self, messages: Iterable[Message]) -> None:
         """Committed messages reach their instances' inboxes (a gone instance's are dropped)."""
         for message in messages:
+            if self._entity_sink is not None and is_entity_id(message.instance_id):
+                self._entity_sink(message)
+                continue
             target = self.instances.get(message.instance_id)
             if target is None:
                 continue

@@ -3,12 +3,31 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from datetime import datetime
+from typing import Any, Protocol
 
 from devhost.history import EventType, JsonDict, OrchestrationStatus, format_status_time
 
-if TYPE_CHECKING:
-    from devhost.instances import Instance
+
+class StatusSource(Protocol):
+    """What a status payload is made of: an orchestration instance, or an entity seen as one."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def instance_id(self) -> str: ...
+    @property
+    def status(self) -> OrchestrationStatus: ...
+    @property
+    def input(self) -> str | None: ...
+    @property
+    def custom_status(self) -> str | None: ...
+    @property
+    def output(self) -> str | None: ...
+    @property
+    def created_time(self) -> datetime: ...
+    @property
+    def last_updated_time(self) -> datetime: ...
 
 
 def parse_to_token(value: str | None) -> Any:
@@ -25,7 +44,7 @@ def parse_to_token(value: str | None) -> Any:
 
 
 def status_payload(
-    instance: Instance,
+    instance: StatusSource,
     *,
     show_input: bool = True,
     history: list[JsonDict] | None = None,

@@ -1,10 +1,11 @@
-"""Durable state in one SQLite file: instances, history, pending messages, activities and timers.
+"""Durable state in one SQLite file: instances, history, pending messages, activities, timers and
+entities.
 
-Every episode, activity completion and timer firing is one transaction, so a host killed at any
-moment restarts from a consistent state: messages not yet consumed are still queued, an activity
-whose completion was not committed is still in ``activities`` and runs again (at-least-once, as on
-Azure), and a consumed message is gone together with the history it produced (nothing completes
-twice).
+Every episode, activity completion, timer firing and entity batch is one transaction, so a host
+killed at any moment restarts from a consistent state: messages not yet consumed are still queued,
+an activity whose completion was not committed is still in ``activities`` and runs again
+(at-least-once, as on Azure), an entity batch that did not commit runs again on the state before
+it, and a consumed message is gone together with what it produced (nothing completes twice).
 """
 
 from __future__ import annotations
@@ -60,6 +61,17 @@ CREATE TABLE IF NOT EXISTS timers (
     fire_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS timers_by_instance ON timers (instance_id);
+CREATE TABLE IF NOT EXISTS entities (
+    instance_id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    entity_key TEXT NOT NULL,
+    entity_exists INTEGER NOT NULL,
+    state TEXT,
+    created_time TEXT NOT NULL,
+    last_updated_time TEXT NOT NULL,
+    batches INTEGER NOT NULL DEFAULT 0,
+    operations INTEGER NOT NULL DEFAULT 0
+);
 """
 
 
@@ -105,6 +117,19 @@ class TimerRow:
     execution_id: str
     timer_id: int
     fire_at: str
+
+
+@dataclass
+class EntityRow:
+    instance_id: str  # the scheduler id, @name@key
+    name: str
+    entity_key: str
+    entity_exists: bool
+    state: str | None
+    created_time: str
+    last_updated_time: str
+    batches: int
+    operations: int
 
 
 class Store:
@@ -186,6 +211,16 @@ class Store:
         ).fetchall()
         return [TimerRow(*row) for row in rows]
 
+    def entities(self) -> list[EntityRow]:
+        rows = self._db.execute(
+            "SELECT instance_id, name, entity_key, entity_exists, state, created_time, "
+            "last_updated_time, batches, operations FROM entities"
+        ).fetchall()
+        return [
+            EntityRow(row[0], row[1], row[2], bool(row[3]), row[4], row[5], row[6], row[7], row[8])
+            for row in rows
+        ]
+
     # -- writing -------------------------------------------------------------------------------
 
     def save_instance(self, row: InstanceRow) -> None:
@@ -257,6 +292,24 @@ class Store:
 
     def delete_timers_for(self, instance_id: str) -> None:
         self._db.execute("DELETE FROM timers WHERE instance_id = ?", (instance_id,))
+
+    def save_entity(self, row: EntityRow) -> None:
+        self._db.execute(
+            "INSERT OR REPLACE INTO entities (instance_id, name, entity_key, entity_exists, state, "
+            "created_time, last_updated_time, batches, operations) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                row.instance_id,
+                row.name,
+                row.entity_key,
+                int(row.entity_exists),
+                row.state,
+                row.created_time,
+                row.last_updated_time,
+                row.batches,
+                row.operations,
+            ),
+        )
 
     def delete_instance(self, instance_id: str) -> None:
         for table in ("instances", "history", "messages", "timers", "activities"):

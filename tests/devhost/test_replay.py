@@ -37,13 +37,19 @@ def episode(at: datetime, *events: JsonDict) -> list[JsonDict]:
     return [h.orchestrator_completed(at), h.orchestrator_started(at), *events]
 
 
-def replay(history: list[JsonDict], actions: list[JsonDict], **state: Any) -> EpisodeOutcome:
+def replay(
+    history: list[JsonDict],
+    actions: list[JsonDict],
+    *,
+    catalog: FunctionCatalog = CATALOG,
+    **state: Any,
+) -> EpisodeOutcome:
     replayer = EpisodeReplayer(
         orchestrator_name="main",
         instance_id="i",
         execution_id="exec",
         parent_instance_id=None,
-        catalog=CATALOG,
+        catalog=catalog,
     )
     return replayer.replay(history, SdkResult({"isDone": False, "actions": [actions], **state}))
 

@@ -1,19 +1,26 @@
 """Microsoft's azure-functions-durable samples, unmodified, through their own HTTP starters.
 
 The apps under apps/samples are copied byte for byte from the azure-functions-durable-python
-repository (samples-v2; MIT licence, see apps/samples/README.md).
+repository (samples-v2) and from the Durable extension's Python end-to-end test app (MIT licence,
+see apps/samples/README.md).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aiohttp import web
 
 from devhost.testing import running_host
 from tests.devhost.conftest import SAMPLES
+
+EXTENSION_E2E = SAMPLES / "extension_e2e"
+CLASS_BASED_STATE = (
+    "IConfiguration: yes, MyInjectedService: yes, BlobContainerClient: yes, Number: 42"
+)
 
 # Azurite's well-known development account; the fake blob service below accepts any signature.
 ACCOUNT = "devstoreaccount1"
@@ -125,3 +132,63 @@ async def test_fan_in_fan_out_sample(
     assert service.blobs == {
         "backups/" + name.replace("/", "_"): content for name, content in backed_up.items()
     }
+
+
+# What the extension's own end-to-end tests expect of these orchestrations on the real host with
+# Python (test/e2e/Tests/Tests/ErrorHandlingTests.cs and ClassBasedEntityTests.cs, with the strings
+# of Localizers/PythonTestLanguageLocalizer.cs), checked the same way here.
+@pytest.mark.parametrize(
+    ("orchestration", "status", "check"),
+    [
+        (
+            "ThrowEntityOrchestration",
+            "Failed",
+            lambda out: (
+                out.startswith("Orchestrator function 'ThrowEntityOrchestration' failed:")
+                and "This entity failed" in out
+            ),
+        ),
+        (
+            "CatchEntityOrchestration",
+            "Completed",
+            lambda out: (
+                out.startswith("This entity failed\r\nMore information about the failure")
+                and "Inner exception message" not in out
+            ),
+        ),
+        ("RetryEntityOrchestration", "Completed", lambda out: out == "Success"),
+        (
+            "ClassBasedEntityOrchestration",
+            "Completed",
+            lambda out: out == CLASS_BASED_STATE,
+        ),
+        (
+            "HelloCities",
+            "Completed",
+            lambda out: out == ["Hello Tokyo!", "Hello Seattle!", "Hello London!"],
+        ),
+    ],
+)
+async def test_the_extensions_python_entity_e2e_app(
+    orchestration: str, status: str, check: Callable[[Any], bool]
+) -> None:
+    async with running_host(EXTENSION_E2E) as running:
+        url = running.url(f"api/StartOrchestration?orchestrationName={orchestration}")
+        async with running.http.get(url) as response:
+            assert response.status == 202
+            started = await response.json()
+        final = await running.wait_for_status(started["statusQueryGetUri"])
+    assert final["runtimeStatus"] == status, final
+    assert check(final["output"]), final["output"]
+
+
+async def test_the_e2e_apps_entity_state_through_the_durable_http_api() -> None:
+    async with running_host(EXTENSION_E2E) as running:
+        start = "api/StartOrchestration?orchestrationName=ClassBasedEntityOrchestration"
+        async with running.http.get(running.url(start)) as response:
+            started = await response.json()
+        await running.wait_for_status(started["statusQueryGetUri"])
+        state_url = running.url("runtime/webhooks/durabletask/entities/TestEntity/singleton")
+        async with running.http.get(state_url) as response:
+            assert response.status == 200
+            assert await response.json() == {"state": CLASS_BASED_STATE}
