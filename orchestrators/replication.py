@@ -24,9 +24,9 @@ from migration.arm import retry
 from migration.domain.facts import Data, RegionStatus, VersionFacts
 from migration.domain.polling import next_poll_seconds
 from migration.domain.safety import replication_complete, replication_failed
-from migration.durable.jobs import REPLICATION_WATCHER
+from migration.durable.jobs import REPLICATION_WATCHER, images_entity
 from migration.durable.outcome import Outcome
-from migration.durable.status import ImageProgress, ReplicationProgress
+from migration.durable.status import ReplicationProgress, region_progress
 from orchestrators.calls import call_all
 
 bp = df.Blueprint()
@@ -37,6 +37,8 @@ ROUNDS_PER_EXECUTION = 20
 
 class WatchedVersion(Data):
     index: int
+    # The image's position in the migration (its key in the batch's images entity).
+    position: int = 0
     source: str
     definition: str
     version: str
@@ -55,6 +57,8 @@ class WatchInput(Data):
     deadline: datetime
     poll_min_seconds: float
     poll_max_seconds: float
+    # The images entity (its key: the batch's instance id) that hears each image's regions.
+    store: str | None = None
     results: dict[str, WatchResult] = Field(default_factory=dict)
     last_regions: dict[str, list[RegionStatus]] = Field(default_factory=dict)
     polled_at: dict[str, datetime] = Field(default_factory=dict)
@@ -85,6 +89,7 @@ def watch_replication(context: df.DurableOrchestrationContext) -> Generator[Any,
             watch.last_polled_at = now
             watch.rounds += 1
             context.set_custom_status(_status(watch))
+            _tell_store(context, watch, due)
         pending = watch.pending()
         if not pending:
             break
@@ -174,21 +179,37 @@ def _time_out(watch: WatchInput, pending: list[WatchedVersion], now: datetime) -
         )
 
 
+def _regions(watch: WatchInput, watched: WatchedVersion) -> list[RegionStatus]:
+    key = str(watched.index)
+    result = watch.results.get(key)
+    return (result.regions if result else []) or watch.last_regions.get(key, [])
+
+
 def _status(watch: WatchInput) -> dict[str, Any]:
-    images = []
+    states: dict[str, int] = {}
     for watched in watch.versions:
-        key = str(watched.index)
-        result = watch.results.get(key)
-        regions = (result.regions if result else []) or watch.last_regions.get(key, [])
-        images.append(
-            ImageProgress(
-                index=watched.index,
-                state=result.state if result else "replicating",
-                regions=regions,
-                progress=min((r.progress for r in regions), default=0),
-            )
-        )
+        result = watch.results.get(str(watched.index))
+        state = result.state if result else "replicating"
+        states[state] = states.get(state, 0) + 1
     progress = ReplicationProgress(
-        polled_at=watch.last_polled_at, rounds=watch.rounds, images=images
+        polled_at=watch.last_polled_at,
+        rounds=watch.rounds,
+        regions=region_progress(r for v in watch.versions for r in _regions(watch, v)),
+        images=states,
     )
     return progress.to_custom_status()
+
+
+def _tell_store(
+    context: df.DurableOrchestrationContext, watch: WatchInput, read: list[WatchedVersion]
+) -> None:
+    """Each image just read, its regions as they stand, to its batch's images entity."""
+    if watch.store is None:
+        return
+    change = {
+        str(v.position): [r.to_json() for r in _regions(watch, v)]
+        for v in read
+        if _regions(watch, v)
+    }
+    if change:
+        context.signal_entity(images_entity(watch.store), "regions", change)

@@ -24,10 +24,10 @@ from migration.domain.request import DeleteSource
 from migration.domain.state import ApprovalDecision, DecisionRecord, ImagePhase, Phase
 from migration.domain.validation import FieldError, field_errors
 from migration.durable.jobs import ACTIVE, APPROVAL_EVENT
-from migration.durable.status import fleet_images, read_job, read_state
+from migration.durable.status import read_job, read_state
 from triggers import door, responses
 from triggers.links import migration_links
-from triggers.status import find_migration, read_batches
+from triggers.status import find_migration, read_fleet, read_images
 
 bp = df.Blueprint()
 log = logging.getLogger(__name__)
@@ -163,7 +163,9 @@ async def decide(
 async def _check_images(
     client: df.DurableOrchestrationClient, migration_id: str, sources: list[str]
 ) -> func.HttpResponse | None:
-    images = {i.source.lower(): i for i in fleet_images(await read_batches(client, migration_id))}
+    fleet = await read_fleet(client, migration_id)
+    every, _ = await read_images(client, fleet, top=10**9)
+    images = {i.source.lower(): i for i in every}
     unknown = [
         FieldError(field=f"images[{n}]", message="not an image of this migration")
         for n, source in enumerate(sources)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -10,20 +11,21 @@ import azure.durable_functions as df
 import azure.functions as func
 from azure.durable_functions.models.DurableOrchestrationStatus import DurableOrchestrationStatus
 
-from migration.domain.state import BatchState, ImagePhase, Phase
+from migration.domain.state import BatchSummary, ImagePhase, ImageState
 from migration.domain.validation import FieldError
 from migration.durable import query
-from migration.durable.jobs import MIGRATION_PREFIX, ORCHESTRATOR, batch_prefix, watcher_id
-from migration.durable.status import (
-    fleet_images,
-    merge_progress,
-    read_batch,
-    read_progress,
-    read_state,
+from migration.durable.jobs import (
+    MIGRATION_PREFIX,
+    ORCHESTRATOR,
+    batch_prefix,
+    images_entity,
+    watcher_id,
 )
+from migration.durable.status import read_batch, read_progress, read_state
+from migration.durable.status import read_images as read_images_state
 from triggers import responses
 from triggers.links import migration_links
-from triggers.views import image_json, migration_view, summary_view
+from triggers.views import FIRST_PAGE, Fleet, image_json, migration_view, summary_view
 
 bp = df.Blueprint()
 
@@ -43,22 +45,49 @@ async def find_migration(
     return status
 
 
-async def read_batches(
-    client: df.DurableOrchestrationClient, migration_id: str
-) -> list[BatchState]:
-    """Every batch of a migration, with the live regions of the images still replicating."""
-    batches: dict[str, BatchState] = {}
-    async for found in query.every(client, prefix=batch_prefix(migration_id)):
+async def read_fleet(client: df.DurableOrchestrationClient, migration_id: str) -> Fleet:
+    """A migration's batches and their watchers (two queries, whatever the fleet's size)."""
+    prefix = batch_prefix(migration_id)
+    batches: dict[str, BatchSummary] = {}
+    async for found in query.every(client, prefix=prefix):
         if (batch := read_batch(found)) is not None:
             batches[str(found.instance_id)] = batch
-    replicating = {i for i, b in batches.items() if b.phase == Phase.REPLICATING}
-    if replicating:
-        async for found in query.every(client, prefix=watcher_id(batch_prefix(migration_id))):
-            batch_instance = str(found.instance_id).removeprefix(watcher_id(""))
-            progress = read_progress(found)
-            if batch_instance in replicating and progress is not None:
-                merge_progress(batches[batch_instance].images, progress)
-    return sorted(batches.values(), key=lambda b: b.batch)
+    watchers = []
+    async for found in query.every(client, prefix=watcher_id(prefix)):
+        if (progress := read_progress(found)) is not None:
+            watchers.append(progress)
+    ordered = sorted(batches.items(), key=lambda item: item[1].batch)
+    return Fleet(
+        batches=[batch for _, batch in ordered],
+        instances=[instance for instance, _ in ordered],
+        watchers=watchers,
+    )
+
+
+async def read_images(
+    client: df.DurableOrchestrationClient,
+    fleet: Fleet,
+    *,
+    start: int = 0,
+    phases: Sequence[ImagePhase] = (),
+    top: int,
+) -> tuple[list[ImageState], int | None]:
+    """Images from position ``start`` on, of the given phases, up to ``top``, reading only
+    the batches' images entities that may hold them; and where the next page starts."""
+    found: list[ImageState] = []
+    wanted = {p.value for p in phases}
+    for instance, batch in zip(fleet.instances, fleet.batches, strict=True):
+        if wanted and not wanted & set(batch.summary):
+            continue
+        stored = await client.read_entity_state(images_entity(instance))
+        images = read_images_state(stored.entity_state if stored.entity_exists else None)
+        for image in images:
+            if image.index < start or (wanted and image.phase.value not in wanted):
+                continue
+            if len(found) == top:
+                return found, image.index
+            found.append(image)
+    return found, None
 
 
 @bp.route(route="migrations/{id}", methods=["GET"])
@@ -71,8 +100,11 @@ async def get_migration(
     state = read_state(status) if status else None
     if status is None or state is None:
         return responses.migration_not_found(migration_id)
-    batches = await read_batches(client, migration_id)
-    view = migration_view(status, state, batches, migration_links(req, migration_id))
+    fleet = await read_fleet(client, migration_id)
+    first, more = await read_images(client, fleet, top=FIRST_PAGE)
+    view = migration_view(status, state, fleet, first, migration_links(req, migration_id))
+    if more is not None:
+        view["imagesNextUri"] = _images_uri(req, migration_id, FIRST_PAGE, (), more)
     return responses.json_response(view)
 
 
@@ -89,22 +121,22 @@ async def list_images(
     status = await find_migration(client, migration_id)
     if status is None:
         return responses.migration_not_found(migration_id)
-    images = fleet_images(await read_batches(client, migration_id))
-    wanted = [i for i in images if i.index >= start and (not phases or i.phase in phases)]
-    page = wanted[:top]
+    fleet = await read_fleet(client, migration_id)
+    page, more = await read_images(client, fleet, start=start, phases=phases, top=top)
     body: dict[str, Any] = {"images": [image_json(i) for i in page], "count": len(page)}
-    if len(wanted) > top:
-        token = str(wanted[top].index)
-        body["continuationToken"] = token
-        query_string = urlencode(
-            {
-                "top": top,
-                "continuationToken": token,
-                **({"phase": ",".join(phases)} if phases else {}),
-            }
-        )
-        body["nextUri"] = f"{migration_links(req, migration_id)['imagesUri']}?{query_string}"
+    if more is not None:
+        body["continuationToken"] = str(more)
+        body["nextUri"] = _images_uri(req, migration_id, top, phases, more)
     return responses.json_response(body)
+
+
+def _images_uri(
+    req: func.HttpRequest, migration_id: str, top: int, phases: Sequence[ImagePhase], start: int
+) -> str:
+    parts = {"top": str(top), "continuationToken": str(start)}
+    if phases:
+        parts["phase"] = ",".join(p.value for p in phases)
+    return f"{migration_links(req, migration_id)['imagesUri']}?{urlencode(parts)}"
 
 
 def _images_query(req: func.HttpRequest) -> tuple[list[ImagePhase], int, int, list[FieldError]]:

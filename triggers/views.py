@@ -8,22 +8,16 @@ image is in the paged image list (``/migrations/{id}/images``), never cut.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 import azure.durable_functions as df
 from azure.durable_functions.models.DurableOrchestrationStatus import DurableOrchestrationStatus
 
-from migration.domain.state import (
-    BatchState,
-    ImagePhase,
-    ImageState,
-    MigrationState,
-    Phase,
-    outcome,
-)
+from migration.domain.state import BatchSummary, ImageState, MigrationState, Phase, outcome
 from migration.durable.jobs import decoded
-from migration.durable.status import fleet_images
+from migration.durable.status import ReplicationProgress, add_regions, fleet_summary
 
 _LIVE = {df.OrchestrationRuntimeStatus.Running, df.OrchestrationRuntimeStatus.Pending}
 _ENDED = {
@@ -51,29 +45,32 @@ def awaiting_approval(status: DurableOrchestrationStatus, state: MigrationState)
     )
 
 
+@dataclass
+class Fleet:
+    """A migration's batches (their summaries, and their instance ids) and watchers' progress."""
+
+    batches: list[BatchSummary] = field(default_factory=list)
+    instances: list[str] = field(default_factory=list)
+    watchers: list[ReplicationProgress] = field(default_factory=list)
+
+
 def image_json(image: ImageState) -> dict[str, Any]:
     return image.model_dump(mode="json", by_alias=True, exclude_none=True)
 
 
-def region_progress(images: Sequence[ImageState]) -> list[dict[str, Any]]:
-    """Each target region's aggregate: how many images completed, are copying or failed there,
+def regions_json(fleet: Fleet) -> list[dict[str, Any]]:
+    """Each target region over the whole migration: images completed, copying, failed there,
     and the mean progress of those copying."""
-    regions: dict[str, dict[str, Any]] = {}
-    for image in images:
-        for region in image.regions:
-            entry = regions.setdefault(
-                region.name,
-                {"name": region.name, "completed": 0, "replicating": 0, "failed": 0, "progress": 0},
-            )
-            state = region.state.lower()
-            key = state if state in ("completed", "failed") else "replicating"
-            entry[key] += 1
-            if key == "replicating":
-                entry["progress"] += region.progress
-    for entry in regions.values():
-        if entry["replicating"]:
-            entry["progress"] = round(entry["progress"] / entry["replicating"])
-    return sorted(regions.values(), key=lambda r: str(r["name"]))
+    return [
+        {
+            "name": r.name,
+            "completed": r.completed,
+            "replicating": r.replicating,
+            "failed": r.failed,
+            "progress": r.progress,
+        }
+        for r in add_regions(w.regions for w in fleet.watchers)
+    ]
 
 
 def _outcome(status: DurableOrchestrationStatus, summary: dict[str, int]) -> str | None:
@@ -85,12 +82,13 @@ def _outcome(status: DurableOrchestrationStatus, summary: dict[str, int]) -> str
 def migration_view(
     status: DurableOrchestrationStatus,
     state: MigrationState,
-    batches: Sequence[BatchState],
+    fleet: Fleet,
+    first: Sequence[ImageState],
     links: dict[str, str],
 ) -> dict[str, Any]:
+    """The migration at its own level, with its first page of images (``first``)."""
     runtime = _runtime(status)
-    images = fleet_images(batches)
-    summary = _counts(images) if batches else state.summary
+    summary = fleet_summary(fleet.batches) if fleet.batches else state.summary
     shown = state.model_dump(mode="json", by_alias=True, exclude_none=True)
     view: dict[str, Any] = {
         "id": status.instance_id,
@@ -103,31 +101,22 @@ def migration_view(
         "gallery": state.gallery,
         "deleteSource": state.delete_source,
         "trigger": state.trigger,
-        "imageCount": max(state.images, len(images)),
+        "imageCount": max(state.images, sum(summary.values())),
         "batches": state.batches,
         "summary": summary,
-        "regions": region_progress([i for i in images if i.phase == ImagePhase.REPLICATING]),
+        "regions": regions_json(fleet),
         "approval": shown["approval"],
         "selection": shown.get("selection"),
-        "problems": state.problems + [p for b in batches for p in b.problems],
-        "images": [image_json(i) for i in images[:FIRST_PAGE]],
+        "problems": state.problems + [p for b in fleet.batches for p in b.problems],
+        "images": [image_json(i) for i in first],
         "error": None,
         "links": links,
     }
-    if len(images) > FIRST_PAGE:
-        view["imagesNextUri"] = f"{links['imagesUri']}?continuationToken={FIRST_PAGE}"
     if runtime == "Failed":
         view["error"] = str(decoded(status.output) or "the orchestration failed")
     elif runtime == "Terminated":
         view["error"] = f"terminated: {decoded(status.output) or 'no reason given'}"
     return view
-
-
-def _counts(images: Sequence[ImageState]) -> dict[str, int]:
-    found: dict[str, int] = {}
-    for image in images:
-        found[image.phase.value] = found.get(image.phase.value, 0) + 1
-    return found
 
 
 def summary_view(

@@ -4,14 +4,15 @@ A migration is several instances, each publishing its part as its custom status:
 
 - the migration (``mig-<id>``): :class:`~migration.domain.state.MigrationState`, small whatever
   the fleet's size (the phase, counts, the selection, the approval, problems);
-- each batch (``batch-mig-<id>-<n>``): :class:`~migration.domain.state.BatchState`, every image
-  of the batch in full; a batch holds as many images as fit Durable's 16 KB limit on a custom
-  status (``migration.domain.selection.batch_size``), so nothing is ever cut;
-- each batch's replication watcher (``watch-batch-...``): :class:`ReplicationProgress`, every
-  region of every image it watches, live.
+- each batch (``batch-mig-<id>-<n>``): :class:`~migration.domain.state.BatchSummary`, its phase
+  and counts;
+- each batch's replication watcher (``watch-batch-...``): :class:`ReplicationProgress`, each
+  region's progress over the images it watches.
 
-A completed instance keeps its last custom status, so the batches' statuses hold each image's
-final state too. The HTTP views read migrations only through this module.
+Each image's state in full (ids, every region, messages, its decision) is in its batch's images
+entity (``entities.images``), since a batch of them would not fit Durable's 16 KB limit on a
+custom status: nothing is ever cut. A completed instance keeps its last custom status. The HTTP
+views read migrations only through this module.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from azure.durable_functions.models.DurableOrchestrationStatus import DurableOrc
 from pydantic import Field, ValidationError
 
 from migration.domain.facts import Data, RegionStatus
-from migration.domain.state import BatchState, ImagePhase, ImageState, MigrationState, counts
+from migration.domain.state import BatchSummary, ImageState, MigrationState
 from migration.durable.jobs import MigrationInput, decoded
 
 # Durable Functions fails an orchestration whose custom status is over 16 KB of UTF-16 JSON
@@ -50,39 +51,68 @@ def migration_status(state: MigrationState) -> dict[str, Any]:
     return _published(state)
 
 
-def batch_status(state: BatchState) -> dict[str, Any]:
+def batch_status(state: BatchSummary) -> dict[str, Any]:
     return _published(state)
 
 
 # -- the replication watcher's status ----------------------------------------------------------
 
 
-class ImageProgress(Data):
-    index: int
-    state: str  # "replicating", "completed", "failed" or "timedOut"
-    progress: int = 0
-    regions: list[RegionStatus] = Field(default_factory=list)
+class RegionProgress(Data):
+    """One target region, over the images of a watcher (or of a whole migration)."""
+
+    name: str
+    completed: int = 0
+    replicating: int = 0
+    failed: int = 0
+    # The sum of the copying images' progress (a mean is this over ``replicating``).
+    progress_total: int = 0
+
+    @property
+    def progress(self) -> int:
+        return round(self.progress_total / self.replicating) if self.replicating else 100
+
+
+def region_progress(regions: Iterable[RegionStatus]) -> list[RegionProgress]:
+    """Each region's counts and progress over the given regions of every image."""
+    found: dict[str, RegionProgress] = {}
+    for region in regions:
+        entry = found.setdefault(region.name, RegionProgress(name=region.name))
+        state = region.state.lower()
+        if state == "completed":
+            entry.completed += 1
+        elif state == "failed":
+            entry.failed += 1
+        else:
+            entry.replicating += 1
+            entry.progress_total += region.progress
+    return sorted(found.values(), key=lambda r: r.name)
+
+
+def add_regions(parts: Iterable[Iterable[RegionProgress]]) -> list[RegionProgress]:
+    """Watchers' region progress added up (one migration's regions)."""
+    found: dict[str, RegionProgress] = {}
+    for part in parts:
+        for region in part:
+            entry = found.setdefault(region.name, RegionProgress(name=region.name))
+            entry.completed += region.completed
+            entry.replicating += region.replicating
+            entry.failed += region.failed
+            entry.progress_total += region.progress_total
+    return sorted(found.values(), key=lambda r: r.name)
 
 
 class ReplicationProgress(Data):
-    """What the replication watcher publishes: each watched image's regions, live."""
+    """What a replication watcher publishes: each region over its images, and counts by
+    outcome (each image's regions go to its batch's images entity)."""
 
     polled_at: datetime | None = None
     rounds: int = 0
-    images: list[ImageProgress] = Field(default_factory=list)
+    regions: list[RegionProgress] = Field(default_factory=list)
+    images: dict[str, int] = Field(default_factory=dict)
 
     def to_custom_status(self) -> dict[str, Any]:
-        status = self.model_dump(mode="json", by_alias=True, exclude_none=True)
-        for image in status["images"]:
-            for region in image["regions"]:
-                region.pop("details", None)
-        return _published_dict(status)
-
-
-def _published_dict(status: dict[str, Any]) -> dict[str, Any]:
-    if status_size(status) > CUSTOM_STATUS_LIMIT:
-        raise ValueError(f"a status of {status_size(status)} bytes is over Durable's limit")
-    return status
+        return _published(self)
 
 
 # -- reading back --------------------------------------------------------------------------------
@@ -117,12 +147,12 @@ def read_state(status: DurableOrchestrationStatus) -> MigrationState | None:
     )
 
 
-def read_batch(status: DurableOrchestrationStatus) -> BatchState | None:
+def read_batch(status: DurableOrchestrationStatus) -> BatchSummary | None:
     custom = decoded(status.custom_status)
     if not isinstance(custom, dict):
         return None
     try:
-        return BatchState.from_json(custom)
+        return BatchSummary.from_json(custom)
     except ValidationError:
         return None
 
@@ -132,19 +162,24 @@ def read_progress(status: DurableOrchestrationStatus | None) -> ReplicationProgr
     return ReplicationProgress.from_json(progress) if isinstance(progress, dict) else None
 
 
-def merge_progress(images: list[ImageState], progress: ReplicationProgress) -> None:
-    """Show the watcher's live regions on each image of its batch still replicating."""
-    for item in progress.images:
-        if 0 <= item.index < len(images):
-            image = images[item.index]
-            if image.phase == ImagePhase.REPLICATING and item.regions:
-                image.regions = item.regions
+def read_images(state: Any) -> list[ImageState]:
+    """A batch's images, from its images entity's state, in the migration's order."""
+    images = (state or {}).get("images") if isinstance(state, dict) else None
+    if not isinstance(images, dict):
+        return []
+    found = []
+    for item in images.values():
+        try:
+            found.append(ImageState.from_json(item))
+        except ValidationError:
+            continue
+    return sorted(found, key=lambda image: image.index)
 
 
-def fleet_images(batches: Iterable[BatchState]) -> list[ImageState]:
-    """Every image of a migration's batches, in the migration's order."""
-    return sorted((i for b in batches for i in b.images), key=lambda image: image.index)
-
-
-def fleet_summary(batches: Iterable[BatchState]) -> dict[str, int]:
-    return counts(fleet_images(batches))
+def fleet_summary(batches: Iterable[BatchSummary]) -> dict[str, int]:
+    """Counts by image phase over a migration's batches."""
+    total: dict[str, int] = {}
+    for batch in batches:
+        for phase, count in batch.summary.items():
+            total[phase] = total.get(phase, 0) + count
+    return total
