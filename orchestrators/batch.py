@@ -162,7 +162,9 @@ class BatchRun:
             attempts += 1
             known = inspection.to_json() if inspection is not None else None
             (outcome,) = yield from call_all(
-                self.context, [(names.INSPECT, {"request": self.request.to_json(), "known": known})]
+                self.context,
+                [(names.INSPECT, {"request": self.request.to_json(), "known": known})],
+                self.job.options.budget,
             )
             if not outcome.ok:
                 failed = Wait(seconds=0, message=f"inspection failed: {outcome.message}")
@@ -239,6 +241,7 @@ class BatchRun:
                 )
                 for d in definitions
             ],
+            self.job.options.budget,
         )
         failed = {
             d.name.lower(): outcome.message
@@ -268,6 +271,7 @@ class BatchRun:
                 )
                 for _, image in ready
             ],
+            self.job.options.budget,
         )
         for (state, image), outcome in zip(ready, outcomes, strict=True):
             if not outcome.ok:

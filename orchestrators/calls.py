@@ -10,7 +10,9 @@ import azure.durable_functions as df
 
 from activities import names
 from migration.arm import retry
+from migration.domain.budget import Kind
 from migration.durable.outcome import Outcome
+from orchestrators import pacing
 
 Call = tuple[str, Any]
 Steps = Generator[Any, Any, Any]
@@ -19,10 +21,15 @@ Event = tuple[str, str, Any]
 
 
 def call_all(
-    context: df.DurableOrchestrationContext, calls: Sequence[Call]
+    context: df.DurableOrchestrationContext,
+    calls: Sequence[Call],
+    budget: dict[str, Any] | None = None,
 ) -> Generator[Any, Any, list[Outcome]]:
     """Run ``calls`` (activity name, input) in parallel; return an :class:`Outcome` for each.
 
+    With ``budget`` (an orchestration's ``Options.buckets``), what the calls will cost is first
+    reserved in ARM's shared buckets (``orchestrators.pacing``), in chunks a bucket can take at
+    once, and a throttled call holds its bucket for everyone until ARM's wait has passed.
     Calls whose outcome carries ``retryAfter`` (throttling, cache lag, a transient fault) are
     run again, all together, after a durable timer for the longest wait asked for: the
     orchestration sleeps for free instead of an activity holding a worker.
@@ -31,12 +38,21 @@ def call_all(
     attempts = [0] * len(calls)
     pending = list(range(len(calls)))
     while pending:
-        tasks = [context.call_activity(calls[i][0], calls[i][1]) for i in pending]
-        results = yield from _each_settled(context, tasks)
+        results: list[Any] = []
+        for chunk in (
+            pacing.chunks([calls[i] for i in pending]) if budget else [list(range(len(pending)))]
+        ):
+            indexes = [pending[n] for n in chunk]
+            if budget:
+                yield from pacing.reserve(context, [calls[i] for i in indexes], budget)
+            tasks = [context.call_activity(calls[i][0], calls[i][1]) for i in indexes]
+            results.extend(zip(indexes, (yield from _each_settled(context, tasks)), strict=True))
         again: list[int] = []
         wait = 0.0
-        for index, raw in zip(pending, results, strict=True):
+        for index, raw in sorted(results):
             outcome = Outcome.from_json(raw)
+            if budget and outcome.throttled and outcome.retry_after is not None:
+                _report(context, calls[index], outcome)
             outcomes[index] = outcome
             attempts[index] += 1
             limit = retry.attempts_allowed(throttled=outcome.throttled)
@@ -50,6 +66,15 @@ def call_all(
             yield context.create_timer(context.current_utc_datetime + timedelta(seconds=wait))
         pending = again
     return [outcome for outcome in outcomes if outcome is not None]
+
+
+def _report(context: df.DurableOrchestrationContext, call: Call, outcome: Outcome) -> None:
+    priced = pacing.cost_of(*call)
+    if priced is None:
+        return
+    until = context.current_utc_datetime + timedelta(seconds=outcome.retry_after or 0)
+    kind = Kind(outcome.throttled_kind or "reads")
+    pacing.report_throttled(context, priced[0], kind, until)
 
 
 def _each_settled(context: df.DurableOrchestrationContext, tasks: list[Any]) -> Any:

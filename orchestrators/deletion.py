@@ -147,6 +147,7 @@ class Deletion:
                 )
                 for state, plan in images
             ],
+            self.job.options.budget,
         )
         deleting: list[ImageState] = []
         for (state, plan), outcome in zip(images, outcomes, strict=True):
@@ -167,7 +168,9 @@ class Deletion:
                 return
             yield self.context.create_timer(self.now + DELETE_POLL)
             outcomes = yield from call_all(
-                self.context, [(names.INSPECT_IMAGE, state.source) for state in deleting]
+                self.context,
+                [(names.INSPECT_IMAGE, state.source) for state in deleting],
+                self.job.options.budget,
             )
             still: list[ImageState] = []
             for state, outcome in zip(deleting, outcomes, strict=True):

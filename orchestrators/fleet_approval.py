@@ -36,7 +36,7 @@ from migration.durable.jobs import (
     decision_event,
     decoded,
 )
-from orchestrators.timers import MAX_TIMER
+from orchestrators.timers import wait_any
 
 Steps = Generator[Any, Any, Any]
 
@@ -71,21 +71,16 @@ class FleetApprovalRun:
         )
         self.state.approval = approval
         self.publish(Phase.AWAITING_APPROVAL)
-        event = self.context.wait_for_external_event(APPROVAL_EVENT)
-        timer = self.timer(deadline)
+        event: Any = self.context.wait_for_external_event(APPROVAL_EVENT)
         while undecided and self.now < deadline:
-            winner = yield self.context.task_any([event, timer, *self.sending])
+            winner: Any = yield from wait_any(self.context, [event, *self.sending], deadline)
             if winner is event:
                 decision = _decision(decoded(event.result))
                 event = self.context.wait_for_external_event(APPROVAL_EVENT)
                 self.take(decision, undecided)
-            elif winner is timer:
-                timer = self.timer(deadline)
-            else:
+            elif winner is not None:
                 self.sending.remove(winner)
             self.publish(None)
-        if not timer.is_completed:
-            timer.cancel()
         if undecided:
             approval.timed_out = len(undecided)
             approval.undecided = 0
@@ -94,9 +89,6 @@ class FleetApprovalRun:
         self.publish(Phase.DELETING)
         if self.sending:
             yield self.context.task_all(self.sending)
-
-    def timer(self, deadline: datetime) -> Any:
-        return self.context.create_timer(min(deadline, self.now + MAX_TIMER))
 
     def take(self, decision: ApprovalDecision, undecided: dict[str, tuple[int, str]]) -> None:
         """Decide each named (or every) undecided image once, and hand the decision on."""

@@ -21,6 +21,7 @@ import azure.durable_functions as df
 
 from activities import names
 from migration.domain import selection
+from migration.domain.ids import parse_gallery_id
 from migration.domain.request import DeleteSource, ImageSpec
 from migration.domain.state import (
     BatchReport,
@@ -29,18 +30,11 @@ from migration.domain.state import (
     SelectionReport,
 )
 from migration.durable.claims import claim_id
-from migration.durable.jobs import (
-    BATCH_ORCHESTRATOR,
-    BATCH_REPORT_EVENT,
-    ORCHESTRATOR,
-    BatchInput,
-    MigrationInput,
-    batch_id,
-    decoded,
-)
+from migration.durable.jobs import ORCHESTRATOR, BatchInput, MigrationInput
 from migration.durable.status import migration_status
 from orchestrators.calls import call_all
 from orchestrators.fleet_approval import FleetApprovalRun
+from orchestrators.launch import Launcher
 
 bp = df.Blueprint()
 
@@ -105,7 +99,7 @@ class Migration:
         batches = selection.batches(images, selection.BATCH_SIZE)
         self.state.batches = len(batches)
         self.publish(Phase.REPLICATING)
-        replicated = yield from self.run_batches(batches, images, selected, held)
+        replicated = yield from self.run_batches(batches, selected, held)
         if self.request.delete_source == DeleteSource.AFTER_APPROVAL and replicated:
             approval = FleetApprovalRun(self.context, self.job, self.state, self.publish)
             yield from approval.run(replicated)
@@ -127,7 +121,9 @@ class Migration:
             token: str | None = None
             while True:
                 page = {"scope": scope, "filters": self.request.filters.to_json(), "token": token}
-                (outcome,) = yield from call_all(self.context, [(names.SELECT_IMAGES, page)])
+                (outcome,) = yield from call_all(
+                    self.context, [(names.SELECT_IMAGES, page)], self.job.options.budget
+                )
                 if not outcome.ok:
                     self.state.problems.append(f"could not list {scope}: {outcome.message}")
                     break
@@ -200,55 +196,25 @@ class Migration:
     def run_batches(
         self,
         batches: list[selection.Batch],
-        images: list[ImageSpec],
         selected: set[int],
         held: dict[int, str],
     ) -> Generator[Any, Any, dict[int, list[str]]]:
-        """Run every batch until each has replicated or failed; the replicated sources of each.
+        """Run every batch until each has replicated or failed; the replicated sources of each."""
 
-        A batch that shares a definition with an earlier one starts once that one has started
-        its versions. The report event is always among the tasks waited for, so none is missed.
-        """
-        running = self.running
-        replicated: dict[int, list[str]] = {}
-        prepared: set[int] = set()
+        def heard(report: BatchReport) -> None:
+            self.summaries[report.batch] = report.summary
+            self.publish()
 
-        def start(batch: selection.Batch) -> None:
-            job = self.batch_input(batch, selected, held)
-            running[batch.index] = self.context.call_sub_orchestrator(
-                BATCH_ORCHESTRATOR, job.to_json(), batch_id(self.job.migration_id, batch.index)
-            )
-
-        for batch in batches:
-            if batch.after is None:
-                start(batch)
-        waiting_for = set(range(len(batches)))
-        report = self.context.wait_for_external_event(BATCH_REPORT_EVENT)
-        while waiting_for:
-            pending = [task for index, task in running.items() if index in waiting_for]
-            winner = yield self.context.task_any([report, *pending])
-            if winner is report:
-                news = BatchReport.from_json(decoded(report.result))
-                report = self.context.wait_for_external_event(BATCH_REPORT_EVENT)
-                self.summaries[news.batch] = news.summary
-                if news.stage == "prepared" and news.batch not in prepared:
-                    prepared.add(news.batch)
-                    for later in batches:
-                        if later.after == news.batch:
-                            start(later)
-                elif news.stage == "replicated":
-                    replicated[news.batch] = news.replicated
-                    waiting_for.discard(news.batch)
-                self.publish()
-                continue
-            index = next(i for i, task in running.items() if task is winner)
-            waiting_for.discard(index)
-            self.settle(index, winner)
-            for later in batches:
-                # A batch that ended before preparing (failed) still lets its followers go.
-                if later.after == index and later.index not in running:
-                    start(later)
-        return {b: sources for b, sources in replicated.items() if sources}
+        launcher = Launcher(
+            self.context,
+            self.job.migration_id,
+            parse_gallery_id(self.request.gallery).subscription,
+            self.job.options.max_concurrent_versions,
+            lambda batch: self.batch_input(batch, selected, held),
+            heard,
+        )
+        self.running = launcher.running
+        return (yield from launcher.run(batches, self.settle))
 
     def settle(self, index: int, task: Any) -> None:
         """A batch ended: take its counts, or say why it failed."""

@@ -59,6 +59,8 @@ class WatchInput(Data):
     poll_max_seconds: float
     # The images entity (its key: the batch's instance id) that hears each image's regions.
     store: str | None = None
+    # ARM's buckets (the migration's Options.buckets): every round's reads are paced in them.
+    budget: dict[str, Any] | None = None
     results: dict[str, WatchResult] = Field(default_factory=dict)
     last_regions: dict[str, list[RegionStatus]] = Field(default_factory=dict)
     polled_at: dict[str, datetime] = Field(default_factory=dict)
@@ -83,7 +85,7 @@ def watch_replication(context: df.DurableOrchestrationContext) -> Generator[Any,
             horizon = datetime.max.replace(tzinfo=now.tzinfo)  # a last look at every version
         due = [v for v in watch.pending() if watch.due.get(str(v.index), now) <= horizon]
         if due:
-            items = yield from _poll(context, watch.gallery, due)
+            items = yield from _poll(context, watch, due)
             for watched, item in zip(due, items, strict=True):
                 _record(watch, watched, item, now)
             watch.last_polled_at = now
@@ -106,13 +108,15 @@ def watch_replication(context: df.DurableOrchestrationContext) -> Generator[Any,
 
 
 def _poll(
-    context: df.DurableOrchestrationContext, gallery: str, due: list[WatchedVersion]
+    context: df.DurableOrchestrationContext, watch: WatchInput, due: list[WatchedVersion]
 ) -> Generator[Any, Any, list[Outcome]]:
     """One activity reads every due version: a round adds two events to the history, not two
     per image, and each replay parses far less."""
     wanted = [{"definition": v.definition, "version": v.version} for v in due]
     (batch,) = yield from call_all(
-        context, [(names.GET_VERSIONS, {"gallery": gallery, "versions": wanted})]
+        context,
+        [(names.GET_VERSIONS, {"gallery": watch.gallery, "versions": wanted})],
+        watch.budget,
     )
     if not batch.ok:
         return [batch] * len(due)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from datetime import UTC, datetime
 from typing import Annotated
 
 import azure.durable_functions as df
@@ -21,7 +22,7 @@ from pydantic import (
 from migration.domain import rules
 from migration.domain.ids import ResourceIdError, parse_image_id
 from migration.domain.request import DeleteSource
-from migration.domain.state import ApprovalDecision, DecisionRecord, ImagePhase, Phase
+from migration.domain.state import ApprovalDecision, Decision, DecisionRecord, ImagePhase, Phase
 from migration.domain.validation import FieldError, field_errors
 from migration.durable.jobs import ACTIVE, APPROVAL_EVENT
 from migration.durable.status import read_job, read_state
@@ -134,7 +135,7 @@ async def decide(
     if state.phase != Phase.AWAITING_APPROVAL:
         # A decision is taken on what replication achieved; before that there is nothing to see.
         return responses.conflict(
-            f"Migration {migration_id} is not waiting for approval (phase "
+            f"Migration {migration_id} is not waiting for approval yet (phase "
             f"{state.phase.value}); decide once every image has replicated, before the deadline."
         )
     if not state.approval.awaiting:
@@ -145,7 +146,7 @@ async def decide(
             return refused
     decision = decision.model_copy(update={"request_id": uuid.uuid4().hex})
     await client.raise_event(migration_id, APPROVAL_EVENT, decision.to_json())
-    recorded = await _recorded(client, migration_id, str(decision.request_id))
+    recorded = await _recorded(client, migration_id, str(decision.request_id), decision.approved)
     if recorded is None:
         return responses.problem_response(
             503,
@@ -189,7 +190,7 @@ async def _check_images(
 
 
 async def _recorded(
-    client: df.DurableOrchestrationClient, migration_id: str, request_id: str
+    client: df.DurableOrchestrationClient, migration_id: str, request_id: str, approved: bool
 ) -> DecisionRecord | None:
     """The decision the orchestration recorded for ``request_id``, once it has (a few seconds)."""
     loop = asyncio.get_running_loop()
@@ -201,6 +202,14 @@ async def _recorded(
             for record in state.approval.decisions:
                 if record.request_id == request_id:
                     return record
+            if not state.approval.awaiting:
+                # Others decided every image first: this decision found nothing left.
+                return DecisionRecord(
+                    decision=Decision.APPROVED if approved else Decision.REJECTED,
+                    request_id=request_id,
+                    at=state.finished_at or datetime.now(UTC),
+                    images=0,
+                )
         if not status or status.runtime_status not in ACTIVE or loop.time() >= deadline:
             return None
         await asyncio.sleep(DECISION_POLL)

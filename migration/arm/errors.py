@@ -41,7 +41,11 @@ OVERLOADED_SOURCE = "too many requests on source"
 
 
 class Throttled(ArmError):
-    """ARM answered 429 after the client's own retries; wait ``retry_after`` seconds."""
+    """ARM answered 429 after the client's own retries; wait ``retry_after`` seconds.
+
+    ``kind`` says which of ARM's buckets refused it: ``reads``, ``writes`` or ``deletes``."""
+
+    kind: str = "reads"
 
 
 def passing(error: ArmError) -> bool:
@@ -79,10 +83,18 @@ def from_http_error(action: str, error: HttpResponseError) -> ArmError:
     # An overloaded source ("Too many requests on source ...") is throttling of another kind:
     # the source, not the request, is the problem, and it passes.
     if status == 429 or OVERLOADED_SOURCE in detail.lower():
-        return Throttled(
+        throttled = Throttled(
             message, status=status, code=code or "TooManyRequests", retry_after=_retry_after(error)
         )
+        throttled.kind = _kind(error)
+        return throttled
     return ArmError(message, status=status, code=code)
+
+
+def _kind(error: HttpResponseError) -> str:
+    request = getattr(error.response, "request", None)
+    method = str(getattr(request, "method", "GET")).upper()
+    return {"GET": "reads", "HEAD": "reads", "DELETE": "deletes"}.get(method, "writes")
 
 
 def _retry_after(error: HttpResponseError) -> float:

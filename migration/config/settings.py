@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from enum import Enum
 from typing import TypeVar
 
+from migration.domain.budget import DEFAULT_BUCKETS, Bucket, Kind
 from migration.domain.durations import DurationError, parse_duration
 from migration.domain.ids import ResourceId, ResourceIdError, Scope, parse_scope
 from migration.domain.plan import DeletionBlock, PlanRules
@@ -41,6 +42,10 @@ class Settings:
     # 2026-03-03 is six months; the app always states one).
     default_end_of_life: timedelta = timedelta(days=365)
     deletion_block: DeletionBlock = DeletionBlock.ONCE_SOURCE_DELETED
+    # ARM's buckets per subscription (its documented defaults), and the most versions the app
+    # creates at once in one subscription.
+    arm_buckets: Mapping[Kind, Bucket] = field(default_factory=lambda: dict(DEFAULT_BUCKETS))
+    max_concurrent_versions: int = 1000
     include_durable_links: bool = False
     extra: Mapping[str, str] = field(default_factory=dict)
 
@@ -87,6 +92,10 @@ class Settings:
             ),
             default_end_of_life=_duration(env, "DEFAULT_END_OF_LIFE", d.default_end_of_life),
             deletion_block=_choice(env, "DELETION_BLOCK", DeletionBlock, d.deletion_block),
+            arm_buckets=_buckets(env.get("ARM_BUDGET", ""), d.arm_buckets),
+            max_concurrent_versions=_int(
+                env, "MAX_CONCURRENT_VERSIONS", d.max_concurrent_versions, minimum=1
+            ),
             include_durable_links=_flag(env, "INCLUDE_DURABLE_LINKS"),
             extra={k: v for k, v in env.items() if k.startswith("EVENTGRID_")},
         )
@@ -129,6 +138,26 @@ def _choice(env: Mapping[str, str], name: str, kind: type[E], default: E) -> E:
     except ValueError:
         choices = ", ".join(str(c.value) for c in kind)
         raise SettingsError(f"{name}: '{raw}' is not one of {choices}.") from None
+
+
+def _buckets(value: str, defaults: Mapping[Kind, Bucket]) -> dict[Kind, Bucket]:
+    """``reads=250/25, writes=200/10``: capacity and refill per second, per kind of call."""
+    found = dict(defaults)
+    for item in split_list(value):
+        name, _, rest = item.partition("=")
+        capacity, _, refill = rest.partition("/")
+        try:
+            found[Kind(name.strip().lower())] = Bucket(
+                capacity=float(capacity), refill_per_second=float(refill)
+            )
+        except ValueError:
+            raise SettingsError(
+                f"ARM_BUDGET: '{item}' is not kind=capacity/refill-per-second "
+                "(kinds: reads, writes, deletes)"
+            ) from None
+        if found[Kind(name.strip().lower())].capacity < 1 or float(refill) <= 0:
+            raise SettingsError(f"ARM_BUDGET: '{item}' needs a capacity of 1 or more and a refill")
+    return found
 
 
 def _flag(env: Mapping[str, str], name: str) -> bool:

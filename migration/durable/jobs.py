@@ -15,6 +15,7 @@ import azure.durable_functions as df
 from pydantic import Field
 
 from migration.config.settings import Settings
+from migration.domain.budget import Bucket
 from migration.domain.facts import Data, Inspection
 from migration.domain.plan import PlanRules
 from migration.domain.request import MigrationRequest
@@ -23,8 +24,11 @@ from migration.domain.selection import Batch
 ORCHESTRATOR = "migrate"
 BATCH_ORCHESTRATOR = "migrate_batch"
 REPLICATION_WATCHER = "watch_replication"
-# The entity holding each batch's images in full (keyed by the batch's instance id).
+# Entities: each batch's images in full (keyed by the batch's instance id); ARM's budget (keyed
+# by subscription, principal and kind of call); version slots (keyed by subscription).
 IMAGES_ENTITY = "migration_images"
+BUDGET_ENTITY = "arm_budget"
+SLOTS_ENTITY = "version_slots"
 # Every migration's instance id starts so (listing migrations asks Durable for this prefix); the
 # instances a migration starts (batches, watchers, claims) have prefixes of their own.
 MIGRATION_PREFIX = "mig-"
@@ -57,11 +61,19 @@ class Options(Data):
 
     plan: PlanRules
     max_images: int
+    # ARM's buckets by kind of call, and the most versions created at once per subscription.
+    buckets: dict[str, Bucket]
+    max_concurrent_versions: int
     replication_timeout_seconds: float
     poll_min_seconds: float
     poll_max_seconds: float
     approval_timeout_seconds: float
     skip_migrated: bool = False
+
+    @property
+    def budget(self) -> dict[str, Any]:
+        """ARM's buckets as ``orchestrators.calls.call_all`` paces calls in them."""
+        return {kind: bucket.to_json() for kind, bucket in self.buckets.items()}
 
     @classmethod
     def from_settings(
@@ -70,6 +82,8 @@ class Options(Data):
         return cls(
             plan=settings.plan_rules(),
             max_images=settings.max_images_per_request,
+            buckets={kind.value: bucket for kind, bucket in settings.arm_buckets.items()},
+            max_concurrent_versions=settings.max_concurrent_versions,
             replication_timeout_seconds=settings.replication_timeout.total_seconds(),
             poll_min_seconds=settings.poll_min.total_seconds(),
             poll_max_seconds=settings.poll_max.total_seconds(),

@@ -36,8 +36,10 @@ class Outcome(Data):
     value: Any = None
     error: OutcomeError | None = None
     retry_after: float | None = None
-    # ARM refused for load, not for the request: worth waiting for longer than other failures.
+    # ARM refused for load, not for the request: worth waiting for longer than other failures;
+    # and which of its buckets refused (reads, writes, deletes).
     throttled: bool = False
+    throttled_kind: str | None = None
 
     @classmethod
     def failure(cls, code: str, message: str, retry_after: float | None = None) -> Outcome:
@@ -67,6 +69,7 @@ def capture(action: Callable[[], Any]) -> dict[str, Any]:
             error.status,
             retry_after,
             throttled=isinstance(error, Throttled),
+            kind=error.kind if isinstance(error, Throttled) else None,
         )
     except (ServiceRequestError, ServiceResponseError, ClientAuthenticationError) as error:
         # The network, or getting a token (a managed identity endpoint hiccup): both pass.
@@ -81,11 +84,18 @@ def capture(action: Callable[[], Any]) -> dict[str, Any]:
 
 
 def _failed(
-    code: str, message: str, status: int, retry_after: float | None, *, throttled: bool = False
+    code: str,
+    message: str,
+    status: int,
+    retry_after: float | None,
+    *,
+    throttled: bool = False,
+    kind: str | None = None,
 ) -> dict[str, Any]:
     return Outcome(
         ok=False,
         error=OutcomeError(code=code, message=message, status=status),
         retry_after=retry_after,
         throttled=throttled,
+        throttled_kind=kind,
     ).to_json()

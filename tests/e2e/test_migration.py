@@ -73,8 +73,10 @@ async def test_migration_with_approval(stack: Stack) -> None:
     assert result["sourceDeleted"] is True
     assert result["definition"] == "web"
     assert result["version"] == "1.0.0"
-    assert final["approval"]["by"] == "ana"
-    assert final["approval"]["reason"] == "smoke-tested"
+    assert result["decision"]["by"] == "ana"
+    assert result["decision"]["reason"] == "smoke-tested"
+    assert final["approval"]["approved"] == 1
+    assert final["approval"]["decisions"][0]["by"] == "ana"
     assert not stack.image_exists(WEB)
     version = stack.emulator.resource(f"{GALLERY}/images/web/versions/1.0.0")
     assert version is not None
@@ -110,14 +112,16 @@ async def test_rejection_keeps_the_source_and_says_who(stack: Stack) -> None:
     final = await stack.finish(migration_id)
     assert image(final)["phase"] == "kept"
     assert image(final)["keptReason"] == "rejected by bo: boot test failed"
-    assert final["approval"]["decision"] == "rejected"
+    assert image(final)["decision"]["decision"] == "rejected"
+    assert final["approval"]["rejected"] == 1
     assert stack.image_exists(WEB)
 
 
 async def test_approval_timeout_keeps_the_source(stack: Stack) -> None:
     migration_id = await stack.start(request(approvalTimeout="PT2H"))
     final = await stack.finish(migration_id)
-    assert final["approval"]["decision"] == "timedOut"
+    assert final["approval"]["timedOut"] == 1
+    assert image(final)["decision"]["decision"] == "timedOut"
     assert image(final)["keptReason"] == "no approval before the approval timeout"
     assert stack.image_exists(WEB)
 
@@ -162,7 +166,7 @@ async def test_two_decisions_at_once_the_first_recorded_wins(stack: Stack) -> No
     assert sorted([reject.status, approve.status]) == [202, 409]
     winner = "rejected" if reject.status == 202 else "approved"
     final = await stack.finish(migration_id)
-    assert final["approval"]["decision"] == winner
+    assert image(final)["decision"]["decision"] == winner
     assert stack.image_exists(WEB) == (winner == "rejected")
 
 
@@ -190,10 +194,14 @@ async def test_a_failing_region_keeps_the_source_and_says_where(stack: Stack) ->
 async def test_already_migrated_image_is_adopted_not_copied(stack: Stack) -> None:
     first = await stack.start(request(deleteSource="never"))
     await stack.finish(first)
-    puts = stack.emulator.counters.get("gallery_image_versions.create_or_update", 0)
     second = await stack.start(request(deleteSource="afterReplication"))
     final = await stack.finish(second)
-    assert stack.emulator.counters.get("gallery_image_versions.create_or_update", 0) == puts
+    # One version made; the second migration only blocks its deletion before the source goes.
+    made = [
+        e for e in stack.emulator.events if e.kind == "created" and "/versions/" in e.resource_id
+    ]
+    assert len(made) == 1
+    assert image(final)["deletionBlocked"] is True
     assert image(final)["version"] == "1.0.0"
     assert any("reusing it" in note for note in image(final)["notes"])
     assert image(final)["phase"] == "deleted"

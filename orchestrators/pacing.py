@@ -1,0 +1,117 @@
+"""Asking ARM's budget before calling: what each activity costs, and reserving it.
+
+Every fan-out of ARM activities (``orchestrators.calls.call_all``) first reserves what its calls
+will cost in the subscription's buckets (``migration.domain.budget``, kept by the
+``entities.budget`` entities that every orchestration of the app shares) and waits on a durable
+timer until the buckets allow them. The costs are estimates from each activity's input (ARM
+meters by the subscription in the request's URL; a call is counted against the subscription of
+the resource it reads or writes).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Sequence
+from datetime import datetime
+from typing import Any
+
+import azure.durable_functions as df
+
+from activities import names
+from migration.domain.budget import MAX_RESERVATION, Kind, budget_key
+from migration.domain.ids import parse_gallery_id, parse_image_id
+from migration.durable.jobs import BUDGET_ENTITY
+
+Cost = dict[Kind, int]
+
+
+def cost_of(name: str, payload: Any) -> tuple[str, Cost] | None:
+    """The subscription an activity's calls go to, and how many of each kind it makes."""
+    if name == names.INSPECT:
+        request = payload["request"]
+        images = len(request.get("images") or [])
+        # Each image, the gallery and its definitions, a listing per definition, the scale sets
+        # and the encryption sets.
+        return _gallery(request["gallery"]), {Kind.READS: 2 * images + 4}
+    if name == names.ENSURE_DEFINITION:
+        return _gallery(payload["gallery"]), {Kind.READS: 3, Kind.WRITES: 1}
+    if name == names.START_VERSION:
+        return _gallery(payload["gallery"]), {Kind.READS: 1, Kind.WRITES: 1}
+    if name == names.GET_VERSIONS:
+        return _gallery(payload["gallery"]), {Kind.READS: len(payload["versions"])}
+    if name == names.DELETE_SOURCE:
+        return _image(payload["source"]), {Kind.READS: 4, Kind.WRITES: 1, Kind.DELETES: 1}
+    if name == names.INSPECT_IMAGE:
+        return _image(payload), {Kind.READS: 1}
+    if name == names.SELECT_IMAGES:
+        return payload["scope"].split("/")[2], {Kind.READS: 1}
+    return None  # no ARM call (events, claims)
+
+
+def _gallery(gallery_id: str) -> str:
+    return parse_gallery_id(gallery_id).subscription
+
+
+def _image(image_id: str) -> str:
+    return parse_image_id(image_id).subscription
+
+
+def chunks(calls: Sequence[tuple[str, Any]]) -> list[list[int]]:
+    """Split calls (by index) so that no chunk reserves more than ``MAX_RESERVATION`` of a kind
+    in one subscription."""
+    found: list[list[int]] = [[]]
+    spent: dict[tuple[str, Kind], int] = {}
+    for index, (name, payload) in enumerate(calls):
+        priced = cost_of(name, payload)
+        if priced is not None:
+            subscription, cost = priced
+            if found[-1] and any(
+                spent.get((subscription, kind), 0) + n > MAX_RESERVATION for kind, n in cost.items()
+            ):
+                found.append([])
+                spent = {}
+            for kind, n in cost.items():
+                spent[(subscription, kind)] = spent.get((subscription, kind), 0) + n
+        found[-1].append(index)
+    return [chunk for chunk in found if chunk]
+
+
+def reserve(
+    context: df.DurableOrchestrationContext,
+    calls: Sequence[tuple[str, Any]],
+    buckets: dict[str, Any],
+) -> Generator[Any, Any, None]:
+    """Reserve what ``calls`` cost and wait until every bucket allows them."""
+    total: dict[tuple[str, Kind], int] = {}
+    for name, payload in calls:
+        priced = cost_of(name, payload)
+        if priced is None:
+            continue
+        subscription, cost = priced
+        for kind, n in cost.items():
+            total[(subscription, kind)] = total.get((subscription, kind), 0) + n
+    if not total:
+        return
+    now: datetime = context.current_utc_datetime
+    asks = [
+        context.call_entity(
+            df.EntityId(BUDGET_ENTITY, budget_key(subscription, kind)),
+            "reserve",
+            {"count": n, "at": now.isoformat(), "bucket": buckets[kind.value]},
+        )
+        for (subscription, kind), n in sorted(total.items())
+    ]
+    answers = yield context.task_all(asks)
+    start = max(datetime.fromisoformat(str(a["notBefore"])) for a in answers)
+    if start > now:
+        yield context.create_timer(start)
+
+
+def report_throttled(
+    context: df.DurableOrchestrationContext, subscription: str, kind: Kind, until: datetime
+) -> None:
+    """Tell a bucket that ARM throttled a call: it holds every reservation until ``until``."""
+    context.signal_entity(
+        df.EntityId(BUDGET_ENTITY, budget_key(subscription, kind)),
+        "throttled",
+        {"until": until.isoformat(), "at": context.current_utc_datetime.isoformat()},
+    )
