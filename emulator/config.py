@@ -12,6 +12,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from emulator.progress import DEFAULT_MIX, ProfileName
+
 
 class _Model(BaseModel):
     # Typos in a fault file should fail loudly rather than silently disable a fault.
@@ -34,7 +36,9 @@ class ReplicationModel(_Model):
     - ``jitter`` is uniform in ``[1 - jitter, 1 + jitter]``, drawn from a generator seeded with
       ``(seed, version id, region)`` so that a run is reproducible whatever the order of requests.
 
-    Regions replicate in parallel; progress grows linearly from 0 to 100 over the duration.
+    Regions replicate in parallel. How progress moves over the duration is ``profile``: one
+    profile's name or weights over several (``emulator/progress.py``, docs/emulator.md);
+    ``linear`` is a straight line from 0 to 100, the default a mix.
     """
 
     base_seconds: float = Field(default=600.0, ge=0)
@@ -44,6 +48,21 @@ class ReplicationModel(_Model):
     cross_geography_factor: float = Field(default=1.5, gt=0)
     region_factors: dict[str, float] = Field(default_factory=dict)
     jitter: float = Field(default=0.1, ge=0, lt=1)
+    profile: ProfileName | dict[ProfileName, float] = Field(
+        default_factory=lambda: dict(DEFAULT_MIX)
+    )
+
+    @field_validator("profile")
+    @classmethod
+    def _usable_weights(
+        cls, value: ProfileName | dict[ProfileName, float]
+    ) -> ProfileName | dict[ProfileName, float]:
+        if isinstance(value, dict):
+            if any(weight < 0 for weight in value.values()):
+                raise ValueError("profile weights must not be negative")
+            if sum(value.values()) <= 0:
+                raise ValueError("at least one profile weight must be positive")
+        return value
 
     @field_validator("region_factors")
     @classmethod
