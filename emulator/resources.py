@@ -240,6 +240,8 @@ class Version(Tracked):
     ready_after: datetime | None = None
     #: The error a Failed version's PUT operation reports.
     failure: dict[str, str] | None = None
+    #: The PUT that last wrote it, for the Event Grid notification when its operation ends.
+    write_request: dict[str, str] | None = None
 
     @property
     def unfinished(self) -> bool:

@@ -131,6 +131,7 @@ def _check_version(core: Core, version: Version, when: datetime) -> None:
         if version.operation is not None:
             version.operation.finish(when, "Failed", error)
         core.event(when, "failed", version.resource_id, detail=dict(error))
+        _announce(core, version, when, "Failed")
         return
     if all(region.state == "Completed" for region in version.regions) and (
         version.ready_after is None or when >= version.ready_after
@@ -139,3 +140,13 @@ def _check_version(core: Core, version: Version, when: datetime) -> None:
         if version.operation is not None:
             version.operation.finish(when, "Succeeded")
         core.event(when, "succeeded", version.resource_id)
+        _announce(core, version, when, "Succeeded")
+
+
+def _announce(core: Core, version: Version, when: datetime, status: str) -> None:
+    """The version's PUT operation ended: what a system topic raises for the write, then."""
+    # Azure documents ResourceWriteSuccess as raised when a create or update succeeds; for a
+    # version that is when replication ends (its operation's end), so the event comes then.
+    core.written(
+        version.render(when, expand_replication=False), when, version.write_request, status
+    )

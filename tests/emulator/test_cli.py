@@ -202,3 +202,39 @@ def test_a_bad_progress_profile_is_refused(value: str) -> None:
 
 def test_cli_exits_2_on_a_bad_progress_profile() -> None:
     assert "profile" in refused("--progress-profile", "queued=x")
+
+
+def test_event_subscription_flags(tmp_path: Path) -> None:
+    from_file = tmp_path / "arn.json"
+    from_file.write_text(
+        '{"name": "arn", "endpoint": "http://127.0.0.1:9/arn",'
+        ' "topic_type": "Microsoft.ResourceNotifications.Resources"}'
+    )
+    args = parse_args(
+        [
+            "--event-grid-webhook",
+            "http://127.0.0.1:9/images",
+            "--eventgrid-schema",
+            "CloudEvents",
+            "--version-events-webhook",
+            "http://127.0.0.1:9/versions",
+            "--event-subscription",
+            '{"name": "late", "endpoint": "http://127.0.0.1:9/late",'
+            ' "delivery": {"delay_seconds": 30, "drop_probability": 0.1}}',
+            "--event-subscription",
+            str(from_file),
+        ]
+    )
+    config = build_config(args)
+    assert config.event_grid_webhook == "http://127.0.0.1:9/images"
+    by_name = {s.name: s for s in config.event_subscriptions}
+    assert set(by_name) == {"late", "arn", "EMULATOR-VERSION-WRITES"}
+    versions = by_name["EMULATOR-VERSION-WRITES"]
+    assert versions.operation_names == ("Microsoft.Compute/galleries/images/versions/write",)
+    assert versions.event_schema == "CloudEvents"
+    assert by_name["late"].delivery.delay_seconds == 30
+    assert by_name["arn"].topic_type == "Microsoft.ResourceNotifications.Resources"
+
+
+def test_cli_exits_2_on_a_bad_event_subscription() -> None:
+    assert "endpoint" in refused("--event-subscription", '{"name": "x"}')
