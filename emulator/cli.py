@@ -14,7 +14,15 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from emulator.config import EmulatorConfig, FailingRegion, FaultConfig, ThrottleConfig
+from emulator.config import (
+    EmulatorConfig,
+    EventSubscription,
+    FailingRegion,
+    FaultConfig,
+    ReplicationModel,
+    ThrottleConfig,
+)
+from emulator.events import version_writes
 from emulator.seeding import SeedData
 from emulator.server import Emulator
 from simclock import clock_for_scale, open_clock
@@ -60,8 +68,26 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--cache-lag", type=int, metavar="N", help="a just-created child answers 404 N times"
     )
-    parser.add_argument("--event-grid-webhook", metavar="URL")
+    parser.add_argument(
+        "--progress-profile",
+        metavar="NAME|NAME=W,...",
+        help="how replication progress moves: linear, queued, stepped, stalled, spread, "
+        "or weights such as queued=2,stepped=1 (default: a mix)",
+    )
+    parser.add_argument("--event-grid-webhook", metavar="URL", help="image writes go here")
     parser.add_argument("--eventgrid-schema", choices=("EventGrid", "CloudEvents"))
+    parser.add_argument(
+        "--version-events-webhook",
+        metavar="URL",
+        help="a subscription to version writes (ResourceWriteSuccess/Failure) at URL",
+    )
+    parser.add_argument(
+        "--event-subscription",
+        action="append",
+        default=[],
+        metavar="JSON|FILE",
+        help="an EventSubscription as JSON, or a file holding one (repeatable)",
+    )
     parser.add_argument("--log-level", default="WARNING")
     return parser.parse_args(argv)
 
@@ -93,7 +119,36 @@ def build_config(args: argparse.Namespace) -> EmulatorConfig:
         event_grid_webhook="event_grid_webhook",
         eventgrid_schema="eventgrid_schema",
     )
+    subscriptions = [*config.event_subscriptions, *map(_subscription, args.event_subscription)]
+    if args.version_events_webhook is not None:
+        schema = args.eventgrid_schema or config.eventgrid_schema
+        subscriptions.append(version_writes(args.version_events_webhook, schema))
+    updates["event_subscriptions"] = subscriptions
+    if args.progress_profile is not None:
+        updates["replication"] = ReplicationModel.model_validate(
+            {**config.replication.model_dump(), "profile": _profile(args.progress_profile)}
+        )
     return EmulatorConfig.model_validate({**config.model_dump(), **updates, "faults": faults})
+
+
+def _subscription(text: str) -> EventSubscription:
+    """``--event-subscription``: inline JSON (starting with ``{``) or a file's."""
+    source = text if text.lstrip().startswith("{") else Path(text).read_text(encoding="utf-8")
+    return EventSubscription.model_validate_json(source)
+
+
+def _profile(text: str) -> str | dict[str, float]:
+    """``stepped`` as itself, ``queued=2,stepped=1`` as weights (checked by the model)."""
+    if "=" not in text:
+        return text.strip()
+    weights: dict[str, float] = {}
+    for part in text.split(","):
+        name, _, weight = part.partition("=")
+        try:
+            weights[name.strip()] = float(weight)
+        except ValueError:
+            raise ValueError(f"--progress-profile: {part!r} is not NAME=WEIGHT") from None
+    return weights
 
 
 def _given(args: argparse.Namespace, **fields: str) -> dict[str, object]:

@@ -10,7 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from emulator.progress import DEFAULT_MIX, ProfileName
 
 
 class _Model(BaseModel):
@@ -34,7 +36,9 @@ class ReplicationModel(_Model):
     - ``jitter`` is uniform in ``[1 - jitter, 1 + jitter]``, drawn from a generator seeded with
       ``(seed, version id, region)`` so that a run is reproducible whatever the order of requests.
 
-    Regions replicate in parallel; progress grows linearly from 0 to 100 over the duration.
+    Regions replicate in parallel. How progress moves over the duration is ``profile``: one
+    profile's name or weights over several (``emulator/progress.py``, docs/emulator.md);
+    ``linear`` is a straight line from 0 to 100, the default a mix.
     """
 
     base_seconds: float = Field(default=600.0, ge=0)
@@ -44,6 +48,21 @@ class ReplicationModel(_Model):
     cross_geography_factor: float = Field(default=1.5, gt=0)
     region_factors: dict[str, float] = Field(default_factory=dict)
     jitter: float = Field(default=0.1, ge=0, lt=1)
+    profile: ProfileName | dict[ProfileName, float] = Field(
+        default_factory=lambda: dict(DEFAULT_MIX)
+    )
+
+    @field_validator("profile")
+    @classmethod
+    def _usable_weights(
+        cls, value: ProfileName | dict[ProfileName, float]
+    ) -> ProfileName | dict[ProfileName, float]:
+        if isinstance(value, dict):
+            if any(weight < 0 for weight in value.values()):
+                raise ValueError("profile weights must not be negative")
+            if sum(value.values()) <= 0:
+                raise ValueError("at least one profile weight must be positive")
+        return value
 
     @field_validator("region_factors")
     @classmethod
@@ -198,6 +217,66 @@ class FaultConfig(_Model):
         return cls.model_validate_json(Path(path).read_text(encoding="utf-8"))
 
 
+EventSchema = Literal["EventGrid", "CloudEvents"]
+TopicType = Literal[
+    "Microsoft.Resources.Subscriptions",
+    "Microsoft.Resources.ResourceGroups",
+    "Microsoft.ResourceNotifications.Resources",
+]
+
+
+class DeliveryBehaviour(_Model):
+    """How Event Grid treats one subscription's events (simulated seconds; every draw seeded).
+
+    Event Grid delivers at least once and in no guaranteed order: an event may come late, twice,
+    after a later one, or (here, to test that events are only hints) not at all."""
+
+    #: Each event waits ``delay_seconds`` plus a uniform draw up to ``delay_jitter_seconds``.
+    delay_seconds: float = Field(default=0.0, ge=0)
+    delay_jitter_seconds: float = Field(default=0.0, ge=0)
+    #: The chance an event is delivered twice (the copy with its own delay), with the same id.
+    duplicate_probability: float = Field(default=0.0, ge=0, le=1)
+    #: The chance an event is never delivered (recorded in ``deliveries`` as dropped).
+    drop_probability: float = Field(default=0.0, ge=0, le=1)
+    #: The chance an event is held back ``out_of_order_seconds`` more, so later ones overtake it.
+    out_of_order_probability: float = Field(default=0.0, ge=0, le=1)
+    out_of_order_seconds: float = Field(default=60.0, ge=0)
+    #: Attempts per delivery when the endpoint fails (Event Grid retries with back-off).
+    max_attempts: int = Field(default=3, ge=1)
+
+
+class EventSubscription(_Model):
+    """An Event Grid subscription to a system topic, delivering to a webhook.
+
+    ``topic_type`` is the system topic: a subscription's or a resource group's (ResourceWrite*
+    events, every resource written in it) or Azure Resource Notifications' (``CreatedOrUpdated``
+    with the resource's payload, subscription scope). The filters are Event Grid's: included event
+    types, ``data.operationName`` (``StringIn``, system topics only) and resource types; an empty
+    filter lets everything through."""
+
+    name: str = Field(default="EMULATOR-SUBSCRIPTION", min_length=1)
+    endpoint: str
+    topic_type: TopicType = "Microsoft.Resources.Subscriptions"
+    #: The resource group of a ``Microsoft.Resources.ResourceGroups`` topic.
+    resource_group: str | None = None
+    event_schema: EventSchema = "EventGrid"
+    included_event_types: tuple[str, ...] = ()
+    operation_names: tuple[str, ...] = ()
+    resource_types: tuple[str, ...] = ()
+    delivery: DeliveryBehaviour = DeliveryBehaviour()
+
+    @model_validator(mode="after")
+    def _fits_its_topic(self) -> EventSubscription:
+        groups = self.topic_type == "Microsoft.Resources.ResourceGroups"
+        if groups != (self.resource_group is not None):
+            raise ValueError("resource_group is given for, and only for, a ResourceGroups topic")
+        if self.operation_names and self.topic_type.startswith("Microsoft.ResourceNotifications"):
+            raise ValueError(
+                "Resource Notifications events carry no operationName: filter on resource_types"
+            )
+        return self
+
+
 class EmulatorConfig(_Model):
     """Everything an :class:`~emulator.Emulator` is configured with."""
 
@@ -212,11 +291,22 @@ class EmulatorConfig(_Model):
     max_data_disk_gb: int = Field(default=1024, gt=0)
     #: When set, only these bearer tokens are accepted (others get ``InvalidAuthenticationToken``).
     accepted_tokens: tuple[str, ...] | None = None
-    #: Where to POST ``Microsoft.Resources.ResourceWriteSuccess`` events for managed images.
+    #: Where to POST ``Microsoft.Resources.ResourceWriteSuccess`` events for managed images
+    #: (a subscription topic's event subscription filtered to ``Microsoft.Compute/images/write``).
     event_grid_webhook: str | None = None
-    eventgrid_schema: Literal["EventGrid", "CloudEvents"] = "EventGrid"
+    eventgrid_schema: EventSchema = "EventGrid"
     eventgrid_max_attempts: int = Field(default=3, ge=1)
+    #: More event subscriptions (version writes, Resource Notifications, delivery behaviour).
+    event_subscriptions: tuple[EventSubscription, ...] = ()
     tenant_id: str = "00000000-0000-0000-0000-0000000000aa"
+
+    @field_validator("event_subscriptions")
+    @classmethod
+    def _named_once(cls, value: tuple[EventSubscription, ...]) -> tuple[EventSubscription, ...]:
+        names = [subscription.name.lower() for subscription in value]
+        if len(set(names)) != len(names):
+            raise ValueError("event subscription names must be unique")
+        return value
 
     @classmethod
     def from_file(cls, path: str | Path) -> EmulatorConfig:

@@ -1,108 +1,55 @@
-"""Event Grid notifications: what a subscription-level system topic sends when an image is written.
+"""Event Grid delivery: each write's events POSTed to every event subscription that wants them.
 
-When a webhook is configured, every successful write of a managed image (PUT or PATCH) is POSTed
-as a ``Microsoft.Resources.ResourceWriteSuccess`` event, in the Event Grid schema (an array) or as
-a CloudEvents 1.0 event. Delivery is fire-and-forget with retries (at least once); every attempt is
-recorded and failures are logged, never raised into the request that caused them.
+``emulator/events.py`` builds the events and decides which subscriptions match; this module
+delivers them as Event Grid would, per subscription's :class:`~emulator.config.DeliveryBehaviour`:
+after a delay (simulated seconds, so a virtual clock delivers when it is advanced past it), at
+least once (a duplicate now and then), in no guaranteed order (an event held back), now and then
+never (a drop), retrying a failing endpoint. Every choice is drawn from a generator seeded with
+``(seed, subscription, event id)``; every attempt, and every drop, is in ``deliveries``. Failures
+are logged, never raised into the request that caused them.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import random
 import threading
-import uuid
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 import aiohttp
 
-from emulator.config import EmulatorConfig
-from emulator.records import Delivery, Recorder
-from emulator.resources import ManagedImage, timestamp
+from emulator.config import EmulatorConfig, EventSubscription
+from emulator.events import (
+    NOTIFICATIONS,
+    Event,
+    matches,
+    notification_event,
+    shaped,
+    subscriptions_of,
+    system_event,
+)
+from emulator.records import Delivery, Recorder, ResourceWrite
 from simclock import Clock
 
 log = logging.getLogger(__name__)
 
-EVENT_TYPE = "Microsoft.Resources.ResourceWriteSuccess"
-WRITE_ACTION = "Microsoft.Compute/images/write"
 #: Simulated seconds between delivery attempts (Event Grid starts at 10 s, 30 s, 1 min, ...).
 RETRY_SCHEDULE = (10.0, 30.0, 60.0, 300.0)
 
 
-def subject_of(resource_id: str) -> str:
-    # Event Grid's subjects for ARM events spell ``resourcegroups`` in lower case; consumers
-    # must compare ids case-insensitively.
-    parts = resource_id.split("/")
-    return "/".join(
-        "resourcegroups" if part.lower() == "resourcegroups" else part for part in parts
-    )
+@dataclass(frozen=True)
+class Planned:
+    """One copy of an event on its way to one subscription."""
 
-
-def resource_write_data(
-    image: ManagedImage, tenant_id: str, correlation_id: str, request: dict[str, str] | None
-) -> dict[str, Any]:
-    subscription_scope = f"/subscriptions/{image.subscription}"
-    data: dict[str, Any] = {
-        "authorization": {
-            "scope": image.resource_id,
-            "action": WRITE_ACTION,
-            "evidence": {
-                "role": "Contributor",
-                "roleAssignmentScope": subscription_scope,
-                "roleAssignmentId": "00000000000000000000000000000001",
-                "roleDefinitionId": "b24988ac618042a0ab8820f7382dd24c",
-                "principalId": "00000000000000000000000000000002",
-                "principalType": "ServicePrincipal",
-            },
-        },
-        "claims": {
-            "aud": "https://management.azure.com/",
-            "iss": f"https://sts.windows.net/{tenant_id}/",
-            "appid": "00000000-0000-0000-0000-000000000003",
-        },
-        "correlationId": correlation_id,
-        "resourceProvider": "Microsoft.Compute",
-        "resourceUri": image.resource_id,
-        "operationName": WRITE_ACTION,
-        "status": "Succeeded",
-        "subscriptionId": image.subscription,
-        "tenantId": tenant_id,
-    }
-    if request is not None:
-        data["httpRequest"] = dict(request)
-    return data
-
-
-def build_event(
-    image: ManagedImage, when: datetime, config: EmulatorConfig, rng: random.Random
-) -> dict[str, Any]:
-    event_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
-    correlation_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
-    data = resource_write_data(image, config.tenant_id, correlation_id, image.write_request)
-    topic = f"/subscriptions/{image.subscription}"
-    if config.eventgrid_schema == "CloudEvents":
-        return {
-            "specversion": "1.0",
-            "type": EVENT_TYPE,
-            "source": topic,
-            "subject": subject_of(image.resource_id),
-            "id": event_id,
-            "time": timestamp(when),
-            "datacontenttype": "application/json",
-            "data": data,
-        }
-    return {
-        "id": event_id,
-        "eventType": EVENT_TYPE,
-        "eventTime": timestamp(when),
-        "subject": subject_of(image.resource_id),
-        "topic": topic,
-        "dataVersion": "2",
-        "metadataVersion": "1",
-        "data": data,
-    }
+    token: int
+    subscription: EventSubscription
+    event: Event
+    copy: int
+    due: datetime
 
 
 class EventGridPublisher:
@@ -110,17 +57,21 @@ class EventGridPublisher:
 
     def __init__(self, config: EmulatorConfig, clock: Clock, recorder: Recorder) -> None:
         self._config = config
+        self._subscriptions = subscriptions_of(config)
         self._clock = clock
         self._recorder = recorder
         self._rng = random.Random(f"eventgrid:{config.seed}")
         self._lock = threading.Lock()
+        self._tokens = itertools.count()
+        #: Copies waiting for their instant, by token: what :meth:`next_due` looks at.
+        self._waiting: dict[int, datetime] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._session: aiohttp.ClientSession | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks: dict[asyncio.Task[None], datetime] = {}
 
     @property
     def enabled(self) -> bool:
-        return self._config.event_grid_webhook is not None
+        return bool(self._subscriptions)
 
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
@@ -138,72 +89,149 @@ class EventGridPublisher:
         self._loop = None
 
     async def drain(self) -> None:
-        """Wait for every delivery under way (retries included) to finish."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        """Wait for every delivery that is due (retries included) to finish; deliveries whose
+        delay has not passed yet (on a virtual clock: until it is advanced) are not waited for."""
+        while ready := [task for task, due in self._tasks.items() if due <= self._clock.now()]:
+            await asyncio.gather(*ready, return_exceptions=True)
 
-    def publish(self, image: ManagedImage, when: datetime) -> None:
+    def next_due(self) -> datetime | None:
+        """When the next delayed delivery is due, if one is waiting."""
+        with self._lock:
+            return min(self._waiting.values(), default=None)
+
+    def publish(self, write: ResourceWrite) -> None:
+        """Raise the events of ``write`` and start delivering them to who wants them."""
         if not self.enabled:
             return
         with self._lock:
-            event = build_event(image, when, self._config, self._rng)
+            events = [system_event(write, self._config.tenant_id, self._rng)]
+            wants_notifications = any(s.topic_type == NOTIFICATIONS for s in self._subscriptions)
+            if write.status == "Succeeded" and wants_notifications:
+                events.append(notification_event(write, self._rng))
+            planned = [
+                copy
+                for event in events
+                for subscription in self._subscriptions
+                if matches(subscription, event)
+                for copy in self._plan(subscription, event, write.time)
+            ]
+            for copy in planned:
+                self._waiting[copy.token] = copy.due
         loop = self._loop
         if loop is None or loop.is_closed():
-            log.warning(
-                "event grid: not serving, event %s for %s dropped", event["id"], image.resource_id
-            )
+            with self._lock:
+                for copy in planned:
+                    self._waiting.pop(copy.token, None)
+            if planned:
+                log.warning("event grid: not serving, events for %s dropped", write.resource_id)
             return
         try:
             running = asyncio.get_running_loop()
         except RuntimeError:
             running = None
-        if running is loop:
-            self._spawn(event)
-        else:
-            loop.call_soon_threadsafe(self._spawn, event)
+        for copy in planned:
+            if running is loop:
+                self._spawn(copy)
+            else:
+                loop.call_soon_threadsafe(self._spawn, copy)
 
-    def _spawn(self, event: dict[str, Any]) -> None:
-        task = asyncio.get_running_loop().create_task(self._deliver(event))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+    def _plan(
+        self, subscription: EventSubscription, event: Event, raised: datetime
+    ) -> list[Planned]:
+        """The copies of ``event`` ``subscription`` will receive, and when (none if dropped)."""
+        behaviour = subscription.delivery
+        rng = random.Random(f"{self._config.seed}:{subscription.name}:{event.id}")
+        if rng.random() < behaviour.drop_probability:
+            self._record(raised, subscription, event, 0, None, "dropped (simulated)", dropped=True)
+            return []
+        copies = 2 if rng.random() < behaviour.duplicate_probability else 1
+        planned = []
+        for copy in range(1, copies + 1):
+            delay = behaviour.delay_seconds + rng.uniform(0, behaviour.delay_jitter_seconds)
+            if rng.random() < behaviour.out_of_order_probability:
+                delay += behaviour.out_of_order_seconds
+            due = raised + timedelta(seconds=delay)
+            planned.append(Planned(next(self._tokens), subscription, event, copy, due))
+        return planned
 
-    async def _deliver(self, event: dict[str, Any]) -> None:
-        url = self._config.event_grid_webhook
-        if url is None or self._session is None:
+    def _spawn(self, copy: Planned) -> None:
+        task = asyncio.get_running_loop().create_task(self._deliver(copy))
+        self._tasks[task] = copy.due
+        task.add_done_callback(self._forget)
+
+    def _forget(self, task: asyncio.Task[None]) -> None:
+        self._tasks.pop(task, None)
+
+    async def _deliver(self, copy: Planned) -> None:
+        try:
+            await self._clock.sleep_until(copy.due)
+        finally:
+            with self._lock:
+                self._waiting.pop(copy.token, None)
+        if self._session is None:
             return
-        cloud = self._config.eventgrid_schema == "CloudEvents"
-        payload: Any = event if cloud else [event]
+        subscription, event = copy.subscription, copy.event
+        cloud = subscription.event_schema == "CloudEvents"
+        body = shaped(subscription, event)
+        payload: Any = body if cloud else [body]
         headers = {
             "aeg-event-type": "Notification",
-            "aeg-subscription-name": "EMULATOR-IMAGE-WRITES",
+            "aeg-subscription-name": subscription.name.upper(),
             "aeg-metadata-version": "1",
             "Content-Type": (
                 "application/cloudevents+json; charset=utf-8" if cloud else "application/json"
             ),
         }
         if not cloud:
-            headers["aeg-data-version"] = "2"
-        attempts = self._config.eventgrid_max_attempts
+            headers["aeg-data-version"] = event.data_version
+        attempts = subscription.delivery.max_attempts
         for attempt in range(1, attempts + 1):
             headers["aeg-delivery-count"] = str(attempt - 1)
-            status: int | None = None
-            error: str | None = None
-            try:
-                async with self._session.post(url, json=payload, headers=headers) as response:
-                    status = response.status
-                    await response.read()
-            except (aiohttp.ClientError, TimeoutError) as exc:
-                error = f"{type(exc).__name__}: {exc}"
-            ok = status is not None and 200 <= status < 300
-            if not ok and error is None:
-                error = f"HTTP {status}"
-            self._recorder.delivery(
-                Delivery(self._clock.now(), event["id"], event["subject"], attempt, status, error)
-            )
-            if ok:
+            status, error = await self._post(subscription.endpoint, payload, headers)
+            self._record(self._clock.now(), subscription, event, attempt, status, error, copy.copy)
+            if error is None:
                 return
-            log.warning("event grid: delivery %d of %s failed: %s", attempt, event["id"], error)
+            log.warning("event grid: delivery %d of %s failed: %s", attempt, event.id, error)
             if attempt < attempts:
                 delay = RETRY_SCHEDULE[min(attempt - 1, len(RETRY_SCHEDULE) - 1)]
                 await asyncio.sleep(self._clock.wall_seconds(delay))
-        log.error("event grid: gave up on %s after %d attempts", event["id"], attempts)
+        log.error("event grid: gave up on %s after %d attempts", event.id, attempts)
+
+    def _record(
+        self,
+        when: datetime,
+        subscription: EventSubscription,
+        event: Event,
+        attempt: int,
+        status: int | None,
+        error: str | None,
+        copy: int = 1,
+        dropped: bool = False,
+    ) -> None:
+        self._recorder.delivery(
+            Delivery(
+                when,
+                event.id,
+                event.subject,
+                attempt,
+                status,
+                error,
+                subscription=subscription.name,
+                event_type=event.type,
+                copy=copy,
+                dropped=dropped,
+            )
+        )
+
+    async def _post(
+        self, url: str, payload: Any, headers: dict[str, str]
+    ) -> tuple[int | None, str | None]:
+        """One attempt: the status, and what went wrong (``None`` for a 2xx)."""
+        assert self._session is not None
+        try:
+            async with self._session.post(url, json=payload, headers=headers) as response:
+                await response.read()
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            return None, f"{type(exc).__name__}: {exc}"
+        ok = 200 <= response.status < 300
+        return response.status, None if ok else f"HTTP {response.status}"

@@ -56,7 +56,10 @@ class StateEvent:
 
 @dataclass(frozen=True)
 class Delivery:
-    """One attempt to deliver an Event Grid event to the webhook."""
+    """One attempt to deliver an Event Grid event to a subscription's webhook.
+
+    A dropped event (``DeliveryBehaviour.drop_probability``) is recorded once, with attempt 0,
+    no status and ``dropped`` set; a duplicate's attempts say ``copy=2``."""
 
     time: datetime
     event_id: str
@@ -64,11 +67,31 @@ class Delivery:
     attempt: int
     status: int | None
     error: str | None = None
+    subscription: str = ""
+    event_type: str = ""
+    copy: int = 1
+    dropped: bool = False
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["time"] = timestamp(self.time)
         return data
+
+
+@dataclass(frozen=True)
+class ResourceWrite:
+    """A write of a resource that a system topic would announce: a managed image written, or a
+    version's PUT operation ended (``status`` ``Succeeded`` or ``Failed``)."""
+
+    resource_id: str
+    #: ``Microsoft.Compute/images``, ``Microsoft.Compute/galleries/images/versions``, ...
+    resource_type: str
+    status: str
+    time: datetime
+    #: The resource's JSON at that instant (Resource Notifications carry it).
+    payload: dict[str, Any]
+    #: The request that wrote it (client request id, address, method, URL), if it was one.
+    request: dict[str, str] | None = None
 
 
 class Recorder:

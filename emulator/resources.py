@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from emulator import ids
+from emulator.progress import LINEAR, Curve
 from emulator.regions import Region
 
 
@@ -157,8 +158,13 @@ class RegionReplication:
     exclude_from_latest: bool | None
     start: datetime
     duration: float
-    #: Seconds after ``start`` at which this region fails, if it will.
+    #: How progress moves over ``duration`` (``emulator/progress.py``).
+    curve: Curve = LINEAR
+    #: The profile's name, ``+spread`` when the version's spread stretched ``duration``.
+    profile: str = "linear"
+    #: Seconds after ``start`` at which this region fails, if it will, showing ``fail_progress``.
     fail_after: float | None = None
+    fail_progress: int = 0
     fail_code: str = ""
     fail_message: str = ""
     state: str = "Replicating"
@@ -179,12 +185,13 @@ class RegionReplication:
             return 100
         if self.duration <= 0:
             return 0
-        if self.state == "Failed" and self.fail_after is not None:
-            elapsed = self.fail_after
-        else:
-            elapsed = (min(now, self.due) - self.start).total_seconds()
-        # Timestamps carry microseconds: without the epsilon 40 % can show as 39.
-        return max(0, min(99, math.floor(100 * elapsed / self.duration + 1e-6)))
+        if self.state == "Failed":
+            return self.fail_progress
+        elapsed = (min(now, self.due) - self.start).total_seconds()
+        percent = self.curve.percent(elapsed, self.duration)
+        # Timestamps carry microseconds: without the epsilon 40 % can show as 39. 100 % only
+        # once Completed, at the end, whatever the curve says.
+        return max(0, min(99, math.floor(percent + 1e-6)))
 
     def render_target(self) -> dict[str, Any]:
         target: dict[str, Any] = {
@@ -233,6 +240,8 @@ class Version(Tracked):
     ready_after: datetime | None = None
     #: The error a Failed version's PUT operation reports.
     failure: dict[str, str] | None = None
+    #: The PUT that last wrote it, for the Event Grid notification when its operation ends.
+    write_request: dict[str, str] | None = None
 
     @property
     def unfinished(self) -> bool:

@@ -49,7 +49,7 @@ class Emulator:
         self.throttler = Throttler(self.config.faults.throttle)
         self.publisher = EventGridPublisher(self.config, self.clock, self.recorder)
         self.service = ComputeService(
-            self.config, self.recorder, self.faults, on_image_written=self.publisher.publish
+            self.config, self.recorder, self.faults, on_write=self.publisher.publish
         )
         #: The application, for hosting it yourself; :meth:`serve` builds its own.
         self.app: web.Application = build_app(self)
@@ -110,9 +110,11 @@ class Emulator:
         self.service.settle(self.clock.now())
 
     def next_due(self) -> datetime | None:
-        """When the next state change is due: the instant a host driving a virtual clock may
-        advance to without skipping anything the emulator would do."""
-        return self.service.next_due()
+        """When the next state change (or delayed Event Grid delivery) is due: the instant a
+        host driving a virtual clock may advance to without skipping anything the emulator
+        would do."""
+        dues = [d for d in (self.service.next_due(), self.publisher.next_due()) if d is not None]
+        return min(dues, default=None)
 
     def advance(self, seconds: float) -> None:
         """Move a virtual clock forward and apply what became due."""

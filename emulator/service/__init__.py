@@ -35,7 +35,7 @@ from emulator.resources import (
 )
 from emulator.routing import Route
 from emulator.seeding import SeedDiskEncryptionSet, SeedScaleSet
-from emulator.service.core import Answer, ArmResult, Call, Core, Handler, ImageWritten, Kind
+from emulator.service.core import Answer, ArmResult, Call, Core, Handler, Kind, WriteListener
 from emulator.service.definitions import Definitions
 from emulator.service.disk_encryption_sets import DiskEncryptionSets
 from emulator.service.galleries import Galleries
@@ -57,9 +57,9 @@ class ComputeService:
         config: EmulatorConfig,
         recorder: Recorder,
         faults: FaultInjector,
-        on_image_written: ImageWritten | None = None,
+        on_write: WriteListener | None = None,
     ) -> None:
-        self.core = Core(config, recorder, faults, on_image_written)
+        self.core = Core(config, recorder, faults, on_write)
         self.lock = self.core.lock
         self.galleries = Galleries(self.core)
         self.images = Images(self.core)

@@ -32,7 +32,7 @@ from emulator import ids
 from emulator.config import EmulatorConfig
 from emulator.errors import ArmErrorResponse, parent_not_found, resource_not_found
 from emulator.faults import FaultInjector
-from emulator.records import Recorder, StateEvent
+from emulator.records import Recorder, ResourceWrite, StateEvent
 from emulator.regions import Region
 from emulator.resources import (
     Definition,
@@ -49,7 +49,8 @@ from emulator.rules.common import check_location
 
 Action = Callable[[datetime], None]
 TrackedT = TypeVar("TrackedT", bound=Tracked)
-ImageWritten = Callable[[ManagedImage, datetime], None]
+#: Told of every write a system topic would announce (Event Grid).
+WriteListener = Callable[[ResourceWrite], None]
 
 #: The two families of async-operation status resources: gallery resources answer with
 #: ``capsOperations``, managed images with ``operations``.
@@ -108,13 +109,13 @@ class Core:
         config: EmulatorConfig,
         recorder: Recorder,
         faults: FaultInjector,
-        on_image_written: ImageWritten | None = None,
+        on_write: WriteListener | None = None,
     ) -> None:
         self.config = config
         self.lock = threading.RLock()
         self.faults = faults
         self._recorder = recorder
-        self._on_image_written = on_image_written
+        self._on_write = on_write
         self.reset()
 
     def reset(self) -> None:
@@ -172,9 +173,20 @@ class Core:
     ) -> None:
         self._recorder.event(StateEvent(when, kind, resource_id, region, detail))
 
+    def written(
+        self,
+        payload: dict[str, Any],
+        when: datetime,
+        request: dict[str, str] | None,
+        status: str = "Succeeded",
+    ) -> None:
+        """A resource (``payload``, its JSON) was written at ``when``, or its write failed."""
+        if self._on_write is not None:
+            write = ResourceWrite(payload["id"], payload["type"], status, when, payload, request)
+            self._on_write(write)
+
     def image_written(self, image: ManagedImage, when: datetime) -> None:
-        if self._on_image_written is not None:
-            self._on_image_written(image, when)
+        self.written(image.render(), when, image.write_request)
 
     # Life cycle ---------------------------------------------------------------------------------
 

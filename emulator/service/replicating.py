@@ -1,8 +1,9 @@
 """A version's replication: each target region on the timeline, and the version's state from them.
 
-Every target region replicates in parallel from the version's PUT; its duration comes from
-``emulator/replication.py`` (the model), its failure from a source rule (``rules/sources.py``,
-checked here as Azure's backend does, after the PUT was accepted) or a ``failing_regions`` fault.
+Every target region replicates in parallel from the version's PUT; its duration and progress
+profile come from ``emulator/replication.py`` (the model), its failure from a source rule
+(``rules/sources.py``, checked here as Azure's backend does, after the PUT was accepted) or a
+``failing_regions`` fault, at the instant its progress reaches the fault's ``at_progress``.
 When a region is due it completes or fails, and the version becomes ``Succeeded`` once all have
 completed (and a metadata update's ``ready_after`` has passed) or ``Failed`` at the first failure.
 """
@@ -13,7 +14,7 @@ from datetime import datetime
 
 from emulator.errors import ArmErrorResponse
 from emulator.regions import find_region
-from emulator.replication import replication_seconds
+from emulator.replication import region_profile, replication_seconds
 from emulator.resources import Definition, ManagedImage, RegionReplication, Version
 from emulator.rules.sources import oversized_source, source_incompatibility, source_not_found
 from emulator.rules.versions import TargetSpec, replication_failed
@@ -37,21 +38,26 @@ def start_region(
     source_region = find_region(version.location)
     assert source_region is not None  # locations are validated before anything is stored
     size_gb = version.os_disk_gb + sum(size for _, size in version.data_disks)
+    model, seed = config.replication, config.seed
+    duration = replication_seconds(
+        model,
+        seed=seed,
+        version_key=version.key,
+        region=target.region,
+        source_region=source_region,
+        size_gb=size_gb,
+        replicas=target.replicas,
+    )
+    profile = region_profile(model, seed=seed, version_key=version.key, region=target.region)
     region = RegionReplication(
         region=target.region,
         replicas=target.replicas,
         storage_account_type=target.storage_account_type,
         exclude_from_latest=target.exclude_from_latest,
         start=now,
-        duration=replication_seconds(
-            config.replication,
-            seed=config.seed,
-            version_key=version.key,
-            region=target.region,
-            source_region=source_region,
-            size_gb=size_gb,
-            replicas=target.replicas,
-        ),
+        duration=duration * profile.stretch,
+        curve=profile.curve,
+        profile=profile.name,
     )
     region.from_source = not from_copy
     failure: ArmErrorResponse | None
@@ -71,7 +77,9 @@ def start_region(
         return region
     fault = core.faults.failing_region(target.region.name)
     if fault is not None:
-        region.fail_after = region.duration * fault.at_progress / 100
+        # Whatever the profile, the region fails the moment its progress reaches at_progress.
+        region.fail_after = region.curve.seconds_to(fault.at_progress, region.duration)
+        region.fail_progress = fault.at_progress
         region.fail_code, region.fail_message = fault.code, fault.message
     return region
 
@@ -79,7 +87,8 @@ def start_region(
 def schedule(core: Core, version: Version, regions: list[RegionReplication], now: datetime) -> None:
     """Put ``regions`` (just started) and the version's ``ready_after`` on the timeline."""
     for region in regions:
-        core.event(now, "replicating", version.resource_id, region.region.name)
+        detail = {"profile": region.profile, "seconds": region.duration}
+        core.event(now, "replicating", version.resource_id, region.region.name, detail)
         core.at(region.due, _region_due(core, version, region))
     if version.ready_after is not None:
         core.at(version.ready_after, lambda when: _check_version(core, version, when))
@@ -122,6 +131,7 @@ def _check_version(core: Core, version: Version, when: datetime) -> None:
         if version.operation is not None:
             version.operation.finish(when, "Failed", error)
         core.event(when, "failed", version.resource_id, detail=dict(error))
+        _announce(core, version, when, "Failed")
         return
     if all(region.state == "Completed" for region in version.regions) and (
         version.ready_after is None or when >= version.ready_after
@@ -130,3 +140,13 @@ def _check_version(core: Core, version: Version, when: datetime) -> None:
         if version.operation is not None:
             version.operation.finish(when, "Succeeded")
         core.event(when, "succeeded", version.resource_id)
+        _announce(core, version, when, "Succeeded")
+
+
+def _announce(core: Core, version: Version, when: datetime, status: str) -> None:
+    """The version's PUT operation ended: what a system topic raises for the write, then."""
+    # Azure documents ResourceWriteSuccess as raised when a create or update succeeds; for a
+    # version that is when replication ends (its operation's end), so the event comes then.
+    core.written(
+        version.render(when, expand_replication=False), when, version.write_request, status
+    )

@@ -135,6 +135,7 @@ class Versions(Kind):
             published_date=now,
         )
         _apply_metadata(version, spec)
+        version.write_request = call.write_request
         version.regions = [
             _encrypted(
                 replicating.start_region(self.core, version, target, image, definition, now),
@@ -204,6 +205,7 @@ class Versions(Kind):
             self._check_source_free(image)
         version.generation += 1
         version.failure = None
+        version.write_request = call.write_request
         _apply_metadata(version, spec)
         fresh = {
             target.region.name: _encrypted(

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from emulator import EmulatorConfig, FailingRegion, FaultConfig
+from emulator import EmulatorConfig, FailingRegion, FaultConfig, ReplicationModel
 from tests.stack import GALLERY, Stack, image_id
 
 WEB = image_id("web")
@@ -173,7 +173,15 @@ async def test_two_decisions_at_once_the_first_recorded_wins(stack: Stack) -> No
 FAILING_WESTUS2 = FaultConfig(failing_regions={"westus2": FailingRegion(at_progress=40)})
 
 
-@pytest.mark.parametrize("emulator_config", [EmulatorConfig(faults=FAILING_WESTUS2)])
+# Linear progress: the retry below needs eastus of the failed version to have finished copying
+# the source when westus2 fails at 40 %, or its PUT meets "source in use" (409). Under the
+# default mix eastus may still be copying (a spread version, or westus2 stepping past 40 early).
+LINEAR = ReplicationModel(profile="linear")
+
+
+@pytest.mark.parametrize(
+    "emulator_config", [EmulatorConfig(faults=FAILING_WESTUS2, replication=LINEAR)]
+)
 async def test_a_failing_region_keeps_the_source_and_says_where(stack: Stack) -> None:
     migration_id = await stack.start(request(deleteSource="afterReplication"))
     final = await stack.finish(migration_id)

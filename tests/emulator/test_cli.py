@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from emulator import ReplicationModel
 from emulator.cli import build_config, parse_args
 from emulator.testing import raw_request
 from tests.emulator.helpers import GALLERY_ID, IMAGE_ID
@@ -97,8 +98,8 @@ def test_cli_seeds_and_runs_a_virtual_clock(tmp_path: Path) -> None:
     assert advanced.body["now"] > before["now"]
 
 
-def refused(flag: str, path: Path) -> str:
-    """Start the CLI with a bad file; it must exit 2 at once and say why on stderr."""
+def refused(flag: str, path: Path | str) -> str:
+    """Start the CLI with a bad file or value; it must exit 2 at once and say why on stderr."""
     result = subprocess.run(
         [sys.executable, "-m", "emulator", "--port", "0", flag, str(path)],
         cwd=ROOT,
@@ -176,3 +177,64 @@ def test_time_scale_picks_the_clock(scale: str) -> None:
         clock = raw_request("GET", f"{base_url}/_emulator/clock", token=None).body
     assert clock["virtual"] is False
     assert clock["clock"] == ("RealClock()" if scale == "1" else "ScaledClock(scale=60)")
+
+
+def test_progress_profile_flag_takes_a_name_or_weights(tmp_path: Path) -> None:
+    assert build_config(parse_args(["--progress-profile", "linear"])).replication.profile == (
+        "linear"
+    )
+    # On top of a config file's model, which keeps its other settings.
+    config_file = tmp_path / "config.json"
+    config_file.write_text('{"replication": {"base_seconds": 60}}')
+    weighted = build_config(
+        parse_args(["--config", str(config_file), "--progress-profile", "queued=2, stalled=1"])
+    )
+    assert weighted.replication.profile == {"queued": 2.0, "stalled": 1.0}
+    assert weighted.replication.base_seconds == 60
+    assert build_config(parse_args([])).replication.profile == ReplicationModel().profile
+
+
+@pytest.mark.parametrize("value", ["wavy", "queued=x", "queued=0", "wavy=1"])
+def test_a_bad_progress_profile_is_refused(value: str) -> None:
+    with pytest.raises(ValueError, match="profile"):
+        build_config(parse_args(["--progress-profile", value]))
+
+
+def test_cli_exits_2_on_a_bad_progress_profile() -> None:
+    assert "profile" in refused("--progress-profile", "queued=x")
+
+
+def test_event_subscription_flags(tmp_path: Path) -> None:
+    from_file = tmp_path / "arn.json"
+    from_file.write_text(
+        '{"name": "arn", "endpoint": "http://127.0.0.1:9/arn",'
+        ' "topic_type": "Microsoft.ResourceNotifications.Resources"}'
+    )
+    args = parse_args(
+        [
+            "--event-grid-webhook",
+            "http://127.0.0.1:9/images",
+            "--eventgrid-schema",
+            "CloudEvents",
+            "--version-events-webhook",
+            "http://127.0.0.1:9/versions",
+            "--event-subscription",
+            '{"name": "late", "endpoint": "http://127.0.0.1:9/late",'
+            ' "delivery": {"delay_seconds": 30, "drop_probability": 0.1}}',
+            "--event-subscription",
+            str(from_file),
+        ]
+    )
+    config = build_config(args)
+    assert config.event_grid_webhook == "http://127.0.0.1:9/images"
+    by_name = {s.name: s for s in config.event_subscriptions}
+    assert set(by_name) == {"late", "arn", "EMULATOR-VERSION-WRITES"}
+    versions = by_name["EMULATOR-VERSION-WRITES"]
+    assert versions.operation_names == ("Microsoft.Compute/galleries/images/versions/write",)
+    assert versions.event_schema == "CloudEvents"
+    assert by_name["late"].delivery.delay_seconds == 30
+    assert by_name["arn"].topic_type == "Microsoft.ResourceNotifications.Resources"
+
+
+def test_cli_exits_2_on_a_bad_event_subscription() -> None:
+    assert "endpoint" in refused("--event-subscription", '{"name": "x"}')

@@ -3,61 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from typing import Any, Literal
 
-from aiohttp import web
 from azure.mgmt.compute import models as m
 
 from emulator import Emulator, EmulatorConfig
 from emulator.testing import SUBSCRIPTION, compute_client
 from simclock import VirtualClock
 from tests.emulator.helpers import IMAGE, IMAGE_ID, RG
-
-
-@dataclass
-class Received:
-    headers: dict[str, str]
-    body: Any
-
-
-@asynccontextmanager
-async def webhook(
-    statuses: list[int] | None = None,
-) -> AsyncIterator[tuple[str, asyncio.Queue[Received]]]:
-    """A webhook answering with ``statuses`` in turn (then 200), queueing what it receives."""
-    queue: asyncio.Queue[Received] = asyncio.Queue()
-    answers = list(statuses or [])
-
-    async def receive(request: web.Request) -> web.Response:
-        await queue.put(Received(dict(request.headers), await request.json()))
-        return web.Response(status=answers.pop(0) if answers else 200)
-
-    app = web.Application()
-    app.router.add_post("/runtime/webhooks/eventgrid", receive)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    host, port = runner.addresses[0][:2]
-    try:
-        yield (
-            f"http://{host}:{port}/runtime/webhooks/eventgrid?functionName=on_image_written",
-            queue,
-        )
-    finally:
-        await runner.cleanup()
-
-
-async def until(condition: Callable[[], bool], seconds: float = 10) -> None:
-    async def poll() -> None:
-        # The deliveries are recorded by the emulator's own tasks; nothing here to wait on.
-        while not condition():  # noqa: ASYNC110
-            await asyncio.sleep(0.005)
-
-    await asyncio.wait_for(poll(), seconds)
+from tests.emulator.webhook import until, webhook
 
 
 def config(

@@ -85,6 +85,7 @@ def test_region_table_has_display_names() -> None:
                 source_region_factor=1,
                 cross_geography_factor=1,
                 jitter=0,
+                profile="linear",
             )
         )
     ],
