@@ -65,6 +65,13 @@ param replicationPollMax string = 'PT15M'
 @minValue(1)
 param maxImagesPerRequest int = 1000
 
+@description('ARM_BUDGET: ARM request buckets per subscription, as kind=capacity/refill-per-second (reads, writes, deletes); empty: ARM\'s documented defaults.')
+param armBudget string = ''
+
+@description('MAX_CONCURRENT_VERSIONS: most image versions the app creates or replicates at once per subscription.')
+@minValue(1)
+param maxConcurrentVersions int = 1000
+
 @description('DEFAULT_END_OF_LIFE (ISO-8601 duration): end of life of a version when a request gives none, from its creation.')
 param defaultEndOfLife string = 'P365D'
 
@@ -175,6 +182,8 @@ var migratorSettings = {
   REPLICATION_POLL_MIN: replicationPollMin
   REPLICATION_POLL_MAX: replicationPollMax
   MAX_IMAGES_PER_REQUEST: string(maxImagesPerRequest)
+  ARM_BUDGET: armBudget
+  MAX_CONCURRENT_VERSIONS: string(maxConcurrentVersions)
   DEFAULT_END_OF_LIFE: defaultEndOfLife
   DELETION_BLOCK: deletionBlock
   INCLUDE_DURABLE_LINKS: includeDurableLinks

@@ -193,7 +193,8 @@ class BatchRun:
 
     def apply_plan(self, plan: Plan) -> None:
         self.plans = plan.images
-        self.state.problems.extend(p for p in plan.problems if p not in self.state.problems)
+        for problem in plan.problems:
+            self.state.problem(problem)
         for state, image in zip(self.state.images, plan.images, strict=True):
             state.definition = image.definition.name if image.definition else None
             state.version = image.version

@@ -113,7 +113,7 @@ class Migration:
 
     def select(self, explicit: set[str]) -> Generator[Any, Any, tuple[list[str], dict[str, str]]]:
         """Every image the scopes' filters take (besides the explicit ones), each claimed."""
-        report = SelectionReport(scopes=list(self.request.scopes))
+        report = SelectionReport(scopes=len(self.request.scopes))
         self.state.selection = report
         found: list[str] = []
         limit = self.job.options.max_images - len(explicit)
@@ -125,7 +125,7 @@ class Migration:
                     self.context, [(names.SELECT_IMAGES, page)], self.job.options.budget
                 )
                 if not outcome.ok:
-                    self.state.problems.append(f"could not list {scope}: {outcome.message}")
+                    self.state.problem(f"could not list {scope}: {outcome.message}")
                     break
                 report.listed += int(outcome.value["listed"])
                 for source in outcome.value["selected"]:
@@ -152,7 +152,7 @@ class Migration:
         report.selected = len(found) - len(held)
         report.held_by_others = len(held)
         if report.over_the_limit:
-            self.state.problems.append(
+            self.state.problem(
                 f"{report.over_the_limit} more images matched than one migration takes "
                 f"({self.job.options.max_images}); run the migration again for them"
             )
@@ -220,7 +220,7 @@ class Migration:
         """A batch ended: take its counts, or say why it failed."""
         if isinstance(task.result, Exception):  # a failed sub-orchestration's task holds it
             reason = (str(task.result).strip().splitlines() or ["failed"])[0][:300]
-            self.state.problems.append(f"batch {index} failed: {reason}")
+            self.state.problem(f"batch {index} failed: {reason}")
         elif isinstance(task.result, dict):
             self.summaries[index] = dict(task.result.get("summary") or {})
 
@@ -231,7 +231,7 @@ class Migration:
                 try:
                     yield task
                 except Exception as error:  # a failed sub-orchestration reaches us so
-                    self.state.problems.append(f"batch {index} failed: {str(error)[:300]}")
+                    self.state.problem(f"batch {index} failed: {str(error)[:300]}")
                     continue
             self.settle(index, task)
         self.publish(Phase.DONE)

@@ -74,7 +74,9 @@ def regions_json(fleet: Fleet) -> list[dict[str, Any]]:
 
 
 def _outcome(status: DurableOrchestrationStatus, summary: dict[str, int]) -> str | None:
-    if status.runtime_status not in _ENDED or not summary:
+    """How an ended migration ended (one that failed before any image was counted, or that
+    selected nothing, migrated none); ``None`` while it runs."""
+    if status.runtime_status not in _ENDED:
         return None
     return outcome(summary).value
 
@@ -107,7 +109,10 @@ def migration_view(
         "regions": regions_json(fleet),
         "approval": shown["approval"],
         "selection": shown.get("selection"),
-        "problems": state.problems + [p for b in fleet.batches for p in b.problems],
+        "problems": list(
+            dict.fromkeys([*state.problems, *(p for b in fleet.batches for p in b.problems)])
+        ),
+        "moreProblems": state.more_problems + sum(b.more_problems for b in fleet.batches),
         "images": [image_json(i) for i in first],
         "error": None,
         "links": links,

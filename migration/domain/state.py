@@ -1,9 +1,11 @@
 """A migration's state as users see it (published and read back by ``migration.durable.status``).
 
 A migration is one orchestration for the whole request and one per batch of its images. Each
-image's state lives in its batch (:class:`BatchState`), whose size is chosen so that it always
-fits Durable's custom-status limit; the migration itself (:class:`MigrationState`) keeps only
-what is complete at its level: the phase, counts, the selection, the approval and problems.
+batch holds its images in full (:class:`BatchState`), keeps them in its images entity and
+publishes only :class:`BatchSummary`; the migration itself (:class:`MigrationState`) keeps what
+is complete at its level: the phase, counts, the selection, the approval and problems. Every
+text and list in a published status is bounded, so that none can outgrow Durable's 16 KB
+custom-status limit whatever the fleet's size or the service's messages.
 """
 
 from __future__ import annotations
@@ -21,13 +23,36 @@ from migration.domain.facts import Data, RegionStatus, RegionTarget
 MAX_TEXT = 500
 MAX_NOTES = 4
 # Decisions the migration's status lists (the newest); each image records its own.
-MAX_DECISIONS_SHOWN = 20
+MAX_DECISIONS_SHOWN = 10
+# Problems a status lists in full (the first ones); the rest are counted. Each image's own
+# error is in the image list, so nothing is lost: the count says how many more to look for.
+MAX_PROBLEMS = 8
+MAX_PROBLEM_TEXT = 200
+# Who and why, as the migration's status shows a decision (each image keeps them in full).
+MAX_NAME_SHOWN = 64
+MAX_REASON_SHOWN = 160
 
 
-def bounded(text: str | None) -> str | None:
-    if text is None or len(text) <= MAX_TEXT:
+class Problems(Data):
+    """Problems at a status's level: the first ones, each bounded, and how many more."""
+
+    problems: list[str] = Field(default_factory=list)
+    more_problems: int = 0
+
+    def problem(self, text: str) -> None:
+        text = bounded(text, MAX_PROBLEM_TEXT) or ""
+        if text in self.problems:
+            return
+        if len(self.problems) < MAX_PROBLEMS:
+            self.problems.append(text)
+        else:
+            self.more_problems += 1
+
+
+def bounded(text: str | None, limit: int = MAX_TEXT) -> str | None:
+    if text is None or len(text) <= limit:
         return text
-    return text[: MAX_TEXT - 1] + "…"
+    return text[: limit - 1] + "…"
 
 
 class Phase(StrEnum):
@@ -142,24 +167,22 @@ def counts(images: Iterable[ImageState]) -> dict[str, int]:
     return dict(Counter(image.phase.value for image in images))
 
 
-class BatchSummary(Data):
+class BatchSummary(Problems):
     """A batch at its own level: its custom status (its images live in its images entity)."""
 
     migration_id: str
     batch: int
     phase: Phase = Phase.INSPECTING
     summary: dict[str, int] = Field(default_factory=dict)
-    problems: list[str] = Field(default_factory=list)
 
 
-class BatchState(Data):
+class BatchState(Problems):
     """One batch's images, each in full."""
 
     migration_id: str
     batch: int
     phase: Phase = Phase.INSPECTING
     images: list[ImageState] = Field(default_factory=list)
-    problems: list[str] = Field(default_factory=list)
 
     def summary(self) -> dict[str, int]:
         return counts(self.images)
@@ -171,6 +194,7 @@ class BatchState(Data):
             phase=self.phase,
             summary=self.summary(),
             problems=self.problems,
+            more_problems=self.more_problems,
         )
 
 
@@ -221,20 +245,28 @@ class FleetApproval(Data):
         return self.required and self.undecided > 0 and self.timed_out == 0
 
     def record(self, record: DecisionRecord) -> None:
-        self.decisions = [*self.decisions, record][-MAX_DECISIONS_SHOWN:]
+        shown = record.model_copy(
+            update={
+                "by": bounded(record.by, MAX_NAME_SHOWN),
+                "principal": bounded(record.principal, MAX_NAME_SHOWN),
+                "reason": bounded(record.reason, MAX_REASON_SHOWN),
+            }
+        )
+        self.decisions = [*self.decisions, shown][-MAX_DECISIONS_SHOWN:]
 
 
 class SelectionReport(Data):
-    """What selecting by scope found: listed, taken, and left for others."""
+    """What selecting by scope found: listed, taken, and left for others (the scopes themselves
+    are in the request: fifty of them would not fit a status)."""
 
-    scopes: list[str] = Field(default_factory=list)
+    scopes: int = 0
     listed: int = 0
     selected: int = 0
     held_by_others: int = 0
     over_the_limit: int = 0
 
 
-class MigrationState(Data):
+class MigrationState(Problems):
     """The migration's own state: complete at its level, small whatever the fleet's size."""
 
     migration_id: str
@@ -248,7 +280,6 @@ class MigrationState(Data):
     batches: int = 0
     selection: SelectionReport | None = None
     approval: FleetApproval = Field(default_factory=FleetApproval)
-    problems: list[str] = Field(default_factory=list)
     # Counts by image phase, as the batches last reported (the view reads the batches live).
     summary: dict[str, int] = Field(default_factory=dict)
 

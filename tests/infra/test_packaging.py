@@ -15,7 +15,7 @@ from tests.infra import bicep
 
 REPO = bicep.REPO
 APP_FILES = {"function_app.py", "host.json", "requirements.txt"}
-APP_PACKAGES = {"triggers", "orchestrators", "activities", "migration"}
+APP_PACKAGES = {"triggers", "orchestrators", "entities", "activities", "migration"}
 LOCAL_STACK = {
     "emulator",
     "devhost",

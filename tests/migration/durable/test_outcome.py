@@ -23,6 +23,7 @@ def test_value() -> None:
         "error": None,
         "retryAfter": None,
         "throttled": False,
+        "throttledKind": None,
     }
 
 
