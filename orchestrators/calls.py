@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import Generator, Sequence
 from datetime import timedelta
 from typing import Any
@@ -31,28 +32,34 @@ def call_all(
     reserved in ARM's shared buckets (``orchestrators.pacing``), in chunks a bucket can take at
     once, and a throttled call holds its bucket for everyone until ARM's wait has passed.
     Calls whose outcome carries ``retryAfter`` (throttling, cache lag, a transient fault) are
-    run again, all together, after a durable timer for the longest wait asked for: the
-    orchestration sleeps for free instead of an activity holding a worker.
+    run again after a durable timer for the longest wait asked for: the orchestration sleeps
+    for free instead of an activity holding a worker. After a throttled round the retries run
+    half as many at a time (down to one), and every wait is stretched by a jitter drawn from the
+    instance and the round, so that calls throttled together (this fan-out's, or another
+    batch's) do not all come back at the same instant and collide again: ARM's advice is
+    backoff with jitter, and on a virtual clock nothing else would break the lockstep.
     """
     outcomes: list[Outcome | None] = [None] * len(calls)
     attempts = [0] * len(calls)
     pending = list(range(len(calls)))
+    width = max(1, len(calls))
+    rounds = 0
     while pending:
         results: list[Any] = []
-        for chunk in (
-            pacing.chunks([calls[i] for i in pending]) if budget else [list(range(len(pending)))]
-        ):
-            indexes = [pending[n] for n in chunk]
+        for indexes in _groups(pending, calls, width, budget):
             if budget:
                 yield from pacing.reserve(context, [calls[i] for i in indexes], budget)
             tasks = [context.call_activity(calls[i][0], calls[i][1]) for i in indexes]
             results.extend(zip(indexes, (yield from _each_settled(context, tasks)), strict=True))
         again: list[int] = []
         wait = 0.0
+        throttled = False
         for index, raw in sorted(results):
             outcome = Outcome.from_json(raw)
-            if budget and outcome.throttled and outcome.retry_after is not None:
-                _report(context, calls[index], outcome)
+            if outcome.throttled:
+                throttled = True
+                if budget and outcome.retry_after is not None:
+                    _report(context, calls[index], outcome)
             outcomes[index] = outcome
             attempts[index] += 1
             limit = retry.attempts_allowed(throttled=outcome.throttled)
@@ -62,10 +69,32 @@ def call_all(
                     outcome.retry_after, attempts[index], throttled=outcome.throttled
                 )
                 wait = max(wait, asked)
+        if throttled:
+            width = max(1, width // 2)
         if again:
+            rounds += 1
+            wait *= random.Random(f"{context.instance_id}:{rounds}").uniform(1.0, 1.0 + JITTER)
             yield context.create_timer(context.current_utc_datetime + timedelta(seconds=wait))
         pending = again
     return [outcome for outcome in outcomes if outcome is not None]
+
+
+# Retry waits are stretched by up to this share (drawn per instance and round).
+JITTER = 0.5
+
+
+def _groups(
+    pending: list[int], calls: Sequence[Call], width: int, budget: dict[str, Any] | None
+) -> list[list[int]]:
+    """``pending`` in the groups that run together: at most ``width`` calls, and each group
+    within what one reservation may take (``pacing.chunks``) when paced."""
+    whole = [list(range(len(pending)))]
+    chunks = pacing.chunks([calls[i] for i in pending], budget) if budget else whole
+    return [
+        [pending[n] for n in chunk[start : start + width]]
+        for chunk in chunks
+        for start in range(0, len(chunk), width)
+    ]
 
 
 def _report(context: df.DurableOrchestrationContext, call: Call, outcome: Outcome) -> None:

@@ -55,9 +55,15 @@ def _image(image_id: str) -> str:
     return parse_image_id(image_id).subscription
 
 
-def chunks(calls: Sequence[tuple[str, Any]]) -> list[list[int]]:
-    """Split calls (by index) so that no chunk reserves more than ``MAX_RESERVATION`` of a kind
-    in one subscription."""
+def burst(buckets: dict[str, Any], kind: Kind) -> int:
+    """The most calls of a kind one reservation takes: they are made at once, so they must fit
+    in the bucket at once (``MAX_RESERVATION`` of ARM's, all of a smaller one)."""
+    return max(1, min(MAX_RESERVATION, int(buckets[kind.value]["capacity"])))
+
+
+def chunks(calls: Sequence[tuple[str, Any]], buckets: dict[str, Any]) -> list[list[int]]:
+    """Split calls (by index) so that no chunk reserves more of a kind in one subscription than
+    :func:`burst` allows (a single call that costs more is a chunk of its own)."""
     found: list[list[int]] = [[]]
     spent: dict[tuple[str, Kind], int] = {}
     for index, (name, payload) in enumerate(calls):
@@ -65,7 +71,8 @@ def chunks(calls: Sequence[tuple[str, Any]]) -> list[list[int]]:
         if priced is not None:
             subscription, cost = priced
             if found[-1] and any(
-                spent.get((subscription, kind), 0) + n > MAX_RESERVATION for kind, n in cost.items()
+                spent.get((subscription, kind), 0) + n > burst(buckets, kind)
+                for kind, n in cost.items()
             ):
                 found.append([])
                 spent = {}
@@ -92,11 +99,17 @@ def reserve(
     if not total:
         return
     now: datetime = context.current_utc_datetime
+    # A call that alone costs more than a burst reserves a burst: its calls are made one after
+    # another, and ARM's answer paces the rest.
     asks = [
         context.call_entity(
             df.EntityId(BUDGET_ENTITY, budget_key(subscription, kind)),
             "reserve",
-            {"count": n, "at": now.isoformat(), "bucket": buckets[kind.value]},
+            {
+                "count": min(n, burst(buckets, kind)),
+                "at": now.isoformat(),
+                "bucket": buckets[kind.value],
+            },
         )
         for (subscription, kind), n in sorted(total.items())
     ]

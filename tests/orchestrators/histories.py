@@ -17,10 +17,18 @@ from typing import Any
 # History event types and action types (DurableTask's numbering, as the SDK reads them).
 EXECUTION_STARTED, TASK_SCHEDULED, TASK_COMPLETED, TASK_FAILED = 0, 4, 5, 6
 SUB_CREATED, SUB_COMPLETED, SUB_FAILED = 7, 8, 9
-TIMER_CREATED, TIMER_FIRED, ORCHESTRATOR_STARTED, EVENT_RAISED = 10, 11, 12, 15
+TIMER_CREATED, TIMER_FIRED, ORCHESTRATOR_STARTED, EVENT_SENT, EVENT_RAISED = 10, 11, 12, 14, 15
 CALL_ACTIVITY, CALL_SUB, CONTINUE_AS_NEW, CREATE_TIMER, WAIT_FOR_EVENT = 0, 2, 4, 5, 6
-WHEN_ANY, WHEN_ALL = 11, 12
-_SCHEDULING = {CALL_ACTIVITY: TASK_SCHEDULED, CALL_SUB: SUB_CREATED, CREATE_TIMER: TIMER_CREATED}
+CALL_ENTITY, SIGNAL_ENTITY, WHEN_ANY, WHEN_ALL = 7, 9, 11, 12
+# Actions that take a sequence number (entity calls and signals too: the host sends each as an
+# event, recorded as EventSent under that number).
+_SCHEDULING = {
+    CALL_ACTIVITY: TASK_SCHEDULED,
+    CALL_SUB: SUB_CREATED,
+    CREATE_TIMER: TIMER_CREATED,
+    CALL_ENTITY: EVENT_SENT,
+    SIGNAL_ENTITY: EVENT_SENT,
+}
 
 
 def timestamp(value: datetime) -> str:
@@ -139,6 +147,23 @@ class History:
             elif action.kind == CREATE_TIMER:
                 self.fire_at[action.task_id] = action.fire_at
                 self._add(TIMER_CREATED, action.task_id, FireAt=action.raw["fireAt"])
+            elif action.kind in (CALL_ENTITY, SIGNAL_ENTITY):
+                # The host's RequestMessage: the SDK reads only its id (an entity call's
+                # answer is an event named by it).
+                request = {"op": action.raw.get("operation"), "id": request_id(action.task_id)}
+                self._add(
+                    EVENT_SENT,
+                    action.task_id,
+                    Name="op",
+                    InstanceId=action.raw.get("instanceId"),
+                    Input=json.dumps(request),
+                )
+        return self
+
+    def entity_answered(self, task_id: int, result: Any) -> History:
+        """The entity called at ``task_id`` answers with ``result``."""
+        response = {"result": json.dumps(result)}
+        self._add(EVENT_RAISED, Name=request_id(task_id), Input=json.dumps(response))
         return self
 
     def completed(self, task_id: int, result: Any) -> History:
@@ -189,10 +214,12 @@ class History:
         for group in state.get("actions") or []:
             for raw in group:
                 walk(raw)
-        scheduled = sum(
-            1 for e in self.events if e["EventType"] in (TASK_SCHEDULED, SUB_CREATED, TIMER_CREATED)
-        )
+        scheduled = sum(1 for e in self.events if e["EventType"] in set(_SCHEDULING.values()))
         return Reply(state, actions, scheduled)
+
+
+def request_id(task_id: int) -> str:
+    return f"00000000-0000-0000-0000-{task_id:012d}"
 
 
 def handle_of(decorated: Any) -> Callable[[str], str]:

@@ -1,22 +1,24 @@
-"""The approval race in the migration, replayed by the SDK from built histories: the decision
-against the timeout, the losing timer cancelled, long waits made of timers of at most six days."""
+"""The fleet's one approval, replayed by the SDK from built histories: decisions on named
+images and on the rest, the timeout, long waits as chains of six-day timers, and every wait
+racing a fresh timer (``orchestrators.timers.wait_any``)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from migration.domain.facts import Inspection, RegionStatus, RegionTarget, VersionFacts
-from migration.durable.jobs import APPROVAL_EVENT, MigrationInput
-from migration.durable.outcome import Outcome
+from migration.domain.state import BatchReport
+from migration.durable.jobs import APPROVAL_EVENT, BATCH_REPORT_EVENT, MigrationInput, batch_id
 from orchestrators import migrate
-from orchestrators.replication import WatchResult
 from tests.migration import factories as f
 from tests.orchestrators.histories import (
     CALL_ACTIVITY,
+    CALL_ENTITY,
     CALL_SUB,
     CREATE_TIMER,
-    WAIT_FOR_EVENT,
+    SIGNAL_ENTITY,
+    WHEN_ANY,
+    Action,
     History,
     Reply,
     handle_of,
@@ -24,119 +26,146 @@ from tests.orchestrators.histories import (
 
 START = datetime(2030, 1, 1, tzinfo=UTC)
 HANDLE = handle_of(migrate.migrate)
-SOURCE = f.image_id("web")
+WEB, APP = f.image_id("web"), f.image_id("app")
+BATCH = batch_id("mig-1", 0)
 
 
 def job(approval_timeout: str = "P1D") -> dict[str, Any]:
     request = f.parse(
         {
             "gallery": f.GALLERY,
-            "images": [{"source": SOURCE}],
+            "images": [{"source": WEB}, {"source": APP}],
             "deleteSource": "afterApproval",
             "approvalTimeout": approval_timeout,
         }
     )
-    # The starter's inspection (as an Event Grid start hands it over): no inspect activity.
-    inspection = Inspection(gallery=f.gallery(), images={SOURCE.lower(): f.image("web")})
     options = f.options(
         approval_timeout_seconds=request.approval_timeout_or(timedelta(0)).total_seconds()
     )
-    return MigrationInput(
-        migration_id="mig-1", request=request, options=options, inspection=inspection
-    ).to_json()
+    return MigrationInput(migration_id="mig-1", request=request, options=options).to_json()
 
 
-def answer(history: History, reply: Reply, results: dict[str, Any]) -> Reply:
-    """Complete each new activity or sub-orchestration of ``reply`` with ``results[name]``."""
-    history.record(reply).episode(timedelta(seconds=1))
-    for action in reply.new:
-        if action.kind == CALL_ACTIVITY:
-            history.completed(action.task_id or 0, results[action.name])
-        elif action.kind == CALL_SUB:
-            history.sub_completed(action.task_id or 0, results[action.name])
-    return history.replay(HANDLE)
+def only(reply: Reply, kind: int) -> Action:
+    (action,) = [a for a in reply.new if a.kind == kind]
+    return action
+
+
+def assert_every_wait_races_a_timer(reply: Reply) -> None:
+    """The host's shim awaits a WhenAny of only the tasks new to it: each must hold a timer."""
+    for group in reply.state.get("actions") or []:
+        for raw in group:
+            if raw["actionType"] == WHEN_ANY:
+                kinds = [child["actionType"] for child in raw["compoundActions"]]
+                assert CREATE_TIMER in kinds, raw
+
+
+def step(history: History, reply: Reply, after: timedelta = timedelta(seconds=1)) -> History:
+    assert_every_wait_races_a_timer(reply)
+    return history.record(reply).episode(after)
+
+
+def report(stage: str, replicated: list[str]) -> dict[str, Any]:
+    summary = {"replicated": len(replicated)} if stage == "replicated" else {"replicating": 2}
+    return BatchReport(batch=0, stage=stage, summary=summary, replicated=replicated).to_json()
 
 
 def until_approval(history: History) -> Reply:
-    version = VersionFacts(
-        definition="web",
-        name="1.0.0",
-        source=SOURCE,
-        provisioning_state="Creating",
-        target_regions=[RegionTarget(name="eastus", replicas=1)],
+    first = history.replay(HANDLE)
+    ask = only(first, CALL_ENTITY)
+    assert ask.raw["operation"] == "acquire"
+    step(history, first).entity_answered(ask.task_id or 0, {"granted": True})
+    started = history.replay(HANDLE)
+    sub = only(started, CALL_SUB)
+    assert (sub.name, sub.raw["instanceId"]) == ("migrate_batch", BATCH)
+    step(history, started).raised(BATCH_REPORT_EVENT, report("prepared", []))
+    prepared = history.replay(HANDLE)
+    step(history, prepared, timedelta(hours=2)).raised(
+        BATCH_REPORT_EVENT, report("replicated", [WEB, APP])
     )
-    replicated = WatchResult(
-        state="completed",
-        regions=[RegionStatus(name="eastus", state="Completed", progress=100)],
-        at=START,
-    )
-    results = {
-        "ensure_definition": Outcome(ok=True, value="created").to_json(),
-        "start_version": Outcome(ok=True, value=version.to_json()).to_json(),
-        "watch_replication": {"0": replicated.to_json()},
-    }
-    reply = history.replay(HANDLE)
-    for _ in range(3):  # the definition, the version, the watcher
-        reply = answer(history, reply, results)
-    return reply
-
-
-def test_an_approval_that_wins_cancels_the_timer_and_deletes() -> None:
-    history = History("migrate", job(), START, instance_id="mig-1")
-    waiting = until_approval(history)
-    kinds = {a.kind for a in waiting.new} | {
-        a.kind for a in waiting.actions if a.kind == WAIT_FOR_EVENT
-    }
-    assert kinds >= {CREATE_TIMER, WAIT_FOR_EVENT}
-    (timer,) = [a for a in waiting.new if a.kind == CREATE_TIMER]
-    assert timer.fire_at == history.now + timedelta(days=1)
+    waiting = history.replay(HANDLE)
+    release = only(waiting, SIGNAL_ENTITY)
+    assert release.raw["operation"] == "release"
     assert waiting.custom_status["phase"] == "awaitingApproval"
-    history.record(waiting).episode(timedelta(hours=2))
-    history.raised(APPROVAL_EVENT, {"approved": True, "by": "ann", "reason": "checked"})
-    decided = history.replay(HANDLE)
-    cancelled = [
-        a for a in decided.actions if a.kind == CREATE_TIMER and a.task_id == timer.task_id
-    ]
-    assert cancelled[0].canceled
-    (delete,) = [a for a in decided.new if a.kind == CALL_ACTIVITY]
-    assert delete.name == "delete_source"
-    assert delete.input["source"] == SOURCE
-    assert decided.custom_status["approval"]["by"] == "ann"
+    assert waiting.custom_status["approval"]["undecided"] == 2
+    return waiting
 
 
-def test_a_timeout_that_wins_keeps_the_source() -> None:
+def sent(reply: Reply) -> list[dict[str, Any]]:
+    send = only(reply, CALL_ACTIVITY)
+    assert send.name == "send_events"
+    events: list[dict[str, Any]] = send.input
+    return events
+
+
+def finish(history: History, reply: Reply, sends: list[Action]) -> Reply:
+    step(history, reply)
+    for action in sends:
+        history.completed(action.task_id or 0, {"ok": True, "value": 1})
+    ending = history.replay(HANDLE)
+    step(history, ending).sub_completed(
+        0 if not ending.actions else _sub_id(ending), {"summary": {"deleted": 1, "kept": 1}}
+    )
+    return history.replay(HANDLE)
+
+
+def _sub_id(reply: Reply) -> int:
+    (sub,) = [a for a in reply.actions if a.kind == CALL_SUB]
+    return sub.task_id or 0
+
+
+def test_a_decision_on_named_images_then_one_on_the_rest() -> None:
     history = History("migrate", job(), START, instance_id="mig-1")
     waiting = until_approval(history)
-    (timer,) = [a for a in waiting.new if a.kind == CREATE_TIMER]
-    history.record(waiting).timer_fired(timer.task_id or 0)
-    done = history.replay(HANDLE)
+    step(history, waiting, timedelta(hours=1)).raised(
+        APPROVAL_EVENT, {"approved": True, "by": "ann", "reason": "checked", "images": [WEB]}
+    )
+    first = history.replay(HANDLE)
+    (event,) = sent(first)
+    assert (event["instance"], event["name"]) == (BATCH, "Decision-0")
+    assert (event["payload"]["approved"], event["payload"]["by"]) == ([WEB], "ann")
+    approval = first.custom_status["approval"]
+    assert (approval["approved"], approval["undecided"]) == (1, 1)
+    assert first.custom_status["phase"] == "awaitingApproval"
+    send_first = only(first, CALL_ACTIVITY)
+
+    step(history, first).raised(APPROVAL_EVENT, {"approved": False, "by": "bob", "reason": "no"})
+    second = history.replay(HANDLE)
+    (event,) = sent(second)
+    assert (event["name"], event["payload"]["rejected"]) == ("Decision-1", [APP])
+    assert second.custom_status["phase"] == "deleting"
+    done = finish(history, second, [send_first, only(second, CALL_ACTIVITY)])
     assert done.done
-    assert not [a for a in done.new if a.kind == CALL_ACTIVITY and a.name == "delete_source"]
-    image = done.output["images"][0]
-    assert image["phase"] == "kept"
-    assert image["keptReason"] == "no approval before the approval timeout"
-    assert done.output["approval"]["decision"] == "timedOut"
+    decisions = done.output["approval"]["decisions"]
+    assert [(d["decision"], d["by"], d["images"]) for d in decisions] == [
+        ("approved", "ann", 1),
+        ("rejected", "bob", 1),
+    ]
+    assert done.output["summary"] == {"deleted": 1, "kept": 1}
 
 
-def test_a_rejection_keeps_the_source_and_says_who() -> None:
+def test_the_timeout_hands_every_undecided_image_on_as_timed_out() -> None:
     history = History("migrate", job(), START, instance_id="mig-1")
-    history.record(until_approval(history)).episode(timedelta(minutes=5))
-    history.raised(APPROVAL_EVENT, {"approved": False, "by": "bob", "reason": "not yet"})
-    done = history.replay(HANDLE)
-    # Nothing is deleted (this job holds no claims, so nothing is released either).
-    assert [a.name for a in done.new if a.kind == CALL_ACTIVITY] == []
+    waiting = until_approval(history)
+    timer = only(waiting, CREATE_TIMER)
+    assert timer.fire_at == history.now + timedelta(days=1)
+    history.record(waiting).timer_fired(timer.task_id or 0)
+    timed_out = history.replay(HANDLE)
+    (event,) = sent(timed_out)
+    assert event["payload"]["timedOut"] == [WEB, APP]
+    assert timed_out.custom_status["approval"]["timedOut"] == 2
+    done = finish(history, timed_out, [only(timed_out, CALL_ACTIVITY)])
     assert done.done
-    assert done.output["images"][0]["keptReason"] == "rejected by bob: not yet"
 
 
 def test_a_long_wait_is_a_chain_of_timers_of_at_most_six_days() -> None:
     history = History("migrate", job("P10D"), START, instance_id="mig-1")
     waiting = until_approval(history)
     asked = history.now
-    (first,) = [a for a in waiting.new if a.kind == CREATE_TIMER]
+    first = only(waiting, CREATE_TIMER)
     assert first.fire_at == asked + timedelta(days=6)
     history.record(waiting).timer_fired(first.task_id or 0)
     again = history.replay(HANDLE)
-    (second,) = [a for a in again.new if a.kind == CREATE_TIMER]
+    second = only(again, CREATE_TIMER)
     assert second.fire_at == asked + timedelta(days=10)
     assert again.custom_status["phase"] == "awaitingApproval"
+    assert_every_wait_races_a_timer(again)

@@ -1,12 +1,14 @@
-"""The watcher's custom status stays within Durable's 16 KB however many versions it watches."""
+"""The watcher's custom status stays within Durable's 16 KB however many versions it watches:
+it publishes each region over its images and counts by outcome (each image's regions go to its
+batch's images entity)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
 from migration.domain.facts import RegionStatus
-from migration.durable.status import CUSTOM_STATUS_LIMIT, status_size
-from orchestrators.replication import WatchedVersion, WatchInput, _status
+from migration.durable.status import CUSTOM_STATUS_LIMIT, ReplicationProgress, status_size
+from orchestrators.replication import WatchedVersion, WatchInput, WatchResult, _status
 
 NOW = datetime(2026, 1, 5, tzinfo=UTC)
 
@@ -23,7 +25,7 @@ def watch(versions: int, regions: int) -> WatchInput:
         poll_max_seconds=900,
         last_regions={
             str(i): [
-                RegionStatus(name=f"region{r:02}", state="Replicating", progress=10 + r)
+                RegionStatus(name=f"region{r:02}", state="Replicating", progress=10 + r + i)
                 for r in range(regions)
             ]
             for i in range(versions)
@@ -31,15 +33,27 @@ def watch(versions: int, regions: int) -> WatchInput:
     )
 
 
-def test_few_versions_show_every_region() -> None:
-    status = _status(watch(3, 3))
-    assert "truncated" not in status
-    assert [r["progress"] for r in status["images"][0]["regions"]] == [10, 11, 12]
-    assert status["images"][0]["progress"] == 10
+def test_each_region_shows_its_images_mean_progress_and_the_outcomes_are_counted() -> None:
+    watched = watch(3, 2)
+    watched.results["2"] = WatchResult(
+        state="completed",
+        regions=[
+            RegionStatus(name=f"region{r:02}", state="Completed", progress=100) for r in range(2)
+        ],
+        at=NOW,
+    )
+    progress = ReplicationProgress.from_json(_status(watched))
+    first = progress.regions[0]
+    assert (first.name, first.replicating, first.completed, first.progress) == (
+        "region00",
+        2,
+        1,
+        10,
+    )
+    assert progress.images == {"replicating": 2, "completed": 1}
 
 
-def test_many_versions_in_many_regions_keep_their_slowest_region() -> None:
-    status = _status(watch(50, 12))
+def test_a_thousand_versions_in_sixty_regions_fit() -> None:
+    status = _status(watch(1000, 60))
     assert status_size(status) <= CUSTOM_STATUS_LIMIT
-    assert status["truncated"] is True
-    assert status["images"][49] == {"index": 49, "state": "replicating", "progress": 10}
+    assert len(status["regions"]) == 60

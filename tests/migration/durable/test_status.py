@@ -49,7 +49,7 @@ def test_the_worst_migration_status_fits_however_many_problems_and_decisions() -
         images=10**6,
         batches=10**5,
         selection=SelectionReport(scopes=50, listed=10**6, selected=10**6, held_by_others=10**6),
-        summary={phase: 10**6 for phase in ("replicated", "failed", "kept", "deleted", "blocked")},
+        summary=dict.fromkeys(("replicated", "failed", "kept", "deleted", "blocked"), 10**6),
     )
     for n in range(1000):
         state.problem(f"{n} {LONG}")
