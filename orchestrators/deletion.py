@@ -38,6 +38,9 @@ DELETE_POLL = timedelta(seconds=30)
 DELETE_POLLS = 20
 # How long after the migration's approval deadline a batch still waits for its decision.
 DECISION_GRACE = timedelta(hours=1)
+# Why a source is kept when no approval came in time: the migration's timeout, or (should its
+# word be late) the batch's own deadline an hour after it; to the user both are the same.
+TIMED_OUT = "no approval before the approval timeout"
 
 Steps = Generator[Any, Any, Any]
 Pair = tuple[ImageState, ImagePlan]
@@ -86,7 +89,7 @@ class Deletion:
             event = self.context.wait_for_external_event(decision_event(seq))
             if not (yield from wait_until(self.context, event, deadline)):
                 for state, _ in undecided.values():
-                    state.keep("no decision reached this batch before the deadline", self.now)
+                    state.keep(TIMED_OUT, self.now)
                     state.decision = ImageDecision(decision=Decision.TIMED_OUT, at=self.now)
                 return
             seq += 1
@@ -122,7 +125,7 @@ class Deletion:
                     because = f": {decision.reason}" if decision.reason else ""
                     state.keep(f"rejected by {decision.by}{because}", self.now)
                 else:
-                    state.keep("no approval before the approval timeout", self.now)
+                    state.keep(TIMED_OUT, self.now)
         return approved
 
     def delete(self, images: list[Pair]) -> Steps:

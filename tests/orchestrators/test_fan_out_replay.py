@@ -10,7 +10,7 @@ import azure.durable_functions as df
 
 from migration.arm import retry
 from migration.durable.outcome import Outcome
-from orchestrators.calls import call_all
+from orchestrators.calls import JITTER, call_all
 from tests.orchestrators.histories import CALL_ACTIVITY, CREATE_TIMER, History
 
 START = datetime(2030, 1, 1, tzinfo=UTC)
@@ -42,7 +42,10 @@ def test_calls_run_side_by_side_and_only_the_throttled_one_runs_again() -> None:
     (timer,) = waiting.new
     assert timer.kind == CREATE_TIMER
     # Throttling backs off from what ARM asked: max(30 s, the first backoff step).
-    assert timer.fire_at == history.now + timedelta(seconds=30)
+    # ARM's wait, stretched by the jitter that keeps retries apart.
+    assert (
+        timedelta(seconds=30) <= timer.fire_at - history.now <= timedelta(seconds=30 * (1 + JITTER))
+    )
     history.record(waiting).timer_fired(timer.task_id or 0)
     again = history.replay(HANDLE)
     assert [(a.name, a.input) for a in again.new] == [("read", "b")]
@@ -58,7 +61,12 @@ def test_an_activity_that_raises_becomes_a_failed_outcome_tried_again() -> None:
     history.failed(1, "Activity function 'read' failed: KeyError", "Traceback ...")
     waiting = history.replay(HANDLE)
     (timer,) = waiting.new
-    assert timer.fire_at == history.now + timedelta(seconds=retry.TRANSIENT_WAIT)
+    wait = timer.fire_at - history.now
+    assert (
+        timedelta(seconds=retry.TRANSIENT_WAIT)
+        <= wait
+        <= timedelta(seconds=retry.TRANSIENT_WAIT * (1 + JITTER))
+    )
 
 
 def test_a_call_that_keeps_asking_to_wait_is_given_up_after_its_attempts() -> None:

@@ -8,6 +8,7 @@ from typing import Any
 from azure.durable_functions.models.DurableOrchestrationStatus import DurableOrchestrationStatus
 
 from migration.domain.state import (
+    MAX_PROBLEMS,
     BatchSummary,
     ImagePhase,
     ImageState,
@@ -105,8 +106,8 @@ def test_problems_of_the_migration_and_its_batches_show_once_with_the_count_of_t
         status(customStatus=state.to_json()), Fleet(batches=[one, two], instances=["a", "b"])
     )
     assert view["problems"][-1] == "gallery busy"
-    assert len(view["problems"]) == 11
-    assert view["moreProblems"] == 2
+    assert len(view["problems"]) == MAX_PROBLEMS + 1
+    assert view["moreProblems"] == 12 - MAX_PROBLEMS
 
 
 def test_awaiting_approval_while_images_are_undecided() -> None:

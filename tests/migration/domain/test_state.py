@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from migration.domain.facts import RegionStatus, RegionTarget
 from migration.domain.state import (
+    MAX_DECISIONS_SHOWN,
     MAX_TEXT,
     BatchState,
     Decision,
@@ -87,6 +88,6 @@ def test_the_approval_lists_its_newest_decisions_only() -> None:
     approval = FleetApproval(required=True, undecided=1)
     for n in range(30):
         approval.record(DecisionRecord(decision=Decision.REJECTED, by=f"p{n}", at=AT, images=1))
-    assert len(approval.decisions) == 20
+    assert len(approval.decisions) == MAX_DECISIONS_SHOWN
     assert approval.decisions[-1].by == "p29"
     assert approval.awaiting
