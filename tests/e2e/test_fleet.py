@@ -18,7 +18,6 @@ def seed_fleet(stack: Stack, per_group: int, *, untagged: int = 0) -> list[str]:
     for group in GROUPS:
         for n in range(per_group):
             source = image_id(f"{group}-img{n:02}", rg=group)
-            # Images of a group share their definition three by three (names decide it).
             stack.emulator.seed_image(source, location="eastus", tags={"migrate": "yes"})
             sources.append(source)
         for n in range(untagged):
