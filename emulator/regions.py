@@ -14,64 +14,68 @@ class Region:
     name: str
     display_name: str
     geography: str
-    #: Whether the region offers zone-redundant storage (``Standard_ZRS``).
+    #: Whether the region offers zone-redundant storage (``Standard_ZRS``), that is, has
+    #: availability zones.
     zrs: bool
+    #: Where it is (ARM's ``metadata.physicalLocation``).
+    place: str
 
 
-_TABLE: tuple[tuple[str, str, str, bool], ...] = (
-    ("eastus", "East US", "US", True),
-    ("eastus2", "East US 2", "US", True),
-    ("centralus", "Central US", "US", True),
-    ("northcentralus", "North Central US", "US", False),
-    ("southcentralus", "South Central US", "US", True),
-    ("westcentralus", "West Central US", "US", False),
-    ("westus", "West US", "US", False),
-    ("westus2", "West US 2", "US", True),
-    ("westus3", "West US 3", "US", True),
-    ("canadacentral", "Canada Central", "Canada", True),
-    ("canadaeast", "Canada East", "Canada", False),
-    ("mexicocentral", "Mexico Central", "Mexico", True),
-    ("brazilsouth", "Brazil South", "Brazil", True),
-    ("brazilsoutheast", "Brazil Southeast", "Brazil", False),
-    ("northeurope", "North Europe", "Europe", True),
-    ("westeurope", "West Europe", "Europe", True),
-    ("uksouth", "UK South", "UK", True),
-    ("ukwest", "UK West", "UK", False),
-    ("francecentral", "France Central", "France", True),
-    ("francesouth", "France South", "France", False),
-    ("germanywestcentral", "Germany West Central", "Germany", True),
-    ("germanynorth", "Germany North", "Germany", False),
-    ("italynorth", "Italy North", "Italy", True),
-    ("norwayeast", "Norway East", "Norway", True),
-    ("norwaywest", "Norway West", "Norway", False),
-    ("polandcentral", "Poland Central", "Poland", True),
-    ("spaincentral", "Spain Central", "Spain", True),
-    ("swedencentral", "Sweden Central", "Sweden", True),
-    ("switzerlandnorth", "Switzerland North", "Switzerland", True),
-    ("switzerlandwest", "Switzerland West", "Switzerland", False),
-    ("uaenorth", "UAE North", "UAE", True),
-    ("uaecentral", "UAE Central", "UAE", False),
-    ("qatarcentral", "Qatar Central", "Qatar", True),
-    ("israelcentral", "Israel Central", "Israel", True),
-    ("southafricanorth", "South Africa North", "South Africa", True),
-    ("southafricawest", "South Africa West", "South Africa", False),
-    ("centralindia", "Central India", "India", True),
-    ("southindia", "South India", "India", False),
-    ("westindia", "West India", "India", False),
-    ("eastasia", "East Asia", "Asia Pacific", True),
-    ("southeastasia", "Southeast Asia", "Asia Pacific", True),
-    ("japaneast", "Japan East", "Japan", True),
-    ("japanwest", "Japan West", "Japan", False),
-    ("koreacentral", "Korea Central", "Korea", True),
-    ("koreasouth", "Korea South", "Korea", False),
-    ("australiaeast", "Australia East", "Australia", True),
-    ("australiasoutheast", "Australia Southeast", "Australia", False),
-    ("australiacentral", "Australia Central", "Australia", False),
-    ("newzealandnorth", "New Zealand North", "New Zealand", True),
+_TABLE: tuple[tuple[str, str, str, bool, str], ...] = (
+    ("eastus", "East US", "US", True, "Virginia"),
+    ("eastus2", "East US 2", "US", True, "Virginia"),
+    ("centralus", "Central US", "US", True, "Iowa"),
+    ("northcentralus", "North Central US", "US", False, "Illinois"),
+    ("southcentralus", "South Central US", "US", True, "Texas"),
+    ("westcentralus", "West Central US", "US", False, "Wyoming"),
+    ("westus", "West US", "US", False, "California"),
+    ("westus2", "West US 2", "US", True, "Washington"),
+    ("westus3", "West US 3", "US", True, "Phoenix"),
+    ("canadacentral", "Canada Central", "Canada", True, "Toronto"),
+    ("canadaeast", "Canada East", "Canada", False, "Quebec"),
+    ("mexicocentral", "Mexico Central", "Mexico", True, "Querétaro State"),
+    ("brazilsouth", "Brazil South", "Brazil", True, "Sao Paulo State"),
+    ("brazilsoutheast", "Brazil Southeast", "Brazil", False, "Rio"),
+    ("northeurope", "North Europe", "Europe", True, "Ireland"),
+    ("westeurope", "West Europe", "Europe", True, "Netherlands"),
+    ("uksouth", "UK South", "UK", True, "London"),
+    ("ukwest", "UK West", "UK", False, "Cardiff"),
+    ("francecentral", "France Central", "France", True, "Paris"),
+    ("francesouth", "France South", "France", False, "Marseille"),
+    ("germanywestcentral", "Germany West Central", "Germany", True, "Frankfurt"),
+    ("germanynorth", "Germany North", "Germany", False, "Berlin"),
+    ("italynorth", "Italy North", "Italy", True, "Milan"),
+    ("norwayeast", "Norway East", "Norway", True, "Norway"),
+    ("norwaywest", "Norway West", "Norway", False, "Norway"),
+    ("polandcentral", "Poland Central", "Poland", True, "Warsaw"),
+    ("spaincentral", "Spain Central", "Spain", True, "Madrid"),
+    ("swedencentral", "Sweden Central", "Sweden", True, "Gävle"),
+    ("switzerlandnorth", "Switzerland North", "Switzerland", True, "Zurich"),
+    ("switzerlandwest", "Switzerland West", "Switzerland", False, "Geneva"),
+    ("uaenorth", "UAE North", "UAE", True, "Dubai"),
+    ("uaecentral", "UAE Central", "UAE", False, "Abu Dhabi"),
+    ("qatarcentral", "Qatar Central", "Qatar", True, "Doha"),
+    ("israelcentral", "Israel Central", "Israel", True, "Israel"),
+    ("southafricanorth", "South Africa North", "South Africa", True, "Johannesburg"),
+    ("southafricawest", "South Africa West", "South Africa", False, "Cape Town"),
+    ("centralindia", "Central India", "India", True, "Pune"),
+    ("southindia", "South India", "India", False, "Chennai"),
+    ("westindia", "West India", "India", False, "Mumbai"),
+    ("eastasia", "East Asia", "Asia Pacific", True, "Hong Kong"),
+    ("southeastasia", "Southeast Asia", "Asia Pacific", True, "Singapore"),
+    ("japaneast", "Japan East", "Japan", True, "Tokyo, Saitama"),
+    ("japanwest", "Japan West", "Japan", False, "Osaka"),
+    ("koreacentral", "Korea Central", "Korea", True, "Seoul"),
+    ("koreasouth", "Korea South", "Korea", False, "Busan"),
+    ("australiaeast", "Australia East", "Australia", True, "New South Wales"),
+    ("australiasoutheast", "Australia Southeast", "Australia", False, "Victoria"),
+    ("australiacentral", "Australia Central", "Australia", False, "Canberra"),
+    ("newzealandnorth", "New Zealand North", "New Zealand", True, "Auckland"),
 )
 
 REGIONS: dict[str, Region] = {
-    name: Region(name, display, geography, zrs) for name, display, geography, zrs in _TABLE
+    name: Region(name, display, geography, zrs, place)
+    for name, display, geography, zrs, place in _TABLE
 }
 
 
@@ -92,14 +96,15 @@ def available_regions_text() -> str:
 
 #: ARM's names for the geographies above (``metadata.geography``) and the group its
 #: ``regionalDisplayName`` is prefixed with (``metadata.geographyGroup``), as
-#: ``GET /subscriptions/{id}/locations`` reports them.
+#: ``GET /subscriptions/{id}/locations`` reports them. The UK regions' group is ``UK`` since
+#: October 2025 (Azure update "Locations API Update for UK Azure Regions"; ``Europe`` before).
 ARM_GEOGRAPHIES: dict[str, tuple[str, str]] = {
     "US": ("United States", "US"),
     "Canada": ("Canada", "Canada"),
     "Mexico": ("Mexico", "Mexico"),
     "Brazil": ("Brazil", "South America"),
     "Europe": ("Europe", "Europe"),
-    "UK": ("United Kingdom", "Europe"),
+    "UK": ("United Kingdom", "UK"),
     "France": ("France", "Europe"),
     "Germany": ("Germany", "Europe"),
     "Italy": ("Italy", "Europe"),
@@ -164,4 +169,28 @@ PAIRED_REGIONS: dict[str, str] = {
     "koreasouth": "koreacentral",
     "australiaeast": "australiasoutheast",
     "australiasoutheast": "australiaeast",
+}
+
+#: The logical locations ARM's locations list also carries (``metadata.regionType: Logical``):
+#: geographies, and ``global``. They name no datacenter, so no gallery or image can be in one
+#: and the compute API refuses them; a client reading the list must tell them apart.
+LOGICAL_LOCATIONS: dict[str, str] = {
+    "asia": "Asia",
+    "asiapacific": "Asia Pacific",
+    "australia": "Australia",
+    "brazil": "Brazil",
+    "canada": "Canada",
+    "europe": "Europe",
+    "france": "France",
+    "germany": "Germany",
+    "global": "Global",
+    "india": "India",
+    "japan": "Japan",
+    "korea": "Korea",
+    "norway": "Norway",
+    "southafrica": "South Africa",
+    "switzerland": "Switzerland",
+    "uae": "United Arab Emirates",
+    "uk": "United Kingdom",
+    "unitedstates": "United States",
 }

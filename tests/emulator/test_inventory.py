@@ -6,6 +6,8 @@ from __future__ import annotations
 import pytest
 from azure.core.exceptions import ResourceNotFoundError
 from azure.mgmt.compute import ComputeManagementClient
+from azure.mgmt.resource.subscriptions import SubscriptionClient
+from azure.mgmt.resource.subscriptions.models import LocationType, RegionCategory, RegionType
 
 from emulator import EmulatorConfig, SeedData
 from emulator.testing import SUBSCRIPTION, RunningEmulator, StaticBearerPolicy, StaticToken
@@ -91,6 +93,7 @@ def test_locations_answer_the_region_table_in_arm_shape(emulator: RunningEmulato
     regions = {item["name"]: item for item in answer.body["value"]}
     assert "nextLink" not in answer.body, "Azure answers in one page"
     east = regions["eastus"]
+    zones = east.pop("availabilityZoneMappings")
     assert east == {
         "id": f"/subscriptions/{SUBSCRIPTION}/locations/eastus",
         "name": "eastus",
@@ -99,33 +102,73 @@ def test_locations_answer_the_region_table_in_arm_shape(emulator: RunningEmulato
         "regionalDisplayName": "(US) East US",
         "metadata": {
             "regionType": "Physical",
+            "regionCategory": "Recommended",
             "geography": "United States",
             "geographyGroup": "US",
+            "physicalLocation": "Virginia",
             "pairedRegion": [
                 {"name": "westus", "id": f"/subscriptions/{SUBSCRIPTION}/locations/westus"}
             ],
         },
     }
-    assert regions["uksouth"]["regionalDisplayName"] == "(Europe) UK South"
+    assert [z["logicalZone"] for z in zones] == ["1", "2", "3"]
+    assert sorted(z["physicalZone"] for z in zones) == ["eastus-az1", "eastus-az2", "eastus-az3"]
+    # UK regions form their own group since October 2025; regions without zones list none.
+    assert regions["uksouth"]["regionalDisplayName"] == "(UK) UK South"
+    assert regions["ukwest"]["metadata"]["regionCategory"] == "Other"
+    assert "availabilityZoneMappings" not in regions["ukwest"]
     assert "pairedRegion" not in regions["polandcentral"]["metadata"]
+    assert regions["uk"] == {
+        "id": f"/subscriptions/{SUBSCRIPTION}/locations/uk",
+        "name": "uk",
+        "type": "Region",
+        "displayName": "United Kingdom",
+        "regionalDisplayName": "United Kingdom",
+        "metadata": {"regionType": "Logical", "regionCategory": "Other"},
+    }
     record = emulator.emulator.request_log[-1]
     assert record.operation == "subscriptions.list_locations"
     assert record.action == "Microsoft.Resources/subscriptions/locations/read"
     assert record.scope == f"/subscriptions/{SUBSCRIPTION}"
 
 
+def test_zone_mappings_differ_by_subscription_and_stay_put(emulator: RunningEmulator) -> None:
+    def mapping(subscription: str) -> list[str]:
+        answer = emulator.request(
+            "GET", f"/subscriptions/{subscription}/locations?api-version=2022-12-01"
+        )
+        (east,) = [item for item in answer.body["value"] if item["name"] == "eastus"]
+        return [z["physicalZone"] for z in east["availabilityZoneMappings"]]
+
+    others = {tuple(mapping(f"{n:08d}-0000-0000-0000-000000000000")) for n in range(12)}
+    assert len(others) > 1, "each subscription has its own mapping"
+    assert mapping(SUBSCRIPTION) == mapping(SUBSCRIPTION)
+
+
 @pytest.mark.parametrize("emulator_config", [EmulatorConfig(page_size=10)])
 def test_subscription_client_lists_locations(emulator: RunningEmulator) -> None:
-    subscriptions = pytest.importorskip("azure.mgmt.resource.subscriptions")
-    client = subscriptions.SubscriptionClient(
+    client = SubscriptionClient(
         credential=StaticToken(),
         base_url=emulator.base_url,
         authentication_policy=StaticBearerPolicy(),
     )
     locations = list(client.subscriptions.list_locations(SUBSCRIPTION))
     names = [location.name for location in locations]
-    assert len(names) == len(set(names)) > 40, "every page, followed by nextLink"
+    assert len(names) == len(set(names)) > 60, "every page, followed by nextLink"
     west = next(location for location in locations if location.name == "westus2")
     assert west.display_name == "West US 2"
+    assert west.type == LocationType.REGION
+    assert west.metadata is not None
+    assert west.metadata.paired_region is not None
+    assert west.availability_zone_mappings is not None
+    assert west.metadata.region_type == RegionType.PHYSICAL
+    assert west.metadata.region_category == RegionCategory.RECOMMENDED
     assert west.metadata.paired_region[0].name == "westcentralus"
     assert west.metadata.geography_group == "US"
+    assert west.metadata.physical_location == "Washington"
+    assert [m.logical_zone for m in west.availability_zone_mappings] == ["1", "2", "3"]
+    europe = next(location for location in locations if location.name == "europe")
+    assert europe.metadata is not None
+    assert europe.metadata.region_type == RegionType.LOGICAL
+    assert europe.metadata.paired_region is None
+    assert europe.availability_zone_mappings is None
