@@ -1,4 +1,5 @@
-"""The one place the app builds its ``ComputeManagementClient``.
+"""The one place the app builds its ARM clients: ``ComputeManagementClient`` for each
+subscription, and the ``SubscriptionClient`` that reads a subscription's locations.
 
 Settings are read from the environment when a client is asked for (app settings in Azure,
 ``local.settings.json`` under a local host):
@@ -8,7 +9,8 @@ Settings are read from the environment when a client is asked for (app settings 
 - otherwise: Azure Resource Manager with ``DefaultAzureCredential``; ``AZURE_CLIENT_ID`` selects a
   user-assigned managed identity.
 
-Nothing else in the app knows which of the two it talks to.
+Both clients are built by :func:`_build` with one credential per identity, the same endpoint
+and the same retry policy; nothing else in the app knows which of the two it talks to.
 """
 
 from __future__ import annotations
@@ -19,13 +21,14 @@ import os
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from azure.core.credentials import AccessToken, TokenCredential
 from azure.core.pipeline import PipelineRequest
 from azure.core.pipeline.policies import SansIOHTTPPolicy
 from azure.mgmt.compute import ComputeManagementClient
+from azure.mgmt.resource.subscriptions import SubscriptionClient
 
 from migration.arm.retry import ServiceRetryPolicy
 
@@ -38,8 +41,11 @@ TOKEN_SETTING = "ARM_TOKEN"
 CLIENT_ID_SETTING = "AZURE_CLIENT_ID"
 AZURE_ENDPOINT = "https://management.azure.com"
 
-_lock = threading.Lock()
-_clients: dict[tuple[str, ...], ComputeManagementClient] = {}
+# Reentrant: building a client under the lock takes the credential under it too.
+_lock = threading.RLock()
+_clients: dict[tuple[str, ...], Any] = {}
+_credentials: dict[str | None, TokenCredential] = {}
+C = TypeVar("C", ComputeManagementClient, SubscriptionClient)
 
 
 class StaticTokenCredential:
@@ -100,21 +106,6 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def _emulator_client(subscription_id: str, settings: _Settings) -> ComputeManagementClient:
-    assert settings.endpoint is not None
-    _check_emulator_endpoint(settings.endpoint)
-    # The emulator answers at once, so nothing should wait in wall time: poll LROs without delay
-    # and back off briefly on 5xx (throttling is the orchestration's to wait out, as in Azure).
-    return ComputeManagementClient(
-        credential=StaticTokenCredential(settings.token),
-        subscription_id=subscription_id,
-        base_url=settings.endpoint,
-        authentication_policy=StaticBearerPolicy(settings.token),
-        retry_policy=ServiceRetryPolicy(**_EMULATOR_RETRIES),
-        polling_interval=0,
-    )
-
-
 # An activity has a bounded life (Flex Consumption recycles workers; the orchestration owns the
 # long waits), so the pipeline may retry briefly but never sleep for long: at most 4 retries,
 # backoff 0.8 s doubling to 10 s, Retry-After honoured up to 20 s, and the whole call, retries
@@ -136,18 +127,39 @@ _EMULATOR_RETRIES: dict[str, Any] = {
 }
 
 
-def _azure_client(subscription_id: str, settings: _Settings) -> ComputeManagementClient:
-    from azure.identity import DefaultAzureCredential
-
-    credential: TokenCredential = DefaultAzureCredential(
-        managed_identity_client_id=settings.client_id
-    )
-    return ComputeManagementClient(
-        credential=credential,
-        subscription_id=subscription_id,
+def _build(kind: type[C], settings: _Settings, **scoped: Any) -> C:
+    """A client of ``kind`` for these settings: the emulator's or Azure's pipeline."""
+    if settings.endpoint is not None:
+        _check_emulator_endpoint(settings.endpoint)
+        # The emulator answers at once, so nothing should wait in wall time: poll LROs without
+        # delay and back off briefly on 5xx (throttling is the orchestration's to wait out, as in
+        # Azure).
+        return kind(
+            credential=StaticTokenCredential(settings.token),
+            base_url=settings.endpoint,
+            authentication_policy=StaticBearerPolicy(settings.token),
+            retry_policy=ServiceRetryPolicy(**_EMULATOR_RETRIES),
+            polling_interval=0,
+            **scoped,
+        )
+    return kind(
+        credential=_azure_credential(settings.client_id),
         retry_policy=ServiceRetryPolicy(**_AZURE_RETRIES),
         polling_interval=5,
+        **scoped,
     )
+
+
+def _azure_credential(client_id: str | None) -> TokenCredential:
+    """One ``DefaultAzureCredential`` per identity for every client (it caches its tokens)."""
+    from azure.identity import DefaultAzureCredential
+
+    with _lock:
+        credential = _credentials.get(client_id)
+        if credential is None:
+            credential = DefaultAzureCredential(managed_identity_client_id=client_id)
+            _credentials[client_id] = credential
+        return credential
 
 
 def quiet_sdk_logging() -> None:
@@ -157,12 +169,29 @@ def quiet_sdk_logging() -> None:
         logging.getLogger(name).setLevel(level if isinstance(level, int) else logging.WARNING)
 
 
+def endpoint() -> str:
+    """The ARM endpoint clients are built for now: the emulator's, or Azure's."""
+    return _settings().endpoint or AZURE_ENDPOINT
+
+
 def compute_client(subscription_id: str) -> ComputeManagementClient:
-    """The client for ``subscription_id``, cached per subscription and endpoint settings."""
+    """The compute client for ``subscription_id``, cached per subscription and settings."""
+    return _cached(
+        ComputeManagementClient, subscription_id.lower(), subscription_id=subscription_id
+    )
+
+
+def subscription_client() -> SubscriptionClient:
+    """The client of ARM's subscriptions API (a subscription's locations), cached per settings."""
+    return _cached(SubscriptionClient, "")
+
+
+def _cached(kind: type[C], subscription: str, **scoped: Any) -> C:
     quiet_sdk_logging()
     settings = _settings()
     cache_key = (
-        subscription_id.lower(),
+        kind.__name__,
+        subscription,
         settings.endpoint or AZURE_ENDPOINT,
         settings.token if settings.endpoint else "",
         settings.client_id or "",
@@ -170,18 +199,16 @@ def compute_client(subscription_id: str) -> ComputeManagementClient:
     with _lock:
         client = _clients.get(cache_key)
         if client is None:
-            if settings.endpoint is not None:
-                client = _emulator_client(subscription_id, settings)
-            else:
-                client = _azure_client(subscription_id, settings)
+            client = _build(kind, settings, **scoped)
             _clients[cache_key] = client
         return client
 
 
 def clear_client_cache() -> None:
-    """Forget cached clients (tests change settings between cases)."""
+    """Forget cached clients and credentials (tests change settings between cases)."""
     with _lock:
         clients = list(_clients.values())
         _clients.clear()
+        _credentials.clear()
     for client in clients:
         client.close()

@@ -14,6 +14,7 @@ from azure.core.pipeline import PipelineContext, PipelineRequest
 from azure.core.rest import HttpRequest
 from azure.mgmt.compute import ComputeManagementClient
 from azure.mgmt.core.policies import ARMChallengeAuthenticationPolicy
+from azure.mgmt.resource.subscriptions import SubscriptionClient
 
 from emulator import BucketConfig, EmulatorConfig, FaultConfig, ThrottleConfig
 from emulator.testing import SUBSCRIPTION, running_emulator
@@ -22,6 +23,7 @@ from migration.arm.client import (
     StaticBearerPolicy,
     clear_client_cache,
     compute_client,
+    subscription_client,
 )
 from migration.arm.retry import ServiceRetryPolicy, retry_after
 from simclock import Clock, RealClock, ScaledClock
@@ -60,7 +62,7 @@ def fake_identity(monkeypatch: pytest.MonkeyPatch) -> type[FakeCredential]:
     return FakeCredential
 
 
-def config(client: ComputeManagementClient) -> Any:
+def config(client: ComputeManagementClient | SubscriptionClient) -> Any:
     return client._config
 
 
@@ -154,19 +156,50 @@ def test_clients_are_cached_per_subscription_and_settings(
 
 def test_cache_is_thread_safe(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ARM_ENDPOINT", "http://127.0.0.1:8480")
-    built: list[ComputeManagementClient] = []
-    original = arm_client._emulator_client
+    built: list[Any] = []
+    original = arm_client._build
 
-    def counting(subscription_id: str, settings: Any) -> ComputeManagementClient:
-        client = original(subscription_id, settings)
+    def counting(kind: Any, settings: Any, **scoped: Any) -> Any:
+        client = original(kind, settings, **scoped)
         built.append(client)
         return client
 
-    monkeypatch.setattr(arm_client, "_emulator_client", counting)
+    monkeypatch.setattr(arm_client, "_build", counting)
     with ThreadPoolExecutor(8) as pool:
         clients = list(pool.map(lambda _: compute_client(SUB), range(64)))
     assert len(built) == 1
     assert all(client is built[0] for client in clients)
+
+
+# The subscriptions client: the same pipeline -------------------------------------------------
+
+
+def test_the_subscription_client_shares_the_emulator_pipeline(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("ARM_ENDPOINT", "http://127.0.0.1:8480")
+    monkeypatch.setenv("ARM_TOKEN", "secret-ish")
+    client = subscription_client()
+    assert isinstance(client, SubscriptionClient)
+    assert subscription_client() is client
+    settings, compute = config(client), config(compute_client(SUB))
+    assert settings.base_url == compute.base_url == "http://127.0.0.1:8480"
+    assert isinstance(settings.authentication_policy, StaticBearerPolicy)
+    assert type(settings.retry_policy) is type(compute.retry_policy) is ServiceRetryPolicy
+    assert settings.retry_policy.max_retry_after == compute.retry_policy.max_retry_after
+    assert settings.credential.get_token("scope").token == "secret-ish"
+
+
+def test_every_azure_client_shares_one_credential(fake_identity: type[FakeCredential]) -> None:
+    compute = config(compute_client(SUB))
+    other = config(compute_client("00000000-0000-0000-0000-000000000002"))
+    subscriptions = config(subscription_client())
+    assert subscriptions.credential is compute.credential is other.credential
+    assert fake_identity.built == [{"managed_identity_client_id": None}]
+    assert isinstance(subscriptions.authentication_policy, ARMChallengeAuthenticationPolicy)
+    retry = subscriptions.retry_policy
+    assert isinstance(retry, ServiceRetryPolicy)
+    assert (retry.total_retries, retry.max_retry_after, retry.timeout) == (4, 20, 90)
 
 
 # Throttling, against the emulator -----------------------------------------------------------
