@@ -1,4 +1,5 @@
-"""What every request body must be before anything reads it: JSON, by content type, bounded.
+"""What every request body must be before anything reads it: JSON, by content type, bounded;
+and what a request is validated against (:func:`request_limits`).
 
 The Functions host itself accepts bodies of up to 100 MB; the API needs far less (a thousand
 images fit in a few hundred KB), and a body it will refuse anyway should not be read, parsed or
@@ -7,8 +8,14 @@ echoed back at length.
 
 from __future__ import annotations
 
+import dataclasses
+from datetime import UTC, datetime
+
 import azure.functions as func
 
+from migration.arm.locations import subscription_regions
+from migration.config.settings import Settings
+from migration.domain.validation import RequestLimits
 from triggers import responses
 
 # The largest body the API reads (a request for MAX_IMAGES_PER_REQUEST images fits well within).
@@ -37,3 +44,12 @@ def json_body(req: func.HttpRequest) -> bytes | func.HttpResponse:
             f"The body is {len(body)} bytes; the most this API reads is {MAX_BODY_BYTES}.",
         )
     return body
+
+
+def request_limits(settings: Settings) -> RequestLimits:
+    """The limits a request arriving now is validated with: the settings', and the regions of
+    the gallery's subscription as ARM lists them (read once in a while, see
+    :mod:`migration.arm.locations`). Validation then raises ``ArmError`` if ARM cannot say."""
+    return dataclasses.replace(
+        settings.request_limits(datetime.now(UTC)), regions=subscription_regions
+    )

@@ -20,7 +20,7 @@ from migration.config.policy import EventGridPolicy, written_image
 from migration.config.settings import Settings, SettingsError
 from migration.domain.validation import RequestInvalid
 from migration.durable import claims
-from triggers import starting
+from triggers import door, starting
 
 bp = df.Blueprint()
 log = logging.getLogger(__name__)
@@ -45,7 +45,11 @@ async def on_image_written(
         if policy is None:
             log.info("event %s ignored: EVENTGRID_GALLERY_ID is not set", event.id)
             return
-        request = policy.request_for(image_id, settings.request_limits(datetime.now(UTC)))
+        # Validated as a request at the door is, regions included (an ARM read: off the loop; if
+        # it fails, this raises and Event Grid delivers the event again later).
+        request = await asyncio.to_thread(
+            policy.request_for, image_id, door.request_limits(settings)
+        )
     except (SettingsError, RequestInvalid) as error:
         log.error("event %s ignored: the Event Grid policy is not valid: %s", event.id, error)
         return

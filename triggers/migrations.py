@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import UTC, datetime
 
@@ -22,17 +23,26 @@ log = logging.getLogger(__name__)
 
 
 def accept(req: func.HttpRequest) -> tuple[Settings, MigrationRequest] | func.HttpResponse:
-    """The settings and the validated request, or the problem answer that refuses it."""
+    """The settings and the validated request, or the problem answer that refuses it.
+
+    It may read ARM (the gallery subscription's regions), so async callers run it on a thread.
+    """
     body = door.json_body(req)
     if isinstance(body, func.HttpResponse):
         return body
     try:
         settings = Settings.from_env()
-        request = parse_request(body, settings.request_limits(datetime.now(UTC)))
+        request = parse_request(body, door.request_limits(settings))
     except SettingsError as error:
         return responses.misconfigured(str(error))
     except RequestInvalid as error:
         return responses.bad_request(error.errors)
+    except ArmError as error:
+        log.warning("reading the subscription's regions: %s", error.message)
+        return responses.arm_unavailable(
+            f"Reading the gallery subscription's regions failed ({error.code or error.status}); "
+            "try again later."
+        )
     if outside := starting.out_of_scope(request, settings):
         return responses.out_of_scope(outside)
     return settings, request
@@ -43,7 +53,8 @@ def accept(req: func.HttpRequest) -> tuple[Settings, MigrationRequest] | func.Ht
 async def start_migration(
     req: func.HttpRequest, client: df.DurableOrchestrationClient
 ) -> func.HttpResponse:
-    accepted = accept(req)
+    # The region check may read ARM: off the event loop, as the worker runs a sync function.
+    accepted = await asyncio.to_thread(accept, req)
     if isinstance(accepted, func.HttpResponse):
         return accepted
     settings, request = accepted

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence, Set
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -53,9 +54,41 @@ class RequestLimits:
     now: datetime
     max_images: int
     max_approval_timeout: timedelta
+    # The regions a subscription has (ARM's locations list, read by the door); None: region
+    # names are checked for their form only.
+    regions: Callable[[str], Set[str]] | None = None
+
+
+@dataclass(frozen=True)
+class _Context:
+    """What the validators read: the limits, and the regions of the gallery's subscription."""
+
+    limits: RequestLimits
+    subscription: str = ""
+    regions: Set[str] | None = None
 
 
 _BODY = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+def _region(value: str, info: ValidationInfo) -> str:
+    """A region name in short form, and one the gallery's subscription has when that is known."""
+    if error := rules.region_name_error(value):
+        raise ValueError(error)
+    name = rules.normalize_region(value)
+    context = _context(info)
+    if context.regions is not None and name not in context.regions:
+        raise ValueError(
+            f"'{value}' is not a region of subscription {context.subscription} "
+            "(ARM's locations list for it has no such physical region)"
+        )
+    return name
+
+
+def _context(info: ValidationInfo) -> _Context:
+    if not isinstance(info.context, _Context):
+        raise TypeError("a request body is validated by parse_request, with RequestLimits")
+    return info.context
 
 
 class DefinitionSpecBody(DefinitionSpec):
@@ -137,10 +170,8 @@ class TargetRegionBody(TargetRegion):
 
     @field_validator("name")
     @classmethod
-    def _name(cls, value: str) -> str:
-        if error := rules.region_name_error(value):
-            raise ValueError(error)
-        return rules.normalize_region(value)
+    def _name(cls, value: str, info: ValidationInfo) -> str:
+        return _region(value, info)
 
     @field_validator("storage_account_type")
     @classmethod
@@ -168,7 +199,9 @@ class SelectionFiltersBody(SelectionFilters):
         Annotated[str, StringConstraints(max_length=256)] | None,
     ] = Field(default_factory=dict, max_length=50)
     name_pattern: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
-    locations: Sequence[str] = Field(default_factory=list, max_length=100)
+    locations: Sequence[Annotated[str, AfterValidator(_region)]] = Field(
+        default_factory=list, max_length=100
+    )
 
     @field_validator("os_type")
     @classmethod
@@ -179,14 +212,6 @@ class SelectionFiltersBody(SelectionFilters):
     @classmethod
     def _generation(cls, value: str | None) -> str | None:
         return None if value is None else _one_of(value, ("V1", "V2"))
-
-    @field_validator("locations")
-    @classmethod
-    def _locations(cls, value: Sequence[str]) -> list[str]:
-        for name in value:
-            if error := rules.region_name_error(name):
-                raise ValueError(error)
-        return [rules.normalize_region(name) for name in value]
 
 
 class RequestBody(MigrationRequest):
@@ -324,20 +349,33 @@ def parse_request(body: bytes | str | dict[str, Any], limits: RequestLimits) -> 
     """Validate a request body; raise :class:`RequestInvalid` listing every problem.
 
     Types are strict, as JSON spells them: no ``"2"`` for a number, no ``"yes"`` or ``1`` for a
-    boolean, no number for a date.
+    boolean, no number for a date. With ``limits.regions``, every region named must be one the
+    gallery's subscription has (the lookup's own errors, an ARM read failing, pass through).
     """
     if isinstance(body, bytes | str):
         body = load_json(body)
     if not isinstance(body, dict):
         raise RequestInvalid([FieldError(field="", message="the body must be a JSON object")])
     found = repeats(body)
+    context = _Context(limits)
+    if limits.regions is not None and (subscription := _gallery_subscription(body)):
+        context = _Context(limits, subscription, limits.regions(subscription))
     try:
-        request = RequestBody.model_validate_json(json.dumps(body), strict=True, context=limits)
+        request = RequestBody.model_validate_json(json.dumps(body), strict=True, context=context)
     except ValidationError as error:
         raise RequestInvalid(field_errors(error) + found) from None
     if found:
         raise RequestInvalid(found)
     return request
+
+
+def _gallery_subscription(body: dict[str, Any]) -> str | None:
+    """The subscription of the body's gallery, if it names one that is a valid id."""
+    gallery = body.get("gallery")
+    try:
+        return parse_gallery_id(gallery).subscription if isinstance(gallery, str) else None
+    except ResourceIdError:
+        return None
 
 
 # The deepest nesting a request needs is five levels (targetRegions[].encryption.dataDisks[]).
@@ -493,6 +531,4 @@ def _storage_error(value: str) -> str | None:
 
 
 def _limits(info: ValidationInfo) -> RequestLimits:
-    if not isinstance(info.context, RequestLimits):
-        raise TypeError("a request body is validated by parse_request, with RequestLimits")
-    return info.context
+    return _context(info).limits

@@ -9,6 +9,9 @@ from typing import Any
 
 import pytest
 
+from emulator import EmulatorConfig, FaultConfig
+from emulator.regions import REGIONS
+from migration.arm.locations import clear_location_cache
 from migration.domain.validation import RequestInvalid, parse_request
 from tests.e2e.test_migration import WEB, request
 from tests.migration.factories import limits
@@ -58,8 +61,9 @@ async def test_a_bad_request_is_refused_before_anything_starts(
     ids=lambda c: c["name"],
 )
 def test_the_validator_alone_refuses_the_same(case: dict[str, Any]) -> None:
+    # ARM's locations list as the emulator serves it: its physical regions.
     with pytest.raises(RequestInvalid) as caught:
-        parse_request(raw_body(case), limits())
+        parse_request(raw_body(case), limits(regions=lambda _: frozenset(REGIONS)))
     assert set(case["fields"]) <= {e.field for e in caught.value.errors}
 
 
@@ -80,3 +84,22 @@ async def test_an_approvers_name_with_control_characters_is_refused(stack: Stack
     assert (await stack.status(migration_id))["approval"].get("decision") is None
     answer = await stack.call("POST", f"migrations/{migration_id}/approve", {"by": "ann"})
     assert answer.status == 202
+
+
+@pytest.mark.parametrize(
+    "emulator_config",
+    [
+        EmulatorConfig(
+            faults=FaultConfig(error_rate=1.0, error_operations=("subscriptions.list_locations",))
+        )
+    ],
+)
+async def test_when_arm_cannot_list_the_regions_nothing_starts(stack: Stack) -> None:
+    clear_location_cache()
+    body = request(WEB, deleteSource="never", targetRegions=[{"name": "westus2"}])
+    for endpoint in ("migrations", "migrations/plan"):
+        answer = await stack.call("POST", endpoint, body)
+        assert answer.status == 502, answer.body
+        assert answer.content_type == PROBLEM
+        assert "regions failed" in answer.body["detail"]
+    assert stack.host.engine.instances() == []

@@ -180,3 +180,20 @@ async def test_an_event_start_reads_the_image_once(eg_stack: Stack) -> None:
     deleting = [r for r in eg_stack.emulator.request_log if r.operation == "images.delete"]
     before_delete = [r for r in reads if r.time <= deleting[0].time]
     assert len(before_delete) == 2, [(r.time, r.status) for r in reads]
+
+
+async def test_a_policy_naming_a_region_the_subscription_lacks_starts_nothing(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO)
+    port = free_port()
+    config = EmulatorConfig(event_grid_webhook=f"http://127.0.0.1:{port}{WEBHOOK}")
+    policy = {**POLICY, "EVENTGRID_TARGET_REGIONS": "eastus=1, westus9=1"}
+    async with open_stack(policy, config, host_port=port) as stack:
+        await write_image(stack, NEW, migrateToGallery="true")
+        assert [d.status for d in stack.emulator.deliveries] == [202]
+        assert await migrations(stack) == []
+        made = [r for r in stack.emulator.request_log if r.operation.startswith("gallery")]
+        assert made == [], "nothing read or created in the gallery"
+    assert "the Event Grid policy is not valid" in caplog.text
+    assert "targetRegions[1].name: 'westus9' is not a region of subscription" in caplog.text

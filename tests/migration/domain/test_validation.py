@@ -335,3 +335,74 @@ def test_bad_scopes_and_filters_are_named() -> None:
     assert "filters.hyperVGeneration" in found
     assert found["filters.colour"] == "unknown field"
     assert "is not a scope" in errors_of(request_body(scopes=["/subscriptions/x"]))["scopes"]
+
+
+# Regions the gallery's subscription has -------------------------------------------------------
+
+HAS = frozenset({"eastus", "westus2", "northeurope"})
+
+
+class Lookup:
+    """ARM's locations list as a lookup, recording which subscriptions it was asked for."""
+
+    def __init__(self, regions: frozenset[str] = HAS) -> None:
+        self.regions = regions
+        self.asked: list[str] = []
+
+    def __call__(self, subscription: str) -> frozenset[str]:
+        self.asked.append(subscription)
+        return self.regions
+
+
+def test_each_region_the_subscription_lacks_is_named() -> None:
+    lookup = Lookup()
+    body = request_body() | {
+        "targetRegions": [{"name": "eastus"}, {"name": "West US 2"}, {"name": "westus9"}],
+        "scopes": [SCOPE],
+        "filters": {"locations": ["northeurope", "southafricawest", "EUROPE"]},
+    }
+    found = errors_of(body, regions=lookup)
+    assert set(found) == {"targetRegions[2].name", "filters.locations[1]", "filters.locations[2]"}
+    assert "'westus9' is not a region of subscription" in found["targetRegions[2].name"]
+    assert lookup.asked == ["00000000-0000-0000-0000-000000000001"]
+
+
+def test_an_encrypted_region_is_checked_as_any_other() -> None:
+    des = (
+        "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/keys"
+        "/providers/Microsoft.Compute/diskEncryptionSets/des"
+    )
+    body = request_body(
+        targetRegions=[{"name": "uksouth", "encryption": {"osDiskEncryptionSetId": des}}]
+    )
+    assert set(errors_of(body, regions=Lookup())) == {"targetRegions[0].name"}
+
+
+def test_known_regions_pass_in_short_form_and_one_read_serves_the_request() -> None:
+    lookup = Lookup()
+    body = request_body(targetRegions=[{"name": "West US 2"}, {"name": "eastus"}])
+    request = parse(
+        body | {"scopes": [SCOPE], "filters": {"locations": ["North Europe"]}}, regions=lookup
+    )
+    assert [r.name for r in request.target_regions] == ["westus2", "eastus"]
+    assert request.filters.locations == ["northeurope"]
+    assert len(lookup.asked) == 1
+
+
+def test_regions_are_not_looked_up_without_a_valid_gallery_or_a_lookup() -> None:
+    lookup = Lookup()
+    body = request_body(targetRegions=[{"name": "westus9"}]) | {"gallery": "not-an-id"}
+    assert set(errors_of(body, regions=lookup)) == {"gallery"}
+    assert lookup.asked == []
+    # With no lookup (the orchestration's own reading, the tests' default) the form alone counts.
+    assert parse(request_body(targetRegions=[{"name": "westus9"}])).target_regions[0].name == (
+        "westus9"
+    )
+
+
+def test_a_lookup_that_fails_passes_its_error_through() -> None:
+    def failing(subscription: str) -> frozenset[str]:
+        raise ConnectionError("ARM is away")
+
+    with pytest.raises(ConnectionError):
+        parse(request_body(), regions=failing)
