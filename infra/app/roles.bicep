@@ -4,11 +4,22 @@
 //   the source resource groups (or subscriptions);
 // - gallery publisher: read the gallery, create definitions and versions, read replication status;
 //   assigned on the gallery alone;
-// - operation reader: poll the status of those long-running operations. The status URLs live at
-//   /subscriptions/<id>/providers/Microsoft.Compute/locations/<region>/..., above any resource
-//   group, so this role is assigned on the subscriptions involved; it reads nothing else.
+// - subscription reader (symbol operationReader, its id unchanged): the reads that live above any
+//   resource group, so this role is assigned on the subscriptions involved:
+//   - the status of the gallery's long-running operations
+//     (/subscriptions/<id>/providers/Microsoft.Compute/locations/<region>/capsOperations/...);
+//     image deletes are started without polling (the image is read again instead), so the
+//     compute operations' status (locations/operations/read) is not granted;
+//   - the subscription's scale sets, to see whether a source image is still in use before it is
+//     deleted (virtualMachineScaleSets list_all);
+//   - the disk encryption sets a request names for its regions (in the gallery's subscription,
+//     any resource group);
+//   - ARM's list of the subscription's locations, so that a request naming a region the
+//     subscription does not have is refused before anything starts. This is the one action
+//     outside Microsoft.Compute, taken deliberately: Microsoft.Resources/subscriptions/locations/read
+//     reveals nothing but the region list.
 // Deliberately absent: versions/delete (the app never rolls a version back), galleries/write
-// (the app never changes the gallery), any wildcard.
+// (the app never changes the gallery), any write outside the gallery, any wildcard.
 targetScope = 'subscription'
 
 @description('Makes role names unique in the tenant: azd environment name and resource token.')
@@ -32,7 +43,9 @@ var galleryPublisherActions = [
 
 var operationReaderActions = [
   'Microsoft.Compute/locations/capsOperations/read'
-  'Microsoft.Compute/locations/operations/read'
+  'Microsoft.Compute/virtualMachineScaleSets/read'
+  'Microsoft.Compute/diskEncryptionSets/read'
+  'Microsoft.Resources/subscriptions/locations/read'
 ]
 
 resource imageSource 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
@@ -74,8 +87,8 @@ resource galleryPublisher 'Microsoft.Authorization/roleDefinitions@2022-04-01' =
 resource operationReader 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
   name: guid(subscription().id, roleNameSuffix, 'operation-reader')
   properties: {
-    roleName: 'Gallery Migrator operation reader (${roleNameSuffix})'
-    description: 'Poll the status of Compute long-running operations (gallery and image).'
+    roleName: 'Gallery Migrator subscription reader (${roleNameSuffix})'
+    description: 'Poll Compute operations; read scale sets, disk encryption sets and the locations list.'
     type: 'CustomRole'
     permissions: [
       {

@@ -11,7 +11,9 @@ from tests.infra import bicep
 
 ROLES = bicep.app("roles")
 
-# docs/deploy.md explains each; azure-facts.md section 5 lists them.
+# docs/deploy.md explains each; azure-facts.md section 5 lists them. tests/e2e/test_permissions.py
+# checks them against what a full run asks of ARM.
+LOCATIONS_READ = "Microsoft.Resources/subscriptions/locations/read"
 IMAGE_SOURCE = {"Microsoft.Compute/images/read", "Microsoft.Compute/images/delete"}
 GALLERY_PUBLISHER = {
     "Microsoft.Compute/galleries/read",
@@ -20,9 +22,14 @@ GALLERY_PUBLISHER = {
     "Microsoft.Compute/galleries/images/versions/read",
     "Microsoft.Compute/galleries/images/versions/write",
 }
+# Reads above any resource group: gallery operations' status (image deletes are not polled),
+# scale sets (is a source still in use?), disk encryption sets, and ARM's locations list (the one
+# action outside Microsoft.Compute).
 OPERATION_READER = {
     "Microsoft.Compute/locations/capsOperations/read",
-    "Microsoft.Compute/locations/operations/read",
+    "Microsoft.Compute/virtualMachineScaleSets/read",
+    "Microsoft.Compute/diskEncryptionSets/read",
+    LOCATIONS_READ,
 }
 
 BUILT_IN = {
@@ -58,11 +65,12 @@ def test_custom_roles_hold_exactly_the_migrations_actions() -> None:
     }
 
 
-def test_no_role_grants_a_wildcard_or_more_than_compute() -> None:
+def test_no_role_grants_a_wildcard_or_more_than_compute_and_the_locations_list() -> None:
     for actions in custom_roles().values():
         for action in actions:
             assert "*" not in action
-            assert action.startswith("Microsoft.Compute/")
+            assert action.startswith("Microsoft.Compute/") or action == LOCATIONS_READ
+            assert action.endswith(("/read", "/write", "/delete")), action
 
 
 def test_custom_roles_have_unique_names_and_stable_ids() -> None:
