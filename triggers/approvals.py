@@ -26,7 +26,7 @@ from migration.domain.state import ApprovalDecision, Decision, DecisionRecord, I
 from migration.domain.validation import FieldError, field_errors
 from migration.durable.jobs import ACTIVE, APPROVAL_EVENT
 from migration.durable.status import read_job, read_state
-from triggers import door, responses
+from triggers import door, responses, schemas
 from triggers.links import migration_links
 from triggers.status import find_migration, read_fleet, read_images
 
@@ -108,7 +108,7 @@ async def _decide(
         "recorded": True,
         "statusUri": migration_links(req, migration_id)["statusUri"],
     }
-    return responses.json_response(answer, 202)
+    return responses.json_response(answer, 202, schema=schemas.DecisionAnswer)
 
 
 async def decide(

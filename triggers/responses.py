@@ -1,5 +1,10 @@
 """The HTTP answers the API builds: JSON bodies, and RFC 9457 problem details
-(``application/problem+json``) for every error, each named for the answer it builds."""
+(``application/problem+json``) for every error, each named for the answer it builds.
+
+Every body is checked against its model in :mod:`triggers.schemas` (the models the OpenAPI
+document is generated from) before it is sent: an answer that does not match its description
+is a bug, and fails loudly where tests see it rather than reaching a client.
+"""
 
 from __future__ import annotations
 
@@ -7,16 +12,26 @@ import json
 from typing import Any
 
 import azure.functions as func
+from pydantic import BaseModel
 
 from migration.domain.validation import FieldError
+from triggers import schemas
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 _TYPE = "urn:gallery-migrator:problem:"
 
 
 def json_response(
-    body: Any, status: int = 200, headers: dict[str, str] | None = None
+    body: Any,
+    status: int = 200,
+    headers: dict[str, str] | None = None,
+    *,
+    schema: type[BaseModel] | None = None,
 ) -> func.HttpResponse:
+    """``body`` as JSON, once it is what ``schema`` describes (``None``: a body no model
+    describes, such as the OpenAPI document itself)."""
+    if schema is not None:
+        schema.model_validate(body)
     return func.HttpResponse(
         json.dumps(body), status_code=status, mimetype="application/json", headers=headers
     )
@@ -26,6 +41,7 @@ def problem_response(
     status: int, kind: str, title: str, detail: str, **extensions: Any
 ) -> func.HttpResponse:
     body = {"type": _TYPE + kind, "title": title, "status": status, "detail": detail, **extensions}
+    schemas.Problem.model_validate(body)
     return func.HttpResponse(json.dumps(body), status_code=status, mimetype=PROBLEM_CONTENT_TYPE)
 
 
