@@ -15,7 +15,7 @@ from migration.config.settings import Settings, SettingsError
 from migration.domain.request import MigrationRequest
 from migration.domain.validation import RequestInvalid, parse_request
 from migration.durable import claims
-from triggers import door, responses, starting
+from triggers import door, responses, schemas, starting
 from triggers.links import migration_links
 
 bp = df.Blueprint()
@@ -70,7 +70,7 @@ async def start_migration(
     body.update({"migrationId": outcome.migration_id, **links})
     log.info("started migration %s of %d image(s)", outcome.migration_id, len(request.images))
     headers = {"Location": links["statusUri"], "Retry-After": "10"}
-    return responses.json_response(body, 202, headers)
+    return responses.json_response(body, 202, headers, schema=schemas.Started)
 
 
 def _source_busy(req: func.HttpRequest, conflict: claims.Conflict) -> func.HttpResponse:
@@ -103,4 +103,4 @@ def plan_migration(req: func.HttpRequest) -> func.HttpResponse:
     body = plan.to_json()
     body["definitionsToCreate"] = [d.to_json() for d in plan.definitions_to_create]
     body["valid"] = not plan.problems and all(not i.problems for i in plan.images)
-    return responses.json_response(body)
+    return responses.json_response(body, schema=schemas.PlanAnswer)

@@ -23,7 +23,7 @@ from migration.durable.jobs import (
 )
 from migration.durable.status import read_batch, read_progress, read_state
 from migration.durable.status import read_images as read_images_state
-from triggers import responses
+from triggers import responses, schemas
 from triggers.links import migration_links
 from triggers.views import FIRST_PAGE, Fleet, image_json, migration_view, summary_view
 
@@ -105,7 +105,7 @@ async def get_migration(
     view = migration_view(status, state, fleet, first, migration_links(req, migration_id))
     if more is not None:
         view["imagesNextUri"] = _images_uri(req, migration_id, FIRST_PAGE, (), more)
-    return responses.json_response(view)
+    return responses.json_response(view, schema=schemas.MigrationView)
 
 
 @bp.route(route="migrations/{id}/images", methods=["GET"])
@@ -127,7 +127,7 @@ async def list_images(
     if more is not None:
         body["continuationToken"] = str(more)
         body["nextUri"] = _images_uri(req, migration_id, top, phases, more)
-    return responses.json_response(body)
+    return responses.json_response(body, schema=schemas.ImagesPage)
 
 
 def _images_uri(
@@ -188,7 +188,8 @@ async def list_migrations(
     items = [
         summary_view(s, read_state(s), migration_links(req, str(s.instance_id))) for s in mine[:top]
     ]
-    return responses.json_response({"migrations": items, "count": len(items)})
+    answer = {"migrations": items, "count": len(items)}
+    return responses.json_response(answer, schema=schemas.MigrationList)
 
 
 def _list_query(
