@@ -26,7 +26,7 @@ def json_response(
     status: int = 200,
     headers: dict[str, str] | None = None,
     *,
-    schema: type[BaseModel] | None = None,
+    schema: type[BaseModel] | None,
 ) -> func.HttpResponse:
     """``body`` as JSON, once it is what ``schema`` describes (``None``: a body no model
     describes, such as the OpenAPI document itself)."""
