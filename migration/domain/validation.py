@@ -23,6 +23,7 @@ from pydantic import (
     StringConstraints,
     ValidationError,
     ValidationInfo,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
@@ -131,6 +132,24 @@ class ImageSpecBody(ImageSpec):
 
 
 _Replicas = Annotated[int, Field(ge=rules.MIN_REPLICAS, le=rules.MAX_REPLICAS)]
+# How the OpenAPI document describes fields whose rules are code: the choices, the forms.
+_Storage = Annotated[
+    str | None,
+    WithJsonSchema({"anyOf": [{"enum": list(rules.STORAGE_ACCOUNT_TYPES)}, {"type": "null"}]}),
+]
+_EndOfLife = Annotated[
+    datetime | None,
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "format": "date"},
+                {"type": "string", "format": "date-time"},
+                {"type": "null"},
+            ],
+            "description": "A date (the end of that day, UTC) or a date and time; in the future.",
+        }
+    ),
+]
 
 
 class DataDiskEncryptionBody(DataDiskEncryption):
@@ -164,6 +183,7 @@ class EncryptionBody(Encryption):
 
 class TargetRegionBody(TargetRegion):
     model_config = _BODY
+    storage_account_type: _Storage = None
     replica_count: _Replicas | None = None
     expected_concurrent_deployments: Annotated[int, Field(ge=1)] | None = None
     encryption: EncryptionBody | None = None
@@ -215,12 +235,26 @@ class SelectionFiltersBody(SelectionFilters):
 
 
 class RequestBody(MigrationRequest):
-    model_config = _BODY
+    model_config = ConfigDict(
+        **_BODY,
+        # Images, or scopes to select them from (see _something_to_migrate).
+        json_schema_extra={
+            "anyOf": [
+                {"required": ["images"], "properties": {"images": {"minItems": 1}}},
+                {"required": ["scopes"], "properties": {"scopes": {"minItems": 1}}},
+            ]
+        },
+    )
     images: Sequence[ImageSpecBody] = Field(default_factory=list)
     scopes: Sequence[str] = Field(default_factory=list, max_length=50)
     filters: SelectionFiltersBody = Field(default_factory=SelectionFiltersBody)
     target_regions: Sequence[TargetRegionBody] = Field(default_factory=list)
     replica_count: _Replicas = 1
+    storage_account_type: _Storage = None
+    end_of_life_date: _EndOfLife = None
+    approval_timeout: str | None = Field(
+        default=None, description="An ISO 8601 duration (P3D, PT12H), at most the app's limit."
+    )
 
     @field_validator("scopes")
     @classmethod
