@@ -142,7 +142,8 @@ def compile_route(template: str) -> CompiledRoute:
         regex += separator + piece
     return CompiledRoute(
         template=template,
-        pattern=re.compile(regex, re.IGNORECASE),
+        # DOTALL: a parameter or catch-all takes any character but "/", a newline too.
+        pattern=re.compile(regex, re.IGNORECASE | re.DOTALL),
         literal_segments=literal_segments,
         parameters=parameters,
         catch_all=catch_all,

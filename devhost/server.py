@@ -31,6 +31,11 @@ from devhost.http_triggers import HttpTriggers
 from devhost.management_api import ManagementApi
 from simclock import Clock
 
+# Every path reaches the dispatcher, newlines and control characters included (aiohttp's ".*"
+# stops at a newline, and its own 404 would answer in text/plain where the host answers the
+# function, whose route parameters take any character but "/").
+ANY_PATH = r"/{tail:[\s\S]*}"
+
 log = logging.getLogger("devhost")
 
 WEBHOOKS_PATH = "/runtime/webhooks"
@@ -176,7 +181,7 @@ def build_application(
         return _empty(404)
 
     app = web.Application(client_max_size=body_limit)
-    app.router.add_route("*", "/{tail:.*}", dispatch)
+    app.router.add_route("*", ANY_PATH, dispatch)
     return app
 
 
@@ -193,5 +198,5 @@ def build_rpc_application(
             return _too_large()
 
     app = web.Application(client_max_size=body_limit)
-    app.router.add_route("*", "/{tail:.*}", dispatch)
+    app.router.add_route("*", ANY_PATH, dispatch)
     return app

@@ -103,6 +103,20 @@ async def test_function_list_and_auth_levels_recorded(basics: RunningHost) -> No
     assert str(getattr(level, "value", level)).lower() == "function"
 
 
+async def test_parameters_take_any_character_but_a_slash(basics: RunningHost) -> None:
+    # ASP.NET routing decodes the path and a parameter matches any segment: a newline or a
+    # control character reaches the function (which decides), not a 404 of devhost's own.
+    async with basics.http.get(basics.url("v1/greet/a%0Ab%17")) as response:
+        assert (response.status, await response.text()) == (
+            200,
+            "Howdy a\nb\x17 (imported with Howdy)",
+        )
+    async with basics.http.get(basics.url("v1/files/x%0A/y")) as response:
+        assert await response.text() == "x\n/y"
+    assert compile_route("items/{id}").match("items/a\nb") == {"id": "a\nb"}
+    assert compile_route("items/{id}").match("items/a/b") is None
+
+
 def test_route_templates() -> None:
     route = compile_route("orders/{id:guid}/lines/{line:int?}")
     guid = "3f2504e0-4f89-11d3-9a0c-0305e82c3301"
