@@ -52,6 +52,8 @@ class Answer:
     description: str
     model: type[BaseModel] | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    # OpenAPI links: operation id -> the path parameter ``id``'s value in this answer.
+    links: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,8 @@ _DECISION_PROBLEMS = {
     503: "The decision was sent but not seen recorded in time; read the status.",
 }
 _STARTED_HEADERS = {"Location": "The migration's status (statusUri).", "Retry-After": "Seconds."}
+# What a migration's id leads to.
+_BY_ID = ("getMigration", "listImages", "approveMigration", "rejectMigration")
 
 ROUTES: tuple[Operation, ...] = (
     Operation(
@@ -133,7 +137,14 @@ ROUTES: tuple[Operation, ...] = (
         "/migrations",
         "startMigration",
         "Start a migration",
-        {202: Answer("Started.", schemas.Started, _STARTED_HEADERS)},
+        {
+            202: Answer(
+                "Started.",
+                schemas.Started,
+                _STARTED_HEADERS,
+                dict.fromkeys(_BY_ID, "$response.body#/migrationId"),
+            )
+        },
         body=RequestBody,
         problems={
             **_BODY_PROBLEMS,
@@ -160,7 +171,13 @@ ROUTES: tuple[Operation, ...] = (
         "/migrations/{id}",
         "getMigration",
         "A migration's status, with its first page of images",
-        {200: Answer("The migration.", schemas.MigrationView)},
+        {
+            200: Answer(
+                "The migration.",
+                schemas.MigrationView,
+                links=dict.fromkeys(_BY_ID[1:], "$request.path.id"),
+            )
+        },
         parameters=(_ID,),
         problems=_NOT_FOUND,
     ),
@@ -240,6 +257,11 @@ def document() -> dict[str, Any]:
                 entry["content"] = {JSON: {"schema": refs[(answer.model, "serialization")]}}
             else:
                 entry["content"] = {JSON: {"schema": {"type": "object"}}}
+            if answer.links:
+                entry["links"] = {
+                    target: {"operationId": target, "parameters": {"id": value}}
+                    for target, value in answer.links.items()
+                }
             if answer.headers:
                 entry["headers"] = {
                     name: {"description": text, "schema": {"type": "string"}}
