@@ -142,14 +142,20 @@ def _images_uri(
 def _images_query(req: func.HttpRequest) -> tuple[list[ImagePhase], int, int, list[FieldError]]:
     errors: list[FieldError] = []
     phases: list[ImagePhase] = []
-    for name in filter(None, (req.params.get("phase") or "").split(",")):
+    for name in _items(req, "phase"):
         try:
-            phases.append(ImagePhase(name.strip()))
+            phases.append(ImagePhase(name))
         except ValueError:
             errors.append(FieldError(field="phase", message=f"unknown phase '{name}'"))
     top = _whole(req, "top", DEFAULT_LIST, MAX_LIST, errors)
     start = _whole(req, "continuationToken", 0, 10**9, errors, minimum=0)
     return phases, top, start, errors
+
+
+def _items(req: func.HttpRequest, name: str) -> list[str]:
+    """A comma-separated parameter's items, exactly as sent (an empty one is refused)."""
+    raw = req.params.get(name)
+    return [] if raw is None else raw.split(",")
 
 
 def _whole(
@@ -197,9 +203,9 @@ def _list_query(
 ) -> tuple[list[df.OrchestrationRuntimeStatus], int, datetime | None, list[FieldError]]:
     errors = []
     wanted: list[df.OrchestrationRuntimeStatus] = []
-    for name in filter(None, (req.params.get("runtimeStatus") or "").split(",")):
+    for name in _items(req, "runtimeStatus"):
         try:
-            wanted.append(df.OrchestrationRuntimeStatus(name.strip()))
+            wanted.append(df.OrchestrationRuntimeStatus(name))
         except ValueError:
             errors.append(FieldError(field="runtimeStatus", message=f"unknown status '{name}'"))
     top = _whole(req, "top", DEFAULT_LIST, MAX_LIST, errors)
