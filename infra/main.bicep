@@ -124,6 +124,25 @@ param eventGridOptInTag string = 'migrateToGallery'
 
 // ---------------------------------------------------------------- hosting
 
+@description('Where Durable Functions keeps the task hub: azureStorage (the host\'s storage account) or durableTaskScheduler (a Durable Task Scheduler; see docs/deploy.md for when).')
+@allowed([
+  'azureStorage'
+  'durableTaskScheduler'
+])
+param durableBackend string = 'azureStorage'
+
+@description('With durableTaskScheduler: the scheduler\'s SKU.')
+@allowed([
+  'Consumption'
+  'Dedicated'
+])
+param schedulerSku string = 'Dedicated'
+
+@description('With a Dedicated scheduler: its capacity units (1 to 3; 3 for high availability).')
+@minValue(1)
+@maxValue(3)
+param schedulerCapacity int = 1
+
 @description('Most Flex Consumption instances; also bounds how hard the app can hit ARM.')
 @minValue(1)
 @maxValue(1000)
@@ -199,8 +218,18 @@ var eventGridSettings = empty(eventGridGalleryId) ? {} : {
   EVENTGRID_OPT_IN_TAG: eventGridOptInTag
 }
 
+// With the Durable Task Scheduler, app settings override host.json's storage provider (the
+// host reads AzureFunctionsJobHost__<path> as host.json), so one package serves both backends.
+var useScheduler = durableBackend == 'durableTaskScheduler'
+var taskHubName = 'GalleryMigrator' // host.json's hubName
+var schedulerSettings = useScheduler ? {
+  DURABLE_TASK_SCHEDULER_CONNECTION_STRING: 'Endpoint=${scheduler!.outputs.endpoint};Authentication=ManagedIdentity;ClientID=${identity.outputs.clientId}'
+  AzureFunctionsJobHost__extensions__durableTask__storageProvider__type: 'azureManaged'
+  AzureFunctionsJobHost__extensions__durableTask__storageProvider__connectionStringName: 'DURABLE_TASK_SCHEDULER_CONNECTION_STRING'
+} : {}
+
 var appSettings = toObject(
-  filter(items(union(migratorSettings, eventGridSettings)), setting => !empty(setting.value)),
+  filter(items(union(migratorSettings, eventGridSettings, schedulerSettings)), setting => !empty(setting.value)),
   setting => setting.key,
   setting => setting.value
 )
@@ -242,6 +271,20 @@ module monitoring 'app/monitoring.bicep' = {
     applicationInsightsName: 'appi-gm-${resourceToken}'
     location: location
     tags: tags
+  }
+}
+
+module scheduler 'app/scheduler.bicep' = if (useScheduler) {
+  name: 'scheduler'
+  scope: rg
+  params: {
+    name: 'dts-gm-${resourceToken}'
+    location: location
+    tags: tags
+    skuName: schedulerSku
+    capacity: schedulerCapacity
+    taskHubName: taskHubName
+    principalId: identity.outputs.principalId
   }
 }
 

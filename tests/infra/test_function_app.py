@@ -176,7 +176,9 @@ def test_app_settings_are_exactly_what_the_app_reads() -> None:
     assert set(eventgrid_settings()) == EVENTGRID_SETTINGS
     # Empty values are dropped before they reach the site (EVENTGRID_DELETE_SOURCE='' is invalid).
     app_settings = bicep.render(bicep.variable(bicep.MAIN, "appSettings"))
-    assert "filter(items(union(migratorSettings, eventGridSettings))" in app_settings
+    assert "filter(items(union(migratorSettings, eventGridSettings, schedulerSettings))" in (
+        app_settings
+    )
     assert "not(empty(setting.value))" in app_settings
 
 
@@ -221,11 +223,11 @@ def test_task_hub_name_comes_from_host_json_only() -> None:
     hub = host["extensions"]["durableTask"]["hubName"]
     assert hub == "GalleryMigrator"
     assert re.fullmatch(r"[A-Za-z][A-Za-z0-9]{2,44}", hub), "hub names are 3-45 letters/digits"
-    # No app setting or template value overrides it, so Azure uses the same hub as local runs.
+    # No app setting overrides it, so Azure uses the same hub as local runs; with the Durable
+    # Task Scheduler, its task hub resource carries the same name.
     for path in bicep.bicep_files():
-        text = path.read_text().lower()
-        assert "hubname" not in text, path.name
-        assert "taskhub" not in text, path.name
+        assert "durabletask__hubname" not in path.read_text().lower(), path.name
+    assert bicep.variable(bicep.MAIN, "taskHubName") == hub
     # The deployment guide names the hub's tables after it.
     guide = (bicep.REPO / "docs" / "deploy.md").read_text()
     assert f"{hub}Instances" in guide
