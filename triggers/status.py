@@ -23,7 +23,7 @@ from migration.durable.jobs import (
 )
 from migration.durable.status import read_batch, read_progress, read_state
 from migration.durable.status import read_images as read_images_state
-from triggers import responses
+from triggers import door, responses
 from triggers.links import migration_links
 from triggers.views import FIRST_PAGE, Fleet, image_json, migration_view, summary_view
 
@@ -147,27 +147,9 @@ def _images_query(req: func.HttpRequest) -> tuple[list[ImagePhase], int, int, li
             phases.append(ImagePhase(name.strip()))
         except ValueError:
             errors.append(FieldError(field="phase", message=f"unknown phase '{name}'"))
-    top = _whole(req, "top", DEFAULT_LIST, MAX_LIST, errors)
-    start = _whole(req, "continuationToken", 0, 10**9, errors, minimum=0)
+    top = door.whole_number(req, "top", DEFAULT_LIST, MAX_LIST, errors)
+    start = door.whole_number(req, "continuationToken", 0, 10**9, errors, minimum=0)
     return phases, top, start, errors
-
-
-def _whole(
-    req: func.HttpRequest,
-    name: str,
-    default: int,
-    maximum: int,
-    errors: list[FieldError],
-    *,
-    minimum: int = 1,
-) -> int:
-    raw = req.params.get(name)
-    if raw is None:
-        return default
-    if raw.isascii() and raw.isdigit() and minimum <= int(raw) <= maximum:
-        return int(raw)
-    errors.append(FieldError(field=name, message=f"a whole number from {minimum} to {maximum}"))
-    return default
 
 
 @bp.route(route="migrations", methods=["GET"])
@@ -201,7 +183,7 @@ def _list_query(
             wanted.append(df.OrchestrationRuntimeStatus(name.strip()))
         except ValueError:
             errors.append(FieldError(field="runtimeStatus", message=f"unknown status '{name}'"))
-    top = _whole(req, "top", DEFAULT_LIST, MAX_LIST, errors)
+    top = door.whole_number(req, "top", DEFAULT_LIST, MAX_LIST, errors)
     since = None
     if created_after := req.params.get("createdAfter"):
         try:

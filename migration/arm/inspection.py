@@ -15,6 +15,7 @@ still gets inspected, a few reads at a time.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
 from typing import TypeVar
@@ -127,7 +128,11 @@ def complete(inspection: Inspection) -> Inspection:
 
 
 def inspect_and_plan(
-    request: MigrationRequest, rules: PlanRules, now: datetime, *, skip_migrated: bool = False
+    request: MigrationRequest,
+    rules: PlanRules,
+    now: datetime,
+    *,
+    skip_migrated: Collection[str] | bool = False,
 ) -> tuple[Inspection, Plan]:
     """A complete :func:`inspect`, then the plan (a dry run; a starter deciding to start)."""
     inspection = complete(inspect(request))
