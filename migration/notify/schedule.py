@@ -83,3 +83,14 @@ class NoticeClock:
             found = self._next
             self._next = next(self._notices, None)
         return found.kind if found else None
+
+
+# The notify orchestrations of a migration: their own prefix, so that listing migrations or
+# batches by prefix never spends a page on them.
+NOTIFY_PREFIX = "notify-"
+NOTIFY_ORCHESTRATOR = "notify"
+
+
+def notify_id(migration_id: str, kind: NoticeKind, round_: int | None) -> str:
+    which = "outcome" if kind == NoticeKind.OUTCOME else f"r{round_ or 0:04d}"
+    return f"{NOTIFY_PREFIX}{migration_id}-{which}"
