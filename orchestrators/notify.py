@@ -47,7 +47,9 @@ def notify(context: df.DurableOrchestrationContext) -> Steps:
             results = Deliveries.from_json(raw).results
         except Exception as error:  # the activity itself failed: every destination again
             reason = (str(error).strip().splitlines() or ["failed"])[0][:200]
-            results = [Delivery(key=k, label=k, ok=False, retry=True, error=reason) for k in pending]
+            results = [
+                Delivery(key=k, label=k, ok=False, retry=True, error=reason) for k in pending
+            ]
         for result in results:
             last[result.key] = result
         pending = [r.key for r in results if not r.ok and r.retry]

@@ -130,7 +130,7 @@ class Settings:
                 + _destinations(env, "NOTIFY_JSON_WEBHOOKS", DestinationKind.WEBHOOK)
             ),
             reminder_interval=_every(env, "APPROVAL_REMINDER_INTERVAL", d.reminder_interval),
-            escalation_before=_duration(env, "APPROVAL_ESCALATION_BEFORE", d.escalation_before),
+            escalation_before=_or_none(env, "APPROVAL_ESCALATION_BEFORE", d.escalation_before),
             notify_max_images=_int(env, "NOTIFY_MAX_IMAGES", d.notify_max_images, minimum=1),
             public_base_url=_base_url(env, "PUBLIC_BASE_URL"),
             approval_link_key=_secret_key(env, "APPROVAL_LINK_KEY"),
@@ -263,8 +263,15 @@ def _secret_key(env: Mapping[str, str], name: str) -> bytes | None:
 MIN_REMINDER_INTERVAL = timedelta(minutes=10)
 
 
+def _or_none(env: Mapping[str, str], name: str, default: timedelta) -> timedelta:
+    """A duration, or ``none`` for none at all."""
+    if env.get(name, "").strip().lower() == "none":
+        return timedelta(0)
+    return _duration(env, name, default)
+
+
 def _every(env: Mapping[str, str], name: str, default: timedelta) -> timedelta:
-    value = _duration(env, name, default)
+    value = _or_none(env, name, default)
     if timedelta(0) < value < MIN_REMINDER_INTERVAL:
-        raise SettingsError(f"{name}: at least {MIN_REMINDER_INTERVAL} (or PT0S for none).")
+        raise SettingsError(f"{name}: at least {MIN_REMINDER_INTERVAL} (or none).")
     return value
