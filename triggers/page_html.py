@@ -34,9 +34,9 @@ dl.facts dd{margin:0;word-break:break-all}
 table{width:100%;border-collapse:collapse;margin:8px 0}
 th,td{text-align:left;vertical-align:top;padding:8px 6px;border-bottom:1px solid var(--line)}
 th{font-size:13px;color:var(--muted);font-weight:600}
-td.id{font-size:12px;color:var(--muted);word-break:break-all}
+.id{font-size:12px;color:var(--muted);word-break:break-all}
 .region{display:inline-block;margin:0 6px 4px 0;padding:1px 8px;border-radius:10px;
-font-size:12px;border:1px solid var(--line)}
+font-size:12px;border:1px solid var(--line);white-space:nowrap}
 .region.completed{border-color:var(--ok);color:var(--ok)}
 .region.failed{border-color:var(--bad);color:var(--bad)}
 .region.replicating,.region.pending{border-color:var(--warn);color:var(--warn)}
