@@ -234,7 +234,7 @@ async def decision_page(
     else:
         who = signed_in(req, link.settings.easy_auth_enabled)
         if link.settings.require_sign_in and who is None:
-            page.notes.append(("warn", _sign_in_text(req)))
+            page.notes.append(("warn", _sign_in_text()))
         else:
             value = _cookie_value(req) or secrets.token_urlsafe(32)
             cookie = _set_cookie(req, value)
@@ -242,7 +242,7 @@ async def decision_page(
     return _page_response(await _content(req, client, state.migration_id, page), status, cookie)
 
 
-def _sign_in_text(req: func.HttpRequest) -> str:
+def _sign_in_text() -> str:
     return (
         "Decisions here need a signed-in account: sign in (/.auth/login/aad) and open this "
         "link again."
@@ -287,7 +287,7 @@ async def decision_post(
         return _page_response(await _content(req, client, state.migration_id, page), status)
     who = signed_in(req, link.settings.easy_auth_enabled)
     if link.settings.require_sign_in and who is None:
-        page.notes.append(("bad", _sign_in_text(req)))
+        page.notes.append(("bad", _sign_in_text()))
         return _page_response(await _content(req, client, state.migration_id, page), 403)
     chosen = fields.get("image", []) if _one(fields, "scope") == "chosen" else None
     form = _form(link, cookie, who)
@@ -347,6 +347,7 @@ async def _answer(
         log.info("migration %s: %d image(s) %s by link", state.migration_id, verdict.images, verb)
         status = 200
     page.deciding = None
+    page.lead = "The migration as it is now (this page does not refresh itself)."
     return _page_response(await _content(req, client, state.migration_id, page), status)
 
 
