@@ -112,6 +112,9 @@ class BatchRun:
         yield from self.report("prepared")
         self.publish(Phase.REPLICATING)
         yield from self.watch_replication()
+        # The images entity hears of each image's replication before the migration does, so
+        # that what the migration then tells people (notices, the decision page) reads it.
+        self.publish()
         yield from self.report("replicated")
         deletion = Deletion(self.context, self.job, self.state, self.plans)
         yield from deletion.run(self.publish)

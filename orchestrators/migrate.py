@@ -35,6 +35,7 @@ from migration.durable.status import migration_status
 from orchestrators.calls import call_all
 from orchestrators.fleet_approval import FleetApprovalRun
 from orchestrators.launch import Launcher
+from orchestrators.notify import Notifier
 
 bp = df.Blueprint()
 
@@ -106,6 +107,8 @@ class Migration:
         yield from self.finish()
         self.state.phase = Phase.DONE
         self.state.finished_at = self.now
+        # Tell whoever is told (nothing without destinations): what was deleted, kept and why.
+        yield from Notifier(self.context, self.job, self.state).outcome()
         self.publish()
         return self.state.to_json()
 

@@ -3,9 +3,10 @@
 - ``migrations``: start a migration and its dry run (the door: every request validated once);
 - ``status``: one migration's status, and the list;
 - ``approvals``: approve or reject;
+- ``decision_page``: the page behind a signed approve/reject link, and the status page;
 - ``event_grid``: start a migration for a managed image Azure says was written.
 """
 
-from triggers import approvals, event_grid, migrations, status
+from triggers import approvals, decision_page, event_grid, migrations, status
 
-blueprints = [migrations.bp, status.bp, approvals.bp, event_grid.bp]
+blueprints = [migrations.bp, status.bp, approvals.bp, decision_page.bp, event_grid.bp]
