@@ -26,13 +26,12 @@ from pydantic import ValidationError
 from migration.config.settings import Settings, SettingsError
 from migration.domain.state import ApprovalDecision, DecisionRecord, MigrationState, Phase
 from migration.durable.jobs import ACTIVE
-from migration.durable.status import read_state
 from migration.notify import tokens
 from triggers import page_html
 from triggers.approvals import DecisionBody, decide
 from triggers.page_html import Form, Page
 from triggers.signed_in import SignedIn, signed_in
-from triggers.status import find_migration, read_fleet, read_images
+from triggers.status import find_state, read_fleet, read_images
 from triggers.views import regions_json
 
 bp = df.Blueprint()
@@ -91,10 +90,10 @@ async def migration_page(
     req: func.HttpRequest, client: df.DurableOrchestrationClient
 ) -> func.HttpResponse:
     migration_id = req.route_params.get("id", "")
-    status = await find_migration(client, migration_id)
-    state = read_state(status) if status else None
-    if status is None or state is None:
+    found = await find_state(client, migration_id)
+    if found is None:
         return _refusal("No such migration", f"There is no migration '{migration_id}'.", 404)
+    status, state = found
     running = status.runtime_status in ACTIVE
     page = Page(
         title=f"Migration {migration_id}",
@@ -209,10 +208,10 @@ async def _load(
     link = _open_link(req)
     if isinstance(link, func.HttpResponse):
         return link
-    status = await find_migration(client, link.claims.migration_id)
-    state = read_state(status) if status else None
-    if status is None or state is None:
+    found = await find_state(client, link.claims.migration_id)
+    if found is None:
         return _refusal("No such migration", "The migration of this link is gone.", 404)
+    status, state = found
     runtime = status.runtime_status.value if status.runtime_status else "Unknown"
     return link, state, status.runtime_status in ACTIVE, runtime
 

@@ -11,7 +11,7 @@ import azure.durable_functions as df
 import azure.functions as func
 from azure.durable_functions.models.DurableOrchestrationStatus import DurableOrchestrationStatus
 
-from migration.domain.state import BatchSummary, ImagePhase, ImageState
+from migration.domain.state import BatchSummary, ImagePhase, ImageState, MigrationState
 from migration.domain.validation import FieldError
 from migration.durable import query
 from migration.durable.jobs import (
@@ -43,6 +43,15 @@ async def find_migration(
     if not status or status.name != ORCHESTRATOR:
         return None
     return status
+
+
+async def find_state(
+    client: df.DurableOrchestrationClient, migration_id: str
+) -> tuple[DurableOrchestrationStatus, MigrationState] | None:
+    """The migration's Durable status and its own state, or ``None`` for any other id."""
+    status = await find_migration(client, migration_id)
+    state = read_state(status) if status else None
+    return (status, state) if status is not None and state is not None else None
 
 
 async def read_fleet(client: df.DurableOrchestrationClient, migration_id: str) -> Fleet:
@@ -96,10 +105,10 @@ async def get_migration(
     req: func.HttpRequest, client: df.DurableOrchestrationClient
 ) -> func.HttpResponse:
     migration_id = req.route_params.get("id", "")
-    status = await find_migration(client, migration_id)
-    state = read_state(status) if status else None
-    if status is None or state is None:
+    found = await find_state(client, migration_id)
+    if found is None:
         return responses.migration_not_found(migration_id)
+    status, state = found
     fleet = await read_fleet(client, migration_id)
     first, more = await read_images(client, fleet, top=FIRST_PAGE)
     view = migration_view(status, state, fleet, first, migration_links(req, migration_id))
