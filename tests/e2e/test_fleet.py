@@ -134,7 +134,10 @@ async def test_one_approval_decides_named_images_then_the_rest(stack: Stack) -> 
     final = await stack.finish(migration_id)
     phases = {i["source"]: (i["phase"], i["decision"]["by"]) for i in final["images"]}
     assert phases == {web: ("deleted", "ann"), app: ("kept", "bob")}
-    assert [d["by"] for d in final["approval"]["decisions"]] == ["ann", "bob"]
+    # A decision that found its images decided already is recorded too (with 0 images), when
+    # it reached the migration before the image pages showed the first one.
+    decided = [d["by"] for d in final["approval"]["decisions"] if d["images"]]
+    assert decided == ["ann", "bob"]
     assert stack.image_exists(app)
     assert not stack.image_exists(web)
 
