@@ -160,11 +160,15 @@ class Session:
                 if status.get("awaitingApproval") and not approved and not until_done:
                     if approve_as is None:
                         break
-                    self.api.decide(
-                        migration_id,
-                        "approve",
-                        {"by": approve_as, "reason": "approved by gallery-migrate --approve-as"},
-                    )
+                    reason = "approved by gallery-migrate --approve-as"
+                    try:
+                        self.api.decide(
+                            migration_id, "approve", {"by": approve_as, "reason": reason}
+                        )
+                    except ApiError as error:
+                        # Someone else decided first: theirs stands, and the watch goes on.
+                        if error.code != Exit.CONFLICT:
+                            raise
                     approved = True
                     continue
                 if timeout is not None and waited >= timeout:

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import shlex
 from pathlib import Path
+from typing import Any
 
+from gallery_migrate_cli.config import resolve
 from gallery_migrate_cli.exits import Exit
+from gallery_migrate_cli.local import virtual_pause
+from gallery_migrate_cli.session import Env, Session
 from migration.durable.claims import claim_id
 from migration.durable.jobs import batch_id, watcher_id
 from tests.e2e.test_cancel import replicating
-from tests.gallery_migrate_cli.conftest import Run
+from tests.gallery_migrate_cli.conftest import Run, consoles
 from tests.stack import GALLERY, Stack, image_id
 
 WEB = image_id("web")
@@ -180,3 +185,26 @@ async def test_a_request_the_api_refuses_names_each_field(cli: Run, tmp_path: Pa
     as_json = await cli("plan", str(request), "--json")
     fields = {f["field"] for f in as_json.json()["error"]["fields"]}
     assert fields == {"images[0].source", "deleteSource"}
+
+
+async def test_an_approval_someone_else_got_in_first_is_no_error(
+    cli: Run, stack: Stack, environ: dict[str, str]
+) -> None:
+    migration_id = (await cli("start", *FLAGS, "--image", WEB)).out.split()[1]
+    assert (await cli("watch", migration_id)).code == Exit.AWAITING_APPROVAL
+    stale = await stack.status(migration_id)
+    assert (await cli("reject", migration_id, "--by", "ana")).code == Exit.OK
+    out, err = consoles(terminal=False)
+    env = Env(out=out, err=err, pause=virtual_pause(asyncio.get_running_loop(), stack.host))
+    run = Session(env, resolve(environ))
+    reads = iter([stale])
+    real = run.api.status
+
+    # The watch read the status just before ana's decision was recorded.
+    def status(mid: str) -> dict[str, Any]:
+        return next(reads, None) or real(mid)
+
+    run.api.status = status  # type: ignore[method-assign]
+    code = await asyncio.to_thread(run.watch, migration_id, interval=60, approve_as="ben")
+    assert code == Exit.OK
+    assert stack.image_exists(WEB)
