@@ -204,7 +204,7 @@ async def test_an_approval_someone_else_got_in_first_is_no_error(
     def status(mid: str) -> dict[str, Any]:
         return next(reads, None) or real(mid)
 
-    run.api.status = status  # type: ignore[method-assign]
+    run.api.status = status  # type: ignore[method-assign,assignment]
     code = await asyncio.to_thread(run.watch, migration_id, interval=60, approve_as="ben")
     assert code == Exit.OK
     assert stack.image_exists(WEB)
