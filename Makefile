@@ -1,4 +1,5 @@
-# The two commands in the README: `make demo` and `make test`. Both create .venv when missing.
+# The two commands in the README: `make demo` (the demo migration through the gallery-migrate
+# command line) and `make test`. Both create .venv when missing.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
@@ -19,7 +20,7 @@ $(STAMP): pyproject.toml requirements.txt
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/python -m demo
+	$(BIN)/gallery-migrate local --demo
 
 test: lint typecheck unit
 

@@ -43,6 +43,7 @@ async def local_stack(
     settings: Mapping[str, str] | None = None,
     seed: Callable[[Emulator], None] | None = None,
     host_port: int = 0,
+    arm_port: int = 0,
     function_overrides: Mapping[str, Callable[..., Any]] | None = None,
     keys: HostKeys | None = None,
     easy_auth: EasyAuth | None = None,
@@ -55,7 +56,7 @@ async def local_stack(
     # Clients are cached per endpoint; a new emulator port must not meet an old client.
     clear_client_cache()
     try:
-        async with emulator.serve() as arm_url:
+        async with emulator.serve(port=arm_port) as arm_url:
             app_settings = {"ARM_ENDPOINT": arm_url, **(settings or {})}
             host = DevHost(
                 APP_DIR,

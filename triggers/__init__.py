@@ -4,9 +4,10 @@
 - ``status``: one migration's status, and the list;
 - ``approvals``: approve or reject;
 - ``decision_page``: the page behind a signed approve/reject link, and the status page;
+- ``cancel``: end a migration and everything it started, and give its sources back;
 - ``event_grid``: start a migration for a managed image Azure says was written.
 """
 
-from triggers import approvals, decision_page, event_grid, migrations, status
+from triggers import approvals, cancel, decision_page, event_grid, migrations, status
 
-blueprints = [migrations.bp, status.bp, approvals.bp, decision_page.bp, event_grid.bp]
+blueprints = [migrations.bp, status.bp, approvals.bp, decision_page.bp, cancel.bp, event_grid.bp]

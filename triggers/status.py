@@ -23,7 +23,7 @@ from migration.durable.jobs import (
 )
 from migration.durable.status import read_batch, read_progress, read_state
 from migration.durable.status import read_images as read_images_state
-from triggers import door, responses
+from triggers import door, listing, responses
 from triggers.links import migration_links
 from triggers.views import FIRST_PAGE, Fleet, image_json, migration_view, summary_view
 
@@ -167,18 +167,11 @@ async def list_migrations(
     req: func.HttpRequest, client: df.DurableOrchestrationClient
 ) -> func.HttpResponse:
     wanted, top, since, errors = _list_query(req)
-    if errors:
-        return responses.bad_request(errors, "The query is not valid")
-    found = await client.get_status_by(
-        created_time_from=since,
-        instance_id_prefix=MIGRATION_PREFIX,
-        runtime_status=wanted or None,
-    )
-    mine = [s for s in found if s.name == ORCHESTRATOR]
-    mine.sort(key=lambda s: s.created_time or datetime.min.replace(tzinfo=UTC), reverse=True)
-    items = [
-        summary_view(s, read_state(s), migration_links(req, str(s.instance_id))) for s in mine[:top]
-    ]
+    filters, more_errors = listing.Filters.parse(dict(req.params))
+    if errors or more_errors:
+        return responses.bad_request(errors + more_errors, "The query is not valid")
+    found = await listing.find(client, statuses=wanted, since=since, filters=filters, top=top)
+    items = [summary_view(s, state, migration_links(req, str(s.instance_id))) for s, state in found]
     return responses.json_response({"migrations": items, "count": len(items)})
 
 
