@@ -54,8 +54,10 @@ def call_all(
         again: list[int] = []
         wait = 0.0
         throttled = False
-        for index, raw in sorted(results):
-            outcome = Outcome.from_json(raw)
+        outcomes_now = [(index, Outcome.from_json(raw)) for index, raw in sorted(results)]
+        if budget:
+            pacing.report_remaining(context, [o for _, o in outcomes_now])
+        for index, outcome in outcomes_now:
             if outcome.throttled:
                 throttled = True
                 if budget and outcome.retry_after is not None:

@@ -27,6 +27,7 @@ from azure.core.pipeline import PipelineRequest
 from azure.core.pipeline.policies import SansIOHTTPPolicy
 from azure.mgmt.compute import ComputeManagementClient
 
+from migration.arm.quota import RemainingQuotaPolicy
 from migration.arm.retry import ServiceRetryPolicy
 
 ENDPOINT_SETTING = "ARM_ENDPOINT"
@@ -111,6 +112,7 @@ def _emulator_client(subscription_id: str, settings: _Settings) -> ComputeManage
         base_url=settings.endpoint,
         authentication_policy=StaticBearerPolicy(settings.token),
         retry_policy=ServiceRetryPolicy(**_EMULATOR_RETRIES),
+        custom_hook_policy=RemainingQuotaPolicy(),
         polling_interval=0,
     )
 
@@ -146,6 +148,7 @@ def _azure_client(subscription_id: str, settings: _Settings) -> ComputeManagemen
         credential=credential,
         subscription_id=subscription_id,
         retry_policy=ServiceRetryPolicy(**_AZURE_RETRIES),
+        custom_hook_policy=RemainingQuotaPolicy(),
         polling_interval=5,
     )
 

@@ -16,12 +16,13 @@ still gets inspected, a few reads at a time.
 from __future__ import annotations
 
 from collections.abc import Collection
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from datetime import datetime
 from typing import TypeVar
 
 from migration.arm import galleries, images
 from migration.arm.errors import ArmError, Throttled, passing
+from migration.arm.quota import ContextPool
 from migration.arm.retry import TRANSIENT_WAIT
 from migration.arm.versions import PARALLEL_READS
 from migration.domain.facts import GALLERY_READ, EncryptionSetFacts, GalleryFacts, Inspection, Wait
@@ -42,7 +43,7 @@ def inspect(request: MigrationRequest, known: Inspection | None = None) -> Inspe
     """
     found = known.model_copy(deep=True) if known else Inspection()
     found.waits = {}
-    with ThreadPoolExecutor(max_workers=PARALLEL_READS) as pool:
+    with ContextPool(max_workers=PARALLEL_READS) as pool:
         reads = {
             s.source.lower(): pool.submit(images.get_image, s.source)
             for s in request.images
