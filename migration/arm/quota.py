@@ -25,6 +25,9 @@ from azure.core.pipeline.policies import SansIOHTTPPolicy
 
 HEADER = "x-ms-ratelimit-remaining-subscription-"
 KINDS = ("reads", "writes", "deletes")
+# Compute's own policies: "Microsoft.Compute/<policy><window>;<calls left>,..." on its answers.
+RESOURCE_HEADER = "x-ms-ratelimit-remaining-resource"
+_KIND_OF_METHOD = {"GET": "reads", "HEAD": "reads", "DELETE": "deletes"}
 _SUBSCRIPTION = re.compile(r"/subscriptions/([^/?#]+)", re.IGNORECASE)
 
 
@@ -71,11 +74,22 @@ class RemainingQuotaPolicy(SansIOHTTPPolicy[Any, Any]):
         found = _SUBSCRIPTION.search(request.http_request.url)
         if found is None:
             return
+        subscription = found.group(1)
         headers = response.http_response.headers
         for kind in KINDS:
             value = headers.get(HEADER + kind)
             if value is not None and value.strip().isdigit():
-                remaining.note(found.group(1), kind, int(value))
+                remaining.note(subscription, kind, int(value))
+        # Compute meters its operations in policies of its own, tighter than ARM's buckets for
+        # some (gallery writes): what the tightest says is left bounds this kind of call too.
+        policies = [
+            int(left)
+            for entry in (headers.get(RESOURCE_HEADER) or "").split(",")
+            if (left := entry.rpartition(";")[2].strip()).isdigit()
+        ]
+        if policies:
+            method = request.http_request.method.upper()
+            remaining.note(subscription, _KIND_OF_METHOD.get(method, "writes"), min(policies))
 
 
 class ContextPool(ThreadPoolExecutor):
