@@ -1,10 +1,17 @@
-# The two commands in the README: `make demo` and `make test`. Both create .venv when missing.
+# The two commands in the README: `make demo` (the demo migration through the gallery-migrate
+# command line) and `make test`. Both create .venv when missing.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit bench openapi clean
+# The browser and card tests' tools, from Debian (CI runs `make test` as root on a fresh
+# machine): headless Chromium with its WebDriver, and Node.js for the Adaptive Cards parser,
+# whose npm package installs into tests/cards from a repo-local cache (.local/npm-cache).
+DEBIAN_TOOLS := chromium:chromium chromedriver:chromium-driver node:nodejs npm:npm
+CARDS := tests/cards/node_modules/.package-lock.json
+
+.PHONY: demo test lint typecheck unit bench openapi clean system-tools
 
 $(STAMP): pyproject.toml requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -13,7 +20,7 @@ $(STAMP): pyproject.toml requirements.txt
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/python -m demo
+	$(BIN)/gallery-migrate local --demo
 
 test: lint typecheck unit
 
@@ -24,8 +31,23 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy .
 
-unit: $(STAMP)
+unit: $(STAMP) $(CARDS)
 	$(BIN)/pytest
+
+system-tools:
+	@missing=""; for pair in $(DEBIAN_TOOLS); do \
+	  command -v $${pair%%:*} >/dev/null 2>&1 || missing="$$missing $${pair##*:}"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  if [ "$$(id -u)" != 0 ]; then echo "run as root, or install them:$$missing" >&2; exit 1; fi; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	    apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+$(CARDS): tests/cards/package.json tests/cards/package-lock.json | system-tools
+	cd tests/cards && npm ci --prefer-offline --no-audit --no-fund --legacy-peer-deps \
+	  --cache ../../.local/npm-cache
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
@@ -35,4 +57,4 @@ openapi: $(STAMP)
 	$(BIN)/python -c "from triggers.openapi import document_text; print(document_text(), end='')" > docs/openapi.json
 
 clean:
-	rm -rf $(VENV) .local .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .local .mypy_cache .ruff_cache .pytest_cache tests/cards/node_modules

@@ -4,6 +4,14 @@ Each returns an :class:`migration.outcome.Outcome` as JSON instead of raising, a
 run more than once (Durable Functions runs activities at least once).
 """
 
-from activities import claims, events, galleries, images, selection, versions
+from activities import claims, events, galleries, images, notify, selection, versions
 
-blueprints = [images.bp, galleries.bp, versions.bp, claims.bp, selection.bp, events.bp]
+blueprints = [
+    images.bp,
+    galleries.bp,
+    versions.bp,
+    claims.bp,
+    selection.bp,
+    events.bp,
+    notify.bp,
+]

@@ -27,7 +27,6 @@ import aiohttp
 from devstack import LocalStack, local_stack
 from emulator import Emulator, EmulatorConfig, FaultConfig
 from emulator.audit import unsafe_deletions
-from migration.durable.jobs import watcher_id
 from simclock import VirtualClock
 
 START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
@@ -189,8 +188,8 @@ def measure(
         if done and ended:
             finish.append((max(ended) - max(done)).total_seconds() / 60)
     replication = (max(succeeded.values()) - min(created)).total_seconds() / 3600 if created else 0
-    instances = [i for m in ids for i in (m, watcher_id(m))]
-    stats = [stack.host.instance_stats(i) for i in instances if stack.host.get_status(i)]
+    # Every instance the migrations ran: themselves, their batches, watchers and entities.
+    stats = [stack.host.instance_stats(i.instance_id) for i in stack.host.engine.instances()]
     log = stack.emulator.request_log
     migrated = sum(
         1 for status in finals.values() for image in status["images"] if image.get("sourceDeleted")

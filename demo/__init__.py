@@ -1,1 +1,1 @@
-"""The README's first command: a whole migration on the embedded emulator, end to end."""
+"""The README's first command: the demo migration, ``gallery-migrate local --demo``."""

@@ -1,10 +1,11 @@
 """ARM's request budget, shared by every orchestration of the app: token buckets and slots.
 
 ``arm_budget`` (one per subscription, principal and kind of call) answers ``reserve`` with the
-instant from which the reserved calls may be made, and takes ``throttled`` from a caller ARM
-refused; ``version_slots`` (one per subscription) grants and takes back the slots a migration
-needs to create a batch's versions. The arithmetic is ``migration.domain.budget``'s; an entity
-runs one operation at a time, which is what makes a shared budget exact.
+instant from which the reserved calls may be made, takes ``throttled`` from a caller ARM refused
+and ``observed`` from one ARM told how many calls remain; ``version_slots`` (one per
+subscription) grants and takes back the slots a migration needs to create a batch's versions.
+The arithmetic is ``migration.domain.budget``'s; an entity runs one operation at a time, which
+is what makes a shared budget exact.
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ def arm_budget(context: df.DurableEntityContext) -> None:
         context.set_result({"notBefore": start.isoformat()})
     elif context.operation_name == "throttled":
         state.throttled(datetime.fromisoformat(str(asked["until"])), now)
+    elif context.operation_name == "observed":
+        state.observed(int(asked["remaining"]), now)
     context.set_state(state.to_json())
 
 

@@ -83,6 +83,50 @@ param deletionBlock string = 'onceSourceDeleted'
 @allowed(['true', 'false'])
 param includeDurableLinks string = 'false'
 
+// ---------------------------------------------------------------- approvals people see (notifications, signed links)
+
+@description('PUBLIC_BASE_URL: the app\'s public address for links in messages (https://...); empty: its default host name.')
+param publicBaseUrl string = ''
+
+@secure()
+@metadata({
+  azd: {
+    type: 'generate'
+    config: {
+      length: 48
+      noSpecial: true
+    }
+  }
+})
+@description('APPROVAL_LINK_KEY: signs approve and reject links; azd generates it once per environment and it is kept in Key Vault.')
+param approvalLinkKey string
+
+@secure()
+@description('NOTIFY_TEAMS_WEBHOOKS: Teams Workflows webhook URLs, separated by spaces; kept in Key Vault.')
+param notifyTeamsWebhooks string = ''
+
+@secure()
+@description('NOTIFY_SLACK_WEBHOOKS: Slack incoming webhook URLs, separated by spaces; kept in Key Vault.')
+param notifySlackWebhooks string = ''
+
+@secure()
+@description('NOTIFY_JSON_WEBHOOKS: URLs that take the JSON notice, separated by spaces; kept in Key Vault.')
+param notifyJsonWebhooks string = ''
+
+@description('APPROVAL_REMINDER_INTERVAL (ISO-8601 duration, or none): a reminder this often while an approval waits.')
+param approvalReminderInterval string = 'PT24H'
+
+@description('APPROVAL_ESCALATION_BEFORE (ISO-8601 duration, or none): an escalation this long before an approval times out.')
+param approvalEscalationBefore string = 'PT6H'
+
+@description('NOTIFY_MAX_IMAGES: images a message lists by name (the rest are counted).')
+@minValue(1)
+param notifyMaxImages int = 10
+
+@description('APPROVAL_REQUIRE_SIGN_IN: the decision page takes decisions only from callers signed in with App Service Authentication.')
+@allowed(['true', 'false'])
+param approvalRequireSignIn string = 'false'
+
 // ---------------------------------------------------------------- Event Grid policy (off unless a gallery is given)
 
 @description('EVENTGRID_GALLERY_ID: gallery that newly written managed images migrate to; empty: no Event Grid path.')
@@ -123,6 +167,25 @@ param eventGridOptIn string = 'tag'
 param eventGridOptInTag string = 'migrateToGallery'
 
 // ---------------------------------------------------------------- hosting
+
+@description('Where Durable Functions keeps the task hub: azureStorage (the host\'s storage account) or durableTaskScheduler (a Durable Task Scheduler; see docs/deploy.md for when).')
+@allowed([
+  'azureStorage'
+  'durableTaskScheduler'
+])
+param durableBackend string = 'azureStorage'
+
+@description('With durableTaskScheduler: the scheduler\'s SKU.')
+@allowed([
+  'Consumption'
+  'Dedicated'
+])
+param schedulerSku string = 'Dedicated'
+
+@description('With a Dedicated scheduler: its capacity units (1 to 3; 3 for high availability).')
+@minValue(1)
+@maxValue(3)
+param schedulerCapacity int = 1
 
 @description('Most Flex Consumption instances; also bounds how hard the app can hit ARM.')
 @minValue(1)
@@ -199,8 +262,27 @@ var eventGridSettings = empty(eventGridGalleryId) ? {} : {
   EVENTGRID_OPT_IN_TAG: eventGridOptInTag
 }
 
+// With the Durable Task Scheduler, app settings override host.json's storage provider (the
+// host reads AzureFunctionsJobHost__<path> as host.json), so one package serves both backends.
+var useScheduler = durableBackend == 'durableTaskScheduler'
+var taskHubName = 'GalleryMigrator' // host.json's hubName
+var schedulerSettings = useScheduler ? {
+  DURABLE_TASK_SCHEDULER_CONNECTION_STRING: 'Endpoint=${scheduler!.outputs.endpoint};Authentication=ManagedIdentity;ClientID=${identity.outputs.clientId}'
+  AzureFunctionsJobHost__extensions__durableTask__storageProvider__type: 'azureManaged'
+  AzureFunctionsJobHost__extensions__durableTask__storageProvider__connectionStringName: 'DURABLE_TASK_SCHEDULER_CONNECTION_STRING'
+} : {}
+
+// Secrets are Key Vault references (the platform resolves them as the app's identity).
+var approvalSettings = union(keyVault.outputs.references, {
+  PUBLIC_BASE_URL: publicBaseUrl
+  APPROVAL_REMINDER_INTERVAL: approvalReminderInterval
+  APPROVAL_ESCALATION_BEFORE: approvalEscalationBefore
+  NOTIFY_MAX_IMAGES: string(notifyMaxImages)
+  APPROVAL_REQUIRE_SIGN_IN: approvalRequireSignIn
+})
+
 var appSettings = toObject(
-  filter(items(union(migratorSettings, eventGridSettings)), setting => !empty(setting.value)),
+  filter(items(union(migratorSettings, eventGridSettings, approvalSettings, schedulerSettings)), setting => !empty(setting.value)),
   setting => setting.key,
   setting => setting.value
 )
@@ -245,6 +327,20 @@ module monitoring 'app/monitoring.bicep' = {
   }
 }
 
+module scheduler 'app/scheduler.bicep' = if (useScheduler) {
+  name: 'scheduler'
+  scope: rg
+  params: {
+    name: 'dts-gm-${resourceToken}'
+    location: location
+    tags: tags
+    skuName: schedulerSku
+    capacity: schedulerCapacity
+    taskHubName: taskHubName
+    principalId: identity.outputs.principalId
+  }
+}
+
 module hostAccess 'app/host-access.bicep' = {
   name: 'host-access'
   scope: rg
@@ -252,6 +348,21 @@ module hostAccess 'app/host-access.bicep' = {
     principalId: identity.outputs.principalId
     storageAccountName: storage.outputs.name
     applicationInsightsName: monitoring.outputs.applicationInsightsName
+  }
+}
+
+module keyVault 'app/key-vault.bicep' = {
+  name: 'key-vault'
+  scope: rg
+  params: {
+    name: 'kv-gm-${take(resourceToken, 17)}'
+    location: location
+    tags: tags
+    principalId: identity.outputs.principalId
+    approvalLinkKey: approvalLinkKey
+    notifyTeamsWebhooks: notifyTeamsWebhooks
+    notifySlackWebhooks: notifySlackWebhooks
+    notifyJsonWebhooks: notifyJsonWebhooks
   }
 }
 
@@ -273,9 +384,11 @@ module functionApp 'app/function-app.bicep' = {
     maximumInstanceCount: maximumInstanceCount
     instanceMemoryMB: instanceMemoryMB
   }
-  // The host starts as soon as code lands; let it find its storage roles in place.
+  // The host starts as soon as code lands; let it find its storage roles (and its secrets'
+  // role, for Key Vault references) in place.
   dependsOn: [
     hostAccess
+    keyVault
   ]
 }
 

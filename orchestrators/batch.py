@@ -32,6 +32,7 @@ from migration.durable.jobs import (
 )
 from migration.durable.status import batch_status
 from orchestrators.calls import call_all, send_events
+from orchestrators.claims import releasing_claims
 from orchestrators.deletion import Deletion
 from orchestrators.replication import WatchedVersion, WatchInput, WatchResult
 
@@ -43,16 +44,7 @@ Steps = Generator[Any, Any, Any]
 @bp.orchestration_trigger(context_name="context", orchestration=BATCH_ORCHESTRATOR)
 def migrate_batch(context: df.DurableOrchestrationContext) -> Steps:
     job = BatchInput.from_json(context.get_input())
-    run = BatchRun(context, job)
-    # Not try/finally: a replay that runs out of history closes the generator, and a finally
-    # that yields would then break it. GeneratorExit is not an Exception, so it passes by.
-    try:
-        result = yield from run.execute()
-    except Exception:
-        yield from run.release_claims()
-        raise
-    yield from run.release_claims()
-    return result
+    return (yield from releasing_claims(BatchRun(context, job)))
 
 
 class BatchRun:
@@ -112,6 +104,9 @@ class BatchRun:
         yield from self.report("prepared")
         self.publish(Phase.REPLICATING)
         yield from self.watch_replication()
+        # The images entity hears of each image's replication before the migration does, so
+        # that what the migration then tells people (notices, the decision page) reads it.
+        self.publish()
         yield from self.report("replicated")
         deletion = Deletion(self.context, self.job, self.state, self.plans)
         yield from deletion.run(self.publish)

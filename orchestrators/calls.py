@@ -54,12 +54,12 @@ def call_all(
         again: list[int] = []
         wait = 0.0
         throttled = False
-        for index, raw in sorted(results):
-            outcome = Outcome.from_json(raw)
-            if outcome.throttled:
-                throttled = True
-                if budget and outcome.retry_after is not None:
-                    _report(context, calls[index], outcome)
+        outcomes_now = [(index, Outcome.from_json(raw)) for index, raw in sorted(results)]
+        if budget:
+            pacing.report_remaining(context, [o for _, o in outcomes_now], budget)
+            _report_throttled(context, [(calls[i], o) for i, o in outcomes_now])
+        for index, outcome in outcomes_now:
+            throttled = throttled or outcome.throttled
             outcomes[index] = outcome
             attempts[index] += 1
             limit = retry.attempts_allowed(throttled=outcome.throttled)
@@ -97,13 +97,21 @@ def _groups(
     ]
 
 
-def _report(context: df.DurableOrchestrationContext, call: Call, outcome: Outcome) -> None:
-    priced = pacing.cost_of(*call)
-    if priced is None:
-        return
-    until = context.current_utc_datetime + timedelta(seconds=outcome.retry_after or 0)
-    kind = Kind(outcome.throttled_kind or "reads")
-    pacing.report_throttled(context, priced[0], kind, until)
+def _report_throttled(
+    context: df.DurableOrchestrationContext, settled: Sequence[tuple[Call, Outcome]]
+) -> None:
+    """Tell each bucket that ARM throttled calls of it, once per round, until the longest wait
+    it asked for (one signal per bucket, not per call: each is an event in the history)."""
+    longest: dict[tuple[str, Kind], float] = {}
+    for call, outcome in settled:
+        priced = pacing.cost_of(*call)
+        if not outcome.throttled or outcome.retry_after is None or priced is None:
+            continue
+        key = (priced[0], Kind(outcome.throttled_kind or "reads"))
+        longest[key] = max(longest.get(key, 0.0), outcome.retry_after)
+    for (subscription, kind), wait in sorted(longest.items()):
+        until = context.current_utc_datetime + timedelta(seconds=wait)
+        pacing.report_throttled(context, subscription, kind, until)
 
 
 def _each_settled(context: df.DurableOrchestrationContext, tasks: list[Any]) -> Any:

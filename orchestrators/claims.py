@@ -1,6 +1,10 @@
-"""Registers the claim on a source image; the protocol lives in ``migration.durable.claims``."""
+"""Registers the claim on a source image, and runs a migration's work so that its claims are
+given back however it ends; the protocol lives in ``migration.durable.claims``."""
 
 from __future__ import annotations
+
+from collections.abc import Generator
+from typing import Any, Protocol
 
 import azure.durable_functions as df
 
@@ -11,3 +15,25 @@ bp = df.Blueprint()
 hold_source = bp.orchestration_trigger(
     context_name="context", orchestration=claims.CLAIM_ORCHESTRATOR
 )(claims.hold_source)
+
+Steps = Generator[Any, Any, Any]
+
+
+class ClaimHolder(Protocol):
+    def execute(self) -> Steps: ...
+
+    def release_claims(self) -> Steps: ...
+
+
+def releasing_claims(run: ClaimHolder) -> Steps:
+    """``run.execute()``, then its claims released, whether it returned or raised.
+
+    Not try/finally: a replay that runs out of history closes the generator, and a finally that
+    yields would then break it. GeneratorExit is not an Exception, so it passes by."""
+    try:
+        result = yield from run.execute()
+    except Exception:
+        yield from run.release_claims()
+        raise
+    yield from run.release_claims()
+    return result

@@ -9,6 +9,13 @@ deletes approved sources as they come. At the deadline every image still undecid
 The ``Approval`` waiter is among the tasks of every wait here, so that a decision arriving while
 decisions are being handed on is never left unread (the Python SDK keeps one unread event per
 name).
+
+With destinations set, people are told: that the approval waits (round 0 of signed links), then
+a reminder at each interval and an escalation a set time before the deadline (each a new round),
+each a ``notify`` sub-orchestration started without waiting (``orchestrators.notify``): the wait
+wakes at the next notice's time, and a notice still out is one more task of the wait. A decision
+made with a signed link spends the links of its round and of every earlier one; a decision that
+reaches the orchestration at or after the deadline decides nothing.
 """
 
 from __future__ import annotations
@@ -36,6 +43,8 @@ from migration.durable.jobs import (
     decision_event,
     decoded,
 )
+from migration.notify.schedule import NoticeClock, NoticeKind
+from orchestrators.notify import Notifier
 from orchestrators.timers import wait_any
 
 Steps = Generator[Any, Any, Any]
@@ -55,6 +64,7 @@ class FleetApprovalRun:
         self.publish = publish
         self.sequence: dict[int, int] = {}
         self.sending: list[Any] = []
+        self.notifier = Notifier(context, job, state)
 
     @property
     def now(self) -> datetime:
@@ -71,14 +81,25 @@ class FleetApprovalRun:
         )
         self.state.approval = approval
         self.publish(Phase.AWAITING_APPROVAL)
+        notices = NoticeClock(self.job.options.notify, self.now, deadline)
+        round_ = 0
+        self.notifier.send(NoticeKind.AWAITING, round_)
         event: Any = self.context.wait_for_external_event(APPROVAL_EVENT)
         while undecided and self.now < deadline:
-            winner: Any = yield from wait_any(self.context, [event, *self.sending], deadline)
+            wake_at = min(deadline, notices.next_at or deadline)
+            tasks = [event, *self.sending, *self.notifier.pending]
+            winner: Any = yield from wait_any(self.context, tasks, wake_at)
             if winner is event:
                 decision = _decision(decoded(event.result))
                 event = self.context.wait_for_external_event(APPROVAL_EVENT)
                 self.take(decision, undecided)
-            elif winner is not None:
+            elif winner is None:
+                if (kind := notices.due(self.now)) is not None and undecided:
+                    round_ += 1
+                    self.notifier.send(kind, round_)
+            elif self.notifier.owns(winner):
+                self.notifier.settle(winner)
+            else:
                 self.sending.remove(winner)
             self.publish(None)
         if undecided:
@@ -89,14 +110,20 @@ class FleetApprovalRun:
         self.publish(Phase.DELETING)
         if self.sending:
             yield self.context.task_all(self.sending)
+        yield from self.notifier.finish()
 
     def take(self, decision: ApprovalDecision, undecided: dict[str, tuple[int, str]]) -> None:
         """Decide each named (or every) undecided image once, and hand the decision on."""
-        keys = [s.lower() for s in decision.images] if decision.images is not None else None
-        wanted = keys if keys is not None else list(undecided)
-        chosen = [undecided.pop(k) for k in wanted if k in undecided]
         verdict = Decision.APPROVED if decision.approved else Decision.REJECTED
         approval = self.state.approval
+        if self._refused(decision):
+            wanted: list[str] = []
+        else:
+            keys = [s.lower() for s in decision.images] if decision.images is not None else None
+            wanted = keys if keys is not None else list(undecided)
+            if decision.link is not None:
+                approval.links_spent = decision.link
+        chosen = [undecided.pop(k) for k in wanted if k in undecided]
         if verdict == Decision.APPROVED:
             approval.approved += len(chosen)
         else:
@@ -117,6 +144,13 @@ class FleetApprovalRun:
         )
         if chosen:
             self.hand_on(verdict, chosen, decision)
+
+    def _refused(self, decision: ApprovalDecision) -> bool:
+        """A decision that comes too late, or through a link that is spent, decides nothing."""
+        approval = self.state.approval
+        if approval.deadline is not None and self.now >= approval.deadline:
+            return True
+        return decision.link is not None and decision.link <= approval.links_spent
 
     def hand_on(
         self,

@@ -33,8 +33,10 @@ from migration.durable.claims import claim_id
 from migration.durable.jobs import ORCHESTRATOR, BatchInput, MigrationInput
 from migration.durable.status import migration_status
 from orchestrators.calls import call_all
+from orchestrators.claims import releasing_claims
 from orchestrators.fleet_approval import FleetApprovalRun
 from orchestrators.launch import Launcher
+from orchestrators.notify import Notifier
 
 bp = df.Blueprint()
 
@@ -44,16 +46,7 @@ Steps = Generator[Any, Any, Any]
 @bp.orchestration_trigger(context_name="context", orchestration=ORCHESTRATOR)
 def migrate(context: df.DurableOrchestrationContext) -> Steps:
     job = MigrationInput.from_json(context.get_input())
-    run = Migration(context, job)
-    # Not try/finally: a replay that runs out of history closes the generator, and a finally
-    # that yields would then break it. GeneratorExit is not an Exception, so it passes by.
-    try:
-        result = yield from run.execute()
-    except Exception:
-        yield from run.release_claims()
-        raise
-    yield from run.release_claims()
-    return result
+    return (yield from releasing_claims(Migration(context, job)))
 
 
 class Migration:
@@ -106,6 +99,8 @@ class Migration:
         yield from self.finish()
         self.state.phase = Phase.DONE
         self.state.finished_at = self.now
+        # Tell whoever is told (nothing without destinations): what was deleted, kept and why.
+        yield from Notifier(self.context, self.job, self.state).outcome()
         self.publish()
         return self.state.to_json()
 

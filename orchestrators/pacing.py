@@ -20,6 +20,7 @@ from activities import names
 from migration.domain.budget import MAX_RESERVATION, Kind, budget_key
 from migration.domain.ids import parse_gallery_id, parse_image_id
 from migration.durable.jobs import BUDGET_ENTITY
+from migration.durable.outcome import Outcome
 
 Cost = dict[Kind, int]
 
@@ -117,6 +118,30 @@ def reserve(
     start = max(datetime.fromisoformat(str(a["notBefore"])) for a in answers)
     if start > now:
         yield context.create_timer(start)
+
+
+def report_remaining(
+    context: df.DurableOrchestrationContext,
+    outcomes: Sequence[Outcome],
+    buckets: dict[str, Any],
+) -> None:
+    """Tell each bucket the least ARM said was left of it during these calls (its
+    ``x-ms-ratelimit-remaining-subscription-*`` headers, ``migration.arm.quota``) when that is
+    less than one burst: the budget then counts what its estimates missed. (With more left no
+    estimate can overdraw it before the next look, and each signal is an event in the history.)"""
+    least: dict[str, int] = {}
+    for outcome in outcomes:
+        for key, remaining in (outcome.remaining or {}).items():
+            least[key] = min(remaining, least.get(key, remaining))
+    for key, remaining in sorted(least.items()):
+        subscription, _, kind = key.partition("|")
+        if kind not in buckets or remaining >= burst(buckets, Kind(kind)):
+            continue
+        context.signal_entity(
+            df.EntityId(BUDGET_ENTITY, budget_key(subscription, Kind(kind))),
+            "observed",
+            {"remaining": remaining, "at": context.current_utc_datetime.isoformat()},
+        )
 
 
 def report_throttled(

@@ -13,6 +13,8 @@ from typing import Any
 import aiohttp
 
 from devhost import DevHost
+from devhost.easy_auth import EasyAuth
+from devhost.keys import HostKeys
 from devstack import APP_DIR, local_stack
 from emulator import Emulator, EmulatorConfig
 from emulator.audit import assert_sources_safely_deleted
@@ -45,6 +47,8 @@ class Stack:
     base_url: str
     http: aiohttp.ClientSession
     settings: dict[str, str] = field(default_factory=dict)
+    # A function key the API calls carry (when the host enforces keys).
+    key: str | None = None
 
     @property
     def api(self) -> str:
@@ -55,6 +59,8 @@ class Stack:
     ) -> Answer:
         data = raw if raw is not None else (None if body is None else json.dumps(body).encode())
         headers = {"Content-Type": "application/json"}
+        if self.key is not None:
+            headers["x-functions-key"] = self.key
         async with self.http.request(method, f"{self.api}/{path}", data=data, headers=headers) as r:
             text = await r.text()
             try:
@@ -133,6 +139,8 @@ async def open_stack(
     emulator_config: EmulatorConfig,
     host_port: int = 0,
     function_overrides: dict[str, Callable[..., Any]] | None = None,
+    keys: HostKeys | None = None,
+    easy_auth: EasyAuth | None = None,
 ) -> AsyncIterator[Stack]:
     clock = VirtualClock(START)
     settings = {"REPLICATION_POLL_MIN": "PT1M", "REPLICATION_POLL_MAX": "PT15M", **app_settings}
@@ -144,7 +152,12 @@ async def open_stack(
             seed=seed_basics,
             host_port=host_port,
             function_overrides=function_overrides,
+            keys=keys,
+            easy_auth=easy_auth,
         ) as opened,
         aiohttp.ClientSession() as http,
     ):
-        yield Stack(clock, opened.emulator, opened.host, opened.base_url, http, opened.settings)
+        key = next(iter(keys.function_keys.values())) if keys is not None else None
+        yield Stack(
+            clock, opened.emulator, opened.host, opened.base_url, http, opened.settings, key
+        )

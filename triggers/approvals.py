@@ -33,8 +33,10 @@ from triggers.status import find_migration, read_fleet, read_images
 bp = df.Blueprint()
 log = logging.getLogger(__name__)
 
-# How long a decision waits to see the orchestration record it, and how often it looks.
-DECISION_WAIT = 10.0
+# How long a decision waits to see the orchestration record it, and how often it looks: a
+# person waits that long for the answer at most (a busy host takes seconds to run an episode;
+# the HTTP limit is 230 s), and a 503 after it says to read the status instead.
+DECISION_WAIT = 30.0
 DECISION_POLL = 0.1
 
 

@@ -1,5 +1,6 @@
-"""What every request body must be before anything reads it: JSON, by content type, bounded;
-and what a request is validated against (:func:`request_limits`).
+"""What every request must be before anything reads it: a body that is JSON, by content type,
+and bounded; query values of the right kind; and what a request is validated against
+(:func:`request_limits`).
 
 The Functions host itself accepts bodies of up to 100 MB; the API needs far less (a thousand
 images fit in a few hundred KB), and a body it will refuse anyway should not be read, parsed or
@@ -15,7 +16,7 @@ import azure.functions as func
 
 from migration.arm.locations import subscription_regions
 from migration.config.settings import Settings
-from migration.domain.validation import RequestLimits
+from migration.domain.validation import FieldError, RequestLimits
 from triggers import responses
 
 # The largest body the API reads (a request for MAX_IMAGES_PER_REQUEST images fits well within).
@@ -44,6 +45,26 @@ def json_body(req: func.HttpRequest) -> bytes | func.HttpResponse:
             f"The body is {len(body)} bytes; the most this API reads is {MAX_BODY_BYTES}.",
         )
     return body
+
+
+def whole_number(
+    req: func.HttpRequest,
+    name: str,
+    default: int,
+    maximum: int,
+    errors: list[FieldError],
+    *,
+    minimum: int = 1,
+) -> int:
+    """Query value ``name`` as a whole number within bounds (``default`` when absent); a bad one
+    is added to ``errors`` (digits only: no sign, no spaces, no "1e3")."""
+    raw = req.params.get(name)
+    if raw is None:
+        return default
+    if raw.isascii() and raw.isdigit() and minimum <= int(raw) <= maximum:
+        return int(raw)
+    errors.append(FieldError(field=name, message=f"a whole number from {minimum} to {maximum}"))
+    return default
 
 
 def request_limits(settings: Settings) -> RequestLimits:

@@ -11,15 +11,21 @@ import azure.functions as func
 
 from migration.arm.errors import ArmError
 from migration.arm.inspection import inspect_and_plan
+from migration.arm.selection import SelectedPage, select_page
 from migration.config.settings import Settings, SettingsError
-from migration.domain.request import MigrationRequest
-from migration.domain.validation import RequestInvalid, parse_request
+from migration.domain.request import ImageSpec, MigrationRequest
+from migration.domain.selection import Cursor
+from migration.domain.validation import FieldError, RequestInvalid, parse_request
 from migration.durable import claims
 from triggers import door, responses, schemas, starting
 from triggers.links import migration_links
 
 bp = df.Blueprint()
 log = logging.getLogger(__name__)
+
+# Images of a scope a dry run plans per page (``top``), by default and at most.
+PLAN_PAGE = 50
+MAX_PLAN_PAGE = 200
 
 
 def accept(req: func.HttpRequest) -> tuple[Settings, MigrationRequest] | func.HttpResponse:
@@ -87,13 +93,36 @@ def _source_busy(req: func.HttpRequest, conflict: claims.Conflict) -> func.HttpR
 @bp.route(route="migrations/plan", methods=["POST"])
 # Sync on purpose: it waits on ARM reads, and the worker runs sync functions on its thread pool.
 def plan_migration(req: func.HttpRequest) -> func.HttpResponse:
-    """A dry run: what would be created and what is in the way. Reads only; changes nothing."""
+    """A dry run: what would be created and what is in the way. Reads only; changes nothing.
+
+    With scopes, it plans the selection a page at a time (``top`` images the filters take; the
+    explicit images come on the first page) and answers with the ``continuationToken`` of the
+    next page: post the same body again with ``?continuationToken=...``."""
+    errors: list[FieldError] = []
+    top = door.whole_number(req, "top", PLAN_PAGE, MAX_PLAN_PAGE, errors)
+    token = req.params.get("continuationToken")
+    cursor = Cursor.decode(token) if token else Cursor()
+    if cursor is None:
+        errors.append(FieldError(field="continuationToken", message="not a token this API gave"))
+    if errors or cursor is None:
+        return responses.bad_request(errors, "The query is not valid")
     accepted = accept(req)
     if isinstance(accepted, func.HttpResponse):
         return accepted
     settings, request = accepted
     try:
-        _, plan = inspect_and_plan(request, settings.plan_rules(), datetime.now(UTC))
+        page: SelectedPage | None = None
+        selected: set[str] = set()
+        if request.scopes:
+            page = select_page(request.scopes, request.filters, cursor, top)
+            explicit = list(request.images) if not token else []
+            known = {i.source.lower() for i in explicit}
+            chosen = [ImageSpec(source=s) for s in page.sources if s.lower() not in known]
+            selected = {i.source.lower() for i in chosen}
+            request = request.model_copy(update={"images": [*explicit, *chosen]})
+        _, plan = inspect_and_plan(
+            request, settings.plan_rules(), datetime.now(UTC), skip_migrated=selected
+        )
     except ArmError as error:
         log.warning("plan: %s", error.message)
         return responses.arm_unavailable(
@@ -103,4 +132,8 @@ def plan_migration(req: func.HttpRequest) -> func.HttpResponse:
     body = plan.to_json()
     body["definitionsToCreate"] = [d.to_json() for d in plan.definitions_to_create]
     body["valid"] = not plan.problems and all(not i.problems for i in plan.images)
+    if page is not None:
+        body["selection"] = {"listed": page.listed, "selected": len(selected)}
+        if page.next is not None:
+            body["continuationToken"] = page.next.encode()
     return responses.json_response(body, schema=schemas.PlanAnswer)

@@ -11,7 +11,7 @@ import azure.durable_functions as df
 import azure.functions as func
 from azure.durable_functions.models.DurableOrchestrationStatus import DurableOrchestrationStatus
 
-from migration.domain.state import BatchSummary, ImagePhase, ImageState
+from migration.domain.state import BatchSummary, ImagePhase, ImageState, MigrationState
 from migration.domain.validation import FieldError
 from migration.durable import query
 from migration.durable.jobs import (
@@ -23,7 +23,7 @@ from migration.durable.jobs import (
 )
 from migration.durable.status import read_batch, read_progress, read_state
 from migration.durable.status import read_images as read_images_state
-from triggers import responses, schemas
+from triggers import door, listing, responses, schemas
 from triggers.links import migration_links
 from triggers.views import FIRST_PAGE, Fleet, image_json, migration_view, summary_view
 
@@ -43,6 +43,15 @@ async def find_migration(
     if not status or status.name != ORCHESTRATOR:
         return None
     return status
+
+
+async def find_state(
+    client: df.DurableOrchestrationClient, migration_id: str
+) -> tuple[DurableOrchestrationStatus, MigrationState] | None:
+    """The migration's Durable status and its own state, or ``None`` for any other id."""
+    status = await find_migration(client, migration_id)
+    state = read_state(status) if status else None
+    return (status, state) if status is not None and state is not None else None
 
 
 async def read_fleet(client: df.DurableOrchestrationClient, migration_id: str) -> Fleet:
@@ -96,10 +105,10 @@ async def get_migration(
     req: func.HttpRequest, client: df.DurableOrchestrationClient
 ) -> func.HttpResponse:
     migration_id = req.route_params.get("id", "")
-    status = await find_migration(client, migration_id)
-    state = read_state(status) if status else None
-    if status is None or state is None:
+    found = await find_state(client, migration_id)
+    if found is None:
         return responses.migration_not_found(migration_id)
+    status, state = found
     fleet = await read_fleet(client, migration_id)
     first, more = await read_images(client, fleet, top=FIRST_PAGE)
     view = migration_view(status, state, fleet, first, migration_links(req, migration_id))
@@ -147,8 +156,8 @@ def _images_query(req: func.HttpRequest) -> tuple[list[ImagePhase], int, int, li
             phases.append(ImagePhase(name))
         except ValueError:
             errors.append(FieldError(field="phase", message=f"unknown phase '{name}'"))
-    top = _whole(req, "top", DEFAULT_LIST, MAX_LIST, errors)
-    start = _whole(req, "continuationToken", 0, 10**9, errors, minimum=0)
+    top = door.whole_number(req, "top", DEFAULT_LIST, MAX_LIST, errors)
+    start = door.whole_number(req, "continuationToken", 0, 10**9, errors, minimum=0)
     return phases, top, start, errors
 
 
@@ -158,42 +167,17 @@ def _items(req: func.HttpRequest, name: str) -> list[str]:
     return [] if raw is None else raw.split(",")
 
 
-def _whole(
-    req: func.HttpRequest,
-    name: str,
-    default: int,
-    maximum: int,
-    errors: list[FieldError],
-    *,
-    minimum: int = 1,
-) -> int:
-    raw = req.params.get(name)
-    if raw is None:
-        return default
-    if raw.isascii() and raw.isdigit() and minimum <= int(raw) <= maximum:
-        return int(raw)
-    errors.append(FieldError(field=name, message=f"a whole number from {minimum} to {maximum}"))
-    return default
-
-
 @bp.route(route="migrations", methods=["GET"])
 @bp.durable_client_input(client_name="client")
 async def list_migrations(
     req: func.HttpRequest, client: df.DurableOrchestrationClient
 ) -> func.HttpResponse:
     wanted, top, since, errors = _list_query(req)
-    if errors:
-        return responses.bad_request(errors, "The query is not valid")
-    found = await client.get_status_by(
-        created_time_from=since,
-        instance_id_prefix=MIGRATION_PREFIX,
-        runtime_status=wanted or None,
-    )
-    mine = [s for s in found if s.name == ORCHESTRATOR]
-    mine.sort(key=lambda s: s.created_time or datetime.min.replace(tzinfo=UTC), reverse=True)
-    items = [
-        summary_view(s, read_state(s), migration_links(req, str(s.instance_id))) for s in mine[:top]
-    ]
+    filters, more_errors = listing.Filters.parse(dict(req.params))
+    if errors or more_errors:
+        return responses.bad_request(errors + more_errors, "The query is not valid")
+    found = await listing.find(client, statuses=wanted, since=since, filters=filters, top=top)
+    items = [summary_view(s, state, migration_links(req, str(s.instance_id))) for s, state in found]
     answer = {"migrations": items, "count": len(items)}
     return responses.json_response(answer, schema=schemas.MigrationList)
 
@@ -208,7 +192,7 @@ def _list_query(
             wanted.append(df.OrchestrationRuntimeStatus(name))
         except ValueError:
             errors.append(FieldError(field="runtimeStatus", message=f"unknown status '{name}'"))
-    top = _whole(req, "top", DEFAULT_LIST, MAX_LIST, errors)
+    top = door.whole_number(req, "top", DEFAULT_LIST, MAX_LIST, errors)
     since = None
     if created_after := req.params.get("createdAfter"):
         try:

@@ -107,6 +107,8 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
   properties: {
     serverFarmId: plan.id
     httpsOnly: true
+    // Key Vault references in the app settings resolve as the user-assigned identity.
+    keyVaultReferenceIdentity: identityId
     siteConfig: {
       minTlsVersion: '1.2'
     }
@@ -147,7 +149,13 @@ resource settings 'Microsoft.Web/sites/config@2024-04-01' = {
   // checkov:skip=CKV_AZURE_222: the API and Event Grid delivery need the public endpoint; see docs/deploy.md for private networking
   parent: site
   name: 'appsettings'
-  properties: union(appSettings, hostSettings)
+  properties: union(appSettings, hostSettings, linkSettings)
+}
+
+// Links in messages lead to the site's own host name unless PUBLIC_BASE_URL names another
+// (a custom domain, a front door).
+var linkSettings = contains(appSettings, 'PUBLIC_BASE_URL') ? {} : {
+  PUBLIC_BASE_URL: 'https://${site.properties.defaultHostName}'
 }
 
 // azd deploys with Entra auth; nobody needs FTP or SCM basic-auth publishing credentials.

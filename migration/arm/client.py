@@ -30,6 +30,7 @@ from azure.core.pipeline.policies import SansIOHTTPPolicy
 from azure.mgmt.compute import ComputeManagementClient
 from azure.mgmt.resource.subscriptions import SubscriptionClient
 
+from migration.arm.quota import RemainingQuotaPolicy
 from migration.arm.retry import ServiceRetryPolicy
 
 ENDPOINT_SETTING = "ARM_ENDPOINT"
@@ -139,12 +140,14 @@ def _build(kind: type[C], settings: _Settings, **scoped: Any) -> C:
             base_url=settings.endpoint,
             authentication_policy=StaticBearerPolicy(settings.token),
             retry_policy=ServiceRetryPolicy(**_EMULATOR_RETRIES),
+            custom_hook_policy=RemainingQuotaPolicy(),
             polling_interval=0,
             **scoped,
         )
     return kind(
         credential=_azure_credential(settings.client_id),
         retry_policy=ServiceRetryPolicy(**_AZURE_RETRIES),
+        custom_hook_policy=RemainingQuotaPolicy(),
         polling_interval=5,
         **scoped,
     )

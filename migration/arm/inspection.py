@@ -15,12 +15,14 @@ still gets inspected, a few reads at a time.
 
 from __future__ import annotations
 
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Collection
+from concurrent.futures import Future
 from datetime import datetime
 from typing import TypeVar
 
 from migration.arm import galleries, images
 from migration.arm.errors import ArmError, Throttled, passing
+from migration.arm.quota import ContextPool
 from migration.arm.retry import TRANSIENT_WAIT
 from migration.arm.versions import PARALLEL_READS
 from migration.domain.facts import GALLERY_READ, EncryptionSetFacts, GalleryFacts, Inspection, Wait
@@ -41,7 +43,7 @@ def inspect(request: MigrationRequest, known: Inspection | None = None) -> Inspe
     """
     found = known.model_copy(deep=True) if known else Inspection()
     found.waits = {}
-    with ThreadPoolExecutor(max_workers=PARALLEL_READS) as pool:
+    with ContextPool(max_workers=PARALLEL_READS) as pool:
         reads = {
             s.source.lower(): pool.submit(images.get_image, s.source)
             for s in request.images
@@ -127,7 +129,11 @@ def complete(inspection: Inspection) -> Inspection:
 
 
 def inspect_and_plan(
-    request: MigrationRequest, rules: PlanRules, now: datetime, *, skip_migrated: bool = False
+    request: MigrationRequest,
+    rules: PlanRules,
+    now: datetime,
+    *,
+    skip_migrated: Collection[str] | bool = False,
 ) -> tuple[Inspection, Plan]:
     """A complete :func:`inspect`, then the plan (a dry run; a starter deciding to start)."""
     inspection = complete(inspect(request))

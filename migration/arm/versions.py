@@ -5,7 +5,6 @@ Each function is safe to run more than once (activities are at-least-once).
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from azure.core.exceptions import ResourceNotFoundError
@@ -14,6 +13,7 @@ from azure.mgmt.compute import models
 from migration.arm import shapes
 from migration.arm.client import compute_client
 from migration.arm.errors import ArmError, arm_errors
+from migration.arm.quota import ContextPool
 from migration.arm.retry import CACHE_LAG_WAIT
 from migration.domain.facts import TAG_MIGRATION, VersionFacts
 from migration.domain.ids import parse_gallery_id, same_id
@@ -101,7 +101,7 @@ def get_versions(gallery_id: str, wanted: list[tuple[str, str]]) -> list[dict[st
 
     One failed read (throttled, say) is that version's outcome, not the whole batch's.
     """
-    with ThreadPoolExecutor(max_workers=PARALLEL_READS) as pool:
+    with ContextPool(max_workers=PARALLEL_READS) as pool:
         return list(
             pool.map(lambda item: capture(lambda: get_version(gallery_id, *item).to_json()), wanted)
         )

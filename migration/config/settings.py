@@ -19,6 +19,13 @@ from migration.domain.durations import DurationError, parse_duration
 from migration.domain.ids import ResourceId, ResourceIdError, Scope, parse_scope
 from migration.domain.plan import DeletionBlock, PlanRules
 from migration.domain.validation import RequestLimits
+from migration.notify.destinations import (
+    Destination,
+    DestinationError,
+    DestinationKind,
+    check_url,
+    destinations,
+)
 
 E = TypeVar("E", bound=Enum)
 
@@ -48,6 +55,24 @@ class Settings:
     max_concurrent_versions: int = 1000
     include_durable_links: bool = False
     extra: Mapping[str, str] = field(default_factory=dict)
+
+    # -- approvals people see: notifications, signed links, the decision page ------------------
+    # Webhooks told about approvals and outcomes (none: nobody is told).
+    notify: tuple[Destination, ...] = ()
+    # A reminder this often while an approval waits, and an escalation this long before its
+    # deadline (zero: none).
+    reminder_interval: timedelta = timedelta(hours=24)
+    escalation_before: timedelta = timedelta(hours=6)
+    # Images a message lists by name (the rest are counted, and on the page).
+    notify_max_images: int = 10
+    # The app's public address (links in messages), and the key that signs approve and reject
+    # links (none: messages carry no links, and the decision page refuses every token).
+    public_base_url: str | None = None
+    approval_link_key: bytes | None = None
+    # App Service Authentication fronts the app (the platform sets this), and whether the
+    # decision page takes decisions only from signed-in callers.
+    easy_auth_enabled: bool = False
+    require_sign_in: bool = False
 
     def request_limits(self, now: datetime) -> RequestLimits:
         """What validating a request received at ``now`` takes from these settings."""
@@ -98,6 +123,19 @@ class Settings:
             ),
             include_durable_links=_flag(env, "INCLUDE_DURABLE_LINKS"),
             extra={k: v for k, v in env.items() if k.startswith("EVENTGRID_")},
+            # -- approvals people see
+            notify=(
+                _destinations(env, "NOTIFY_TEAMS_WEBHOOKS", DestinationKind.TEAMS)
+                + _destinations(env, "NOTIFY_SLACK_WEBHOOKS", DestinationKind.SLACK)
+                + _destinations(env, "NOTIFY_JSON_WEBHOOKS", DestinationKind.WEBHOOK)
+            ),
+            reminder_interval=_every(env, "APPROVAL_REMINDER_INTERVAL", d.reminder_interval),
+            escalation_before=_or_none(env, "APPROVAL_ESCALATION_BEFORE", d.escalation_before),
+            notify_max_images=_int(env, "NOTIFY_MAX_IMAGES", d.notify_max_images, minimum=1),
+            public_base_url=_base_url(env, "PUBLIC_BASE_URL"),
+            approval_link_key=_secret_key(env, "APPROVAL_LINK_KEY"),
+            easy_auth_enabled=_flag(env, "WEBSITE_AUTH_ENABLED"),
+            require_sign_in=_flag(env, "APPROVAL_REQUIRE_SIGN_IN"),
         )
 
 
@@ -177,3 +215,63 @@ def _duration(env: Mapping[str, str], name: str, default: timedelta) -> timedelt
         return parse_duration(raw)
     except DurationError as error:
         raise SettingsError(f"{name}: {error}") from None
+
+
+# -- approvals people see ------------------------------------------------------------------------
+
+# Links are signed with HMAC-SHA256: a key shorter than its output adds no strength, and a short
+# one could be guessed.
+MIN_LINK_KEY_CHARS = 32
+
+
+def _destinations(
+    env: Mapping[str, str], name: str, kind: DestinationKind
+) -> tuple[Destination, ...]:
+    # URLs are separated by white space only: commas and semicolons may appear in a URL.
+    try:
+        return destinations(kind, env.get(name, "").split())
+    except DestinationError as error:
+        raise SettingsError(f"{name}: {error}") from None
+
+
+def _base_url(env: Mapping[str, str], name: str) -> str | None:
+    raw = env.get(name, "").strip().rstrip("/")
+    if not raw:
+        return None
+    try:
+        return check_base_url(raw)
+    except DestinationError as error:
+        raise SettingsError(f"{name}: {error}") from None
+
+
+def check_base_url(url: str) -> str:
+    if "?" in url or "#" in url:
+        raise DestinationError("the public address is scheme and host (and a path), no query")
+    return check_url(url)
+
+
+def _secret_key(env: Mapping[str, str], name: str) -> bytes | None:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return None
+    if len(raw) < MIN_LINK_KEY_CHARS:
+        raise SettingsError(f"{name}: must be at least {MIN_LINK_KEY_CHARS} characters.")
+    return raw.encode("utf-8")
+
+
+# Reminders more often than this would be noise in a channel.
+MIN_REMINDER_INTERVAL = timedelta(minutes=10)
+
+
+def _or_none(env: Mapping[str, str], name: str, default: timedelta) -> timedelta:
+    """A duration, or ``none`` for none at all."""
+    if env.get(name, "").strip().lower() == "none":
+        return timedelta(0)
+    return _duration(env, name, default)
+
+
+def _every(env: Mapping[str, str], name: str, default: timedelta) -> timedelta:
+    value = _or_none(env, name, default)
+    if timedelta(0) < value < MIN_REMINDER_INTERVAL:
+        raise SettingsError(f"{name}: at least {MIN_REMINDER_INTERVAL} (or none).")
+    return value

@@ -7,9 +7,11 @@ section 3). A migration of hundreds of images would burn through them at once an
 and waits on a durable timer until the bucket allows them. The buckets are Durable entities
 (``entities.budget``) shared by every orchestration of the app; the arithmetic is here, pure.
 
-When ARM throttles anyway (others share the subscription; Compute has buckets of its own), the
-caller tells the bucket, which then holds every reservation until ARM's ``Retry-After`` has
-passed: one 429 slows the whole app rather than failing images.
+When ARM throttles anyway (estimates miss; Compute has buckets of its own), the caller tells the
+bucket, which then holds every reservation until ARM's ``Retry-After`` has passed: one 429 slows
+the whole app rather than failing images. And after each round of calls the caller tells the
+bucket the least ARM's ``x-ms-ratelimit-remaining-subscription-*`` headers said was left
+(``migration.arm.quota``), which lowers the estimate where it was too hopeful.
 
 Version slots bound how many versions the app creates at once in a subscription
 (``MAX_CONCURRENT_VERSIONS``): a migration holds slots for a batch while its versions are made

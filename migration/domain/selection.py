@@ -9,10 +9,13 @@ custom status grows with the size of the fleet.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import fnmatch
+import json
 from collections.abc import Sequence
 
-from pydantic import Field
+from pydantic import Field, ValidationError
 
 from migration.domain.facts import Data, ImageFacts
 from migration.domain.ids import parse_image_id
@@ -46,6 +49,29 @@ def matches(image: ImageFacts, filters: SelectionFilters) -> bool:
         if found is None or (value is not None and found.lower() != value.lower()):
             return False
     return True
+
+
+class Cursor(Data):
+    """Where a paged selection stands: the scope (by its place in the request), ARM's token for
+    the page of it being read, and how many of that page's images were already taken."""
+
+    scope: int = 0
+    token: str | None = None
+    offset: int = 0
+
+    def encode(self) -> str:
+        text = json.dumps(self.to_json(), separators=(",", ":"))
+        return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, text: str) -> Cursor | None:
+        """The cursor a continuation token holds, or ``None`` for one this app did not write."""
+        try:
+            raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+            cursor = cls.model_validate_json(raw, strict=True)
+        except (binascii.Error, ValueError, ValidationError):
+            return None
+        return cursor if cursor.scope >= 0 and cursor.offset >= 0 else None
 
 
 def definition_group(spec: ImageSpec) -> str:

@@ -239,6 +239,9 @@ class FleetApproval(Data):
     timed_out: int = 0
     undecided: int = 0
     decisions: list[DecisionRecord] = Field(default_factory=list)
+    # Signed links of this round of notices and every earlier one are spent (a decision was
+    # recorded with one of them); -1: none is.
+    links_spent: int = -1
 
     @property
     def awaiting(self) -> bool:
@@ -296,6 +299,8 @@ class ApprovalDecision(Data):
     principal: str | None = None
     images: list[str] | None = None
     request_id: str | None = None
+    # The round of the signed link it came through (None: the API).
+    link: int | None = None
 
 
 class BatchReport(Data):

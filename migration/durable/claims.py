@@ -38,6 +38,7 @@ import azure.durable_functions as df
 from azure.durable_functions.models.DurableOrchestrationStatus import DurableOrchestrationStatus
 
 from migration.domain.ids import source_key
+from migration.durable import query
 from migration.durable.jobs import ACTIVE, decoded
 
 log = logging.getLogger(__name__)
@@ -144,6 +145,16 @@ async def release(
         for claim in told:
             await _until_ended(client, claim)
     return len(told)
+
+
+async def held_by(client: df.DurableOrchestrationClient, migration_id: str) -> list[str]:
+    """Every live claim ``migration_id`` holds (those its starter took and those its selection
+    took, batch started or not), listed from the claims themselves."""
+    held = []
+    async for found in query.every(client, prefix=CLAIM_PREFIX, runtime_status=list(ACTIVE)):
+        if _holder(found) == migration_id:
+            held.append(str(found.instance_id))
+    return held
 
 
 async def is_active(client: df.DurableOrchestrationClient, instance_id: str) -> bool:

@@ -20,6 +20,7 @@ from migration.domain.facts import Data, Inspection
 from migration.domain.plan import PlanRules
 from migration.domain.request import MigrationRequest
 from migration.domain.selection import Batch
+from migration.notify.schedule import NotifyPlan
 
 ORCHESTRATOR = "migrate"
 BATCH_ORCHESTRATOR = "migrate_batch"
@@ -69,6 +70,7 @@ class Options(Data):
     poll_max_seconds: float
     approval_timeout_seconds: float
     skip_migrated: bool = False
+    notify: NotifyPlan = Field(default_factory=NotifyPlan)
 
     @property
     def budget(self) -> dict[str, Any]:
@@ -91,6 +93,11 @@ class Options(Data):
                 settings.default_approval_timeout
             ).total_seconds(),
             skip_migrated=skip_migrated,
+            notify=NotifyPlan(
+                destinations=[d.key for d in settings.notify],
+                reminder_every_seconds=settings.reminder_interval.total_seconds(),
+                escalate_before_seconds=settings.escalation_before.total_seconds(),
+            ),
         )
 
 

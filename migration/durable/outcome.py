@@ -18,6 +18,7 @@ from azure.core.exceptions import (
     ServiceResponseError,
 )
 
+from migration.arm import quota
 from migration.arm.errors import ArmError, Throttled
 from migration.arm.retry import TRANSIENT_WAIT
 from migration.domain.facts import Data
@@ -40,6 +41,9 @@ class Outcome(Data):
     # and which of its buckets refused (reads, writes, deletes).
     throttled: bool = False
     throttled_kind: str | None = None
+    # What ARM said was left of its buckets while the activity ran, by "subscription|kind"
+    # (``migration.arm.quota``): the least each showed.
+    remaining: dict[str, int] | None = None
 
     @classmethod
     def failure(cls, code: str, message: str, retry_after: float | None = None) -> Outcome:
@@ -56,7 +60,16 @@ class Outcome(Data):
 
 
 def capture(action: Callable[[], Any]) -> dict[str, Any]:
-    """Run ``action`` and describe how it went, as JSON an orchestrator can read."""
+    """Run ``action`` and describe how it went, as JSON an orchestrator can read, with what ARM
+    said was left of its buckets (when this is the outermost capture)."""
+    with quota.collecting() as remaining:
+        outcome = _run(action)
+    if remaining is not None and remaining.least:
+        outcome["remaining"] = dict(remaining.least)
+    return outcome
+
+
+def _run(action: Callable[[], Any]) -> dict[str, Any]:
     try:
         return Outcome(ok=True, value=action()).to_json()
     except ArmError as error:

@@ -53,13 +53,24 @@ async def page(
 
 
 async def every(
-    client: df.DurableOrchestrationClient, *, prefix: str, created_from: datetime | None = None
+    client: df.DurableOrchestrationClient,
+    *,
+    prefix: str,
+    created_from: datetime | None = None,
+    runtime_status: Sequence[df.OrchestrationRuntimeStatus] | None = None,
+    top: int | None = None,
 ) -> AsyncIterator[DurableOrchestrationStatus]:
-    """Every instance whose id starts with ``prefix``, page after page."""
+    """Every instance whose id starts with ``prefix`` (and of ``runtime_status``, when given),
+    page after page (``top`` long, :data:`PAGE` when not given)."""
     token: str | None = None
     while True:
         found, token = await page(
-            client, prefix=prefix, created_from=created_from, continuation=token
+            client,
+            prefix=prefix,
+            runtime_status=runtime_status,
+            created_from=created_from,
+            top=top or PAGE,
+            continuation=token,
         )
         for status in found:
             yield status

@@ -65,12 +65,15 @@ class RegionProgress(Data):
     completed: int = 0
     replicating: int = 0
     failed: int = 0
-    # The sum of the copying images' progress (a mean is this over ``replicating``).
+    # The sum of the copying images' progress.
     progress_total: int = 0
 
     @property
     def progress(self) -> int:
-        return round(self.progress_total / self.replicating) if self.replicating else 100
+        """How much of the region's copying is done, over the images that did not fail (a
+        completed image counts 100): it only grows as images finish."""
+        counted = self.completed + self.replicating
+        return round((self.progress_total + 100 * self.completed) / counted) if counted else 100
 
 
 def region_progress(regions: Iterable[RegionStatus]) -> list[RegionProgress]:

@@ -1,29 +1,23 @@
-"""The README's first command runs a whole migration and passes its own audit."""
+"""`python -m demo` is the command line's demo (`gallery-migrate local --demo`)."""
 
 from __future__ import annotations
 
-import io
+import subprocess
+import sys
 
-from rich.console import Console
-
-from demo.__main__ import run
-
-
-async def test_the_demo_migrates_every_image_and_audits_clean() -> None:
-    output = io.StringIO()
-    console = Console(file=output, width=120)
-    # Scaled time is the demo's nature; this scale makes it take a second or two of wall time.
-    code = await run(scale=20000, approve=True, console=console)
-    text = output.getvalue()
-    assert code == 0, text
-    assert "3 of 3 source images deleted" in text
-    assert "audit: every deleted image" in text
+from devstack import APP_DIR
 
 
-async def test_without_approval_the_demo_keeps_every_image() -> None:
-    output = io.StringIO()
-    code = await run(scale=200000, approve=False, console=Console(file=output, width=120))
-    text = output.getvalue()
-    assert code == 0, text
-    assert "0 of 3 source images deleted" in text
-    assert "no approval before the approval timeout" in text
+def test_python_m_demo_runs_the_command_lines_demo() -> None:
+    # A process of its own, as `make demo` runs it; the demo's clock is virtual (no sleeping).
+    done = subprocess.run(
+        [sys.executable, "-m", "demo"],
+        cwd=APP_DIR,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "3 of 3 source images deleted" in done.stdout
+    assert "audit: every deleted image" in done.stdout

@@ -44,6 +44,27 @@ EVENTGRID_SETTINGS = {
     "EVENTGRID_OPT_IN",
     "EVENTGRID_OPT_IN_TAG",
 }
+# Approvals people see: notifications, signed links, the decision page. The secrets among them
+# are Key Vault references (tests/infra/test_key_vault.py).
+APPROVAL_SETTINGS = {
+    "PUBLIC_BASE_URL",
+    "APPROVAL_LINK_KEY",
+    "NOTIFY_TEAMS_WEBHOOKS",
+    "NOTIFY_SLACK_WEBHOOKS",
+    "NOTIFY_JSON_WEBHOOKS",
+    "APPROVAL_REMINDER_INTERVAL",
+    "APPROVAL_ESCALATION_BEFORE",
+    "NOTIFY_MAX_IMAGES",
+    "APPROVAL_REQUIRE_SIGN_IN",
+}
+SECRET_SETTINGS = {
+    "APPROVAL_LINK_KEY",
+    "NOTIFY_TEAMS_WEBHOOKS",
+    "NOTIFY_SLACK_WEBHOOKS",
+    "NOTIFY_JSON_WEBHOOKS",
+}
+# Read by the app, set by the platform (App Service Authentication sets it when it is on).
+PLATFORM_SETTINGS = {"WEBSITE_AUTH_ENABLED"}
 # Each template default, against the app's own (Settings and the Event Grid policy state each once).
 _APP = Settings()
 DEFAULTS: dict[str, object] = {
@@ -60,6 +81,10 @@ DEFAULTS: dict[str, object] = {
     "eventGridDeleteSource": DeleteSource.AFTER_APPROVAL.value,
     "eventGridOptIn": "tag",
     "eventGridOptInTag": DEFAULT_OPT_IN_TAG,
+    "approvalReminderInterval": _APP.reminder_interval,
+    "approvalEscalationBefore": _APP.escalation_before,
+    "notifyMaxImages": _APP.notify_max_images,
+    "approvalRequireSignIn": "false",
 }
 # Settings that must never reach Azure: ARM_ENDPOINT/ARM_TOKEN point the app at the local
 # emulator; Flex Consumption rejects the worker-runtime and extension-version settings (the
@@ -91,6 +116,14 @@ def eventgrid_settings() -> dict[str, Any]:
     assert bicep.render(operands["condition"]) == "empty(eventGridGalleryId)"
     assert operands["true_value"] == {}
     return _object(operands["false_value"])
+
+
+def approval_settings() -> dict[str, Any]:
+    """``union(keyVault.outputs.references, {...})``: the secrets' references, then the rest."""
+    union = bicep.function_args(bicep.variable(bicep.MAIN, "approvalSettings"), "union")
+    assert bicep.render(union[0]) == "keyVault.outputs.references"
+    references = bicep.outputs(bicep.app("key-vault"))["references"]["value"]
+    return {**_object(references), **_object(union[1])}
 
 
 def host_settings() -> dict[str, Any]:
@@ -168,15 +201,19 @@ def test_app_knows_its_identity_and_sends_telemetry_with_entra_auth() -> None:
     assert component.body["properties"]["DisableLocalAuth"] is True
     settings_resource = bicep.resource(FUNCTION_APP, "settings")
     assert settings_resource.body["name"] == "appsettings"
-    assert bicep.render(settings_resource.body["properties"]) == "union(appSettings, hostSettings)"
+    assert bicep.render(settings_resource.body["properties"]) == (
+        "union(appSettings, hostSettings, linkSettings)"
+    )
 
 
 def test_app_settings_are_exactly_what_the_app_reads() -> None:
     assert set(migrator_settings()) == MIGRATOR_SETTINGS
     assert set(eventgrid_settings()) == EVENTGRID_SETTINGS
+    assert set(approval_settings()) == APPROVAL_SETTINGS
     # Empty values are dropped before they reach the site (EVENTGRID_DELETE_SOURCE='' is invalid).
     app_settings = bicep.render(bicep.variable(bicep.MAIN, "appSettings"))
-    assert "filter(items(union(migratorSettings, eventGridSettings))" in app_settings
+    parts = "migratorSettings, eventGridSettings, approvalSettings, schedulerSettings"
+    assert f"filter(items(union({parts}))" in app_settings
     assert "not(empty(setting.value))" in app_settings
 
 
@@ -187,7 +224,33 @@ def test_app_settings_cover_every_setting_the_code_reads() -> None:
         source = (bicep.REPO / "migration" / "config" / f"{module}.py").read_text()
         read |= set(re.findall(r'"([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)"', source))
     assert read, "found no setting names in migration/config/settings.py and policy.py"
-    assert read == MIGRATOR_SETTINGS | EVENTGRID_SETTINGS
+    assert read == MIGRATOR_SETTINGS | EVENTGRID_SETTINGS | APPROVAL_SETTINGS | PLATFORM_SETTINGS
+
+
+def test_approval_settings_cover_what_the_app_reads_for_them() -> None:
+    # The settings block of issue 13 alone (the test above also fails for settings of others).
+    source = (bicep.REPO / "migration" / "config" / "settings.py").read_text()
+    start = source.index("            # -- approvals people see")
+    block = source[start : source.index("\n        )\n", start)]
+    read = set(re.findall(r'"([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)"', block))
+    assert read == APPROVAL_SETTINGS | PLATFORM_SETTINGS
+    assert set(approval_settings()) == APPROVAL_SETTINGS
+    # Each non-secret one from the azd variable of its name; the secrets through Key Vault.
+    azd = bicep.azd_parameters()
+    for key, value in approval_settings().items():
+        if key in SECRET_SETTINGS:
+            assert "@Microsoft.KeyVault(SecretUri=" in bicep.render(value), key
+            continue
+        parameter = re.sub(r"^string\((\w+)\)$", r"\1", bicep.render(value))
+        assert azd[parameter].variable == key, f"{key} is fed from ${{{azd[parameter].variable}}}"
+
+
+def test_links_lead_to_the_sites_host_unless_a_public_address_is_given() -> None:
+    value = bicep.variable(FUNCTION_APP, "linkSettings")
+    assert bicep.render(value) == (
+        "conditional(contains(appSettings, PUBLIC_BASE_URL), {}, "
+        "{PUBLIC_BASE_URL: https://${site.properties.defaultHostName}})"
+    )
 
 
 def test_settings_defaults_match_the_app() -> None:
@@ -221,11 +284,11 @@ def test_task_hub_name_comes_from_host_json_only() -> None:
     hub = host["extensions"]["durableTask"]["hubName"]
     assert hub == "GalleryMigrator"
     assert re.fullmatch(r"[A-Za-z][A-Za-z0-9]{2,44}", hub), "hub names are 3-45 letters/digits"
-    # No app setting or template value overrides it, so Azure uses the same hub as local runs.
+    # No app setting overrides it, so Azure uses the same hub as local runs; with the Durable
+    # Task Scheduler, its task hub resource carries the same name.
     for path in bicep.bicep_files():
-        text = path.read_text().lower()
-        assert "hubname" not in text, path.name
-        assert "taskhub" not in text, path.name
+        assert "durabletask__hubname" not in path.read_text().lower(), path.name
+    assert bicep.variable(bicep.MAIN, "taskHubName") == hub
     # The deployment guide names the hub's tables after it.
     guide = (bicep.REPO / "docs" / "deploy.md").read_text()
     assert f"{hub}Instances" in guide

@@ -21,6 +21,7 @@ REPO = bicep.REPO
 APP_FILES = {"function_app.py", "host.json", "requirements.txt"}
 APP_PACKAGES = {"triggers", "orchestrators", "entities", "activities", "migration"}
 LOCAL_STACK = {
+    "gallery_migrate_cli",
     "emulator",
     "devhost",
     "simclock",

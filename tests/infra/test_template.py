@@ -64,7 +64,15 @@ def test_parameters_file_feeds_main_bicep() -> None:
     declared = bicep.parameters(bicep.MAIN)
     given = bicep.azd_parameters()
     assert set(given) <= set(declared), f"unknown: {set(given) - set(declared)}"
-    required = {name for name, p in declared.items() if p.get("default") is None}
+    # azd generates a parameter whose metadata says so (and keeps it in the environment's
+    # config), so such a parameter has neither a default nor an entry in the file.
+    generated = {
+        name
+        for name, p in declared.items()
+        if (bicep.decorator(p, "metadata") or {}).get("azd", {}).get("type") == "generate"
+    }
+    assert not generated & set(given), "a generated parameter must not be fed from the file"
+    required = {name for name, p in declared.items() if p.get("default") is None} - generated
     assert required <= set(given), f"missing: {required - set(given)}"
     # azd passes an unset ${VAR} as "", which would override the Bicep default: each optional
     # parameter therefore repeats its default in main.parameters.json, and the two must agree.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Generator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -11,7 +12,14 @@ import azure.durable_functions as df
 from migration.arm import retry
 from migration.durable.outcome import Outcome
 from orchestrators.calls import JITTER, call_all
-from tests.orchestrators.histories import CALL_ACTIVITY, CREATE_TIMER, History
+from tests.orchestrators.histories import (
+    CALL_ACTIVITY,
+    CALL_ENTITY,
+    CREATE_TIMER,
+    SIGNAL_ENTITY,
+    History,
+    timestamp,
+)
 
 START = datetime(2030, 1, 1, tzinfo=UTC)
 
@@ -87,3 +95,38 @@ def test_a_call_that_keeps_asking_to_wait_is_given_up_after_its_attempts() -> No
     assert done.done
     assert [o["ok"] for o in done.output] == [True, False]
     assert done.output[1]["error"]["code"] == "ServiceUnavailable"
+
+
+SUB = "00000000-0000-0000-0000-000000000001"
+GALLERY = f"/subscriptions/{SUB}/resourceGroups/g/providers/Microsoft.Compute/galleries/gal"
+BUDGET = {"reads": {"capacity": 250, "refillPerSecond": 25}}
+
+
+def paced(context: df.DurableOrchestrationContext) -> Generator[Any, Any, Any]:
+    payload = {"gallery": GALLERY, "versions": [{"definition": "d", "version": "1.0.0"}]}
+    outcomes = yield from call_all(context, [("get_versions", payload)], BUDGET)
+    return [outcome.to_json() for outcome in outcomes]
+
+
+PACED = df.Orchestrator.create(paced)
+
+
+def test_a_paced_call_reserves_first_and_tells_the_bucket_what_arm_said_remains() -> None:
+    history = History("paced", None, START)
+    first = history.replay(PACED)
+    (reserve,) = first.new
+    assert (reserve.kind, reserve.raw["operation"]) == (CALL_ENTITY, "reserve")
+    assert reserve.raw["instanceId"] == f"@arm_budget@{SUB}|app|reads"
+    history.record(first).episode().entity_answered(
+        reserve.task_id or 0, {"notBefore": timestamp(history.now)}
+    )
+    calling = history.replay(PACED)
+    (call,) = calling.new
+    assert (call.kind, call.name) == (CALL_ACTIVITY, "get_versions")
+    told = Outcome(ok=True, value=[], remaining={f"{SUB}|reads": 7})
+    history.record(calling).episode().completed(call.task_id or 0, told.to_json())
+    done = history.replay(PACED)
+    (observed,) = [a for a in done.new if a.kind == SIGNAL_ENTITY]
+    assert observed.raw["operation"] == "observed"
+    assert json.loads(observed.raw["input"])["remaining"] == 7
+    assert done.done

@@ -44,11 +44,12 @@ def test_each_region_shows_its_images_mean_progress_and_the_outcomes_are_counted
     )
     progress = ReplicationProgress.from_json(_status(watched))
     first = progress.regions[0]
+    # Two images at 10% and 11%, one done: (10 + 11 + 100) / 3.
     assert (first.name, first.replicating, first.completed, first.progress) == (
         "region00",
         2,
         1,
-        10,
+        40,
     )
     assert progress.images == {"replicating": 2, "completed": 1}
 

@@ -86,7 +86,7 @@ def test_counts_come_from_the_batches_and_regions_from_every_watcher() -> None:
     assert view["summary"] == {"replicating": 35, "failed": 5}
     assert view["imageCount"] == 45
     assert view["regions"] == [
-        {"name": "eastus", "completed": 5, "replicating": 20, "failed": 0, "progress": 35},
+        {"name": "eastus", "completed": 5, "replicating": 20, "failed": 0, "progress": 48},
         {"name": "westus", "completed": 0, "replicating": 0, "failed": 1, "progress": 100},
     ]
     assert [i["source"] for i in view["images"]] == [SOURCE]

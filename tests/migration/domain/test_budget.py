@@ -79,3 +79,11 @@ def test_slots_are_granted_in_order_and_freed() -> None:
     assert slots.acquire("c", 5)
     assert sum(slots.held.values()) == 25
     assert Slots(limit=10).acquire("huge", 50), "a batch over the limit takes all the slots"
+
+
+def test_what_arm_says_remains_lowers_the_estimate_and_never_raises_it() -> None:
+    state = BucketState(bucket=BUCKET, tokens=BUCKET.capacity, at=T0)
+    state.observed(3, T0)
+    assert state.reserve(4, T0) == T0 + timedelta(seconds=0.5)
+    state.observed(100, T0 + timedelta(seconds=1))
+    assert state.tokens <= BUCKET.capacity - 4 + 2

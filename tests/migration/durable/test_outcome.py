@@ -24,6 +24,7 @@ def test_value() -> None:
         "retryAfter": None,
         "throttled": False,
         "throttledKind": None,
+        "remaining": None,
     }
 
 

@@ -90,7 +90,7 @@ def test_regions_add_up_over_watchers() -> None:
         ]
     )
     (east,) = add_regions([one, two])
-    assert (east.completed, east.replicating, east.failed, east.progress) == (1, 1, 1, 30)
+    assert (east.completed, east.replicating, east.failed, east.progress) == (1, 1, 1, 65)
 
 
 def durable(**fields: Any) -> DurableOrchestrationStatus:

@@ -1,0 +1,81 @@
+"""Notifications through the whole stack: who is told what and when, and that a destination
+that fails never holds up or fails a migration."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import pytest
+
+from tests.e2e.notifying import JSON, SLACK, TEAMS, Told, notifying_stack
+from tests.e2e.test_migration import APP, WEB, request
+
+
+@pytest.fixture
+async def told() -> AsyncIterator[Told]:
+    async with notifying_stack(
+        APPROVAL_REMINDER_INTERVAL="PT12H", APPROVAL_ESCALATION_BEFORE="PT6H"
+    ) as opened:
+        yield opened
+
+
+async def test_awaited_reminders_escalation_and_outcome(told: Told) -> None:
+    stack, inbox = told.stack, told.inbox
+    migration_id = await stack.start(request(WEB, APP, approvalTimeout="P2D"))
+    waiting = await stack.awaiting_approval(migration_id)
+    asked = stack.clock.now()
+    assert waiting["awaitingApproval"]
+    await stack.host.run_until_idle()
+    for path in (TEAMS, SLACK, JSON):
+        assert [m.event for m in inbox.to(path)] == ["approvalAwaited"], path
+    notice = inbox.to(JSON)[0].body
+    assert notice["schema"].endswith("/notice")
+    assert notice["version"] == 1
+    assert notice["migrationId"] == migration_id
+    assert notice["approval"]["undecided"] == 2
+    assert {i["name"] for i in notice["images"]} == {"images-rg/web", "images-rg/app"}
+    assert all(i["version"] == "1.0.0" for i in notice["images"])
+    assert {r["name"] for r in notice["images"][0]["regions"]} == {"eastus", "westus2"}
+    assert notice["links"]["approve"].startswith(stack.base_url + "/api/approvals/v1.")
+    # No key of any kind travels in a link.
+    assert "code=" not in str(notice["links"])
+
+    # Two days to decide: reminders at 12 h, 24 h and 36 h would be the last before the
+    # escalation at 42 h, so 12, 24, 36, then the escalation.
+    await stack.host.run_until(
+        lambda: len(inbox.to(TEAMS, "approvalEscalation")) == 1, max_timers=200
+    )
+    events = [m.event for m in inbox.to(TEAMS)]
+    assert events == ["approvalAwaited"] + ["approvalReminder"] * 3 + ["approvalEscalation"]
+    assert stack.clock.now() - asked >= timedelta(hours=42)
+    escalation = inbox.to(SLACK, "approvalEscalation")[0].body
+    assert escalation["blocks"][1]["text"]["text"].startswith("<!here>")
+    # Each round carries new links.
+    rounds = [m.body["round"] for m in inbox.to(JSON)]
+    assert rounds == [0, 1, 2, 3, 4]
+
+    final = await stack.finish(migration_id)
+    assert final["approval"]["timedOut"] == 2
+    await stack.host.run_until_idle()
+    outcome = inbox.to(JSON, "migrationFinished")
+    assert len(outcome) == 1
+    assert outcome[0].body["summary"] == {"kept": 2}
+    assert outcome[0].body["links"]["approve"] is None
+    assert all("approval timeout" in (i["keptReason"] or "") for i in outcome[0].body["images"])
+
+
+async def test_a_failing_destination_is_retried_then_reported(told: Told) -> None:
+    stack, inbox = told.stack, told.inbox
+    inbox.fail(SLACK, *[500] * 5)  # every try of the first notice
+    migration_id = await stack.start(request(WEB, deleteSource="afterReplication"))
+    final = await stack.finish(migration_id)
+    assert final["runtimeStatus"] == "Completed"
+    assert final["images"][0]["sourceDeleted"] is True
+    # The outcome notice: Teams and the webhook at once, Slack after four retries failed.
+    assert len(inbox.to(TEAMS, "migrationFinished")) == 1
+    assert inbox.to(SLACK) == []
+    assert any(
+        p.startswith("notifications to slack #1 (127.0.0.1) keep failing: HTTP 500")
+        for p in final["problems"]
+    ), final["problems"]

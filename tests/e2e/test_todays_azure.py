@@ -1,0 +1,87 @@
+"""Today's Azure end to end (api-version 2026-03-03, the SDK's own): nothing is left to an
+api-version default, Trusted Launch where the image allows it, and scale sets keep their image."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.e2e.test_migration import APP, WEB, request
+from tests.stack import RG, Stack
+
+SCALE_SET = f"{RG}/apps-rg/providers/Microsoft.Compute/virtualMachineScaleSets/app-vmss"
+
+
+def definition(stack: Stack, name: str) -> dict[str, Any]:
+    found = stack.emulator.resource(f"{request()['gallery']}/images/{name}")
+    assert found is not None
+    properties: dict[str, Any] = found["properties"]
+    return properties
+
+
+def security_type(properties: dict[str, Any]) -> str | None:
+    features = {f["name"]: f["value"] for f in properties.get("features") or []}
+    return features.get("SecurityType")
+
+
+async def test_gen2_is_trusted_launch_gen1_standard_and_each_version_states_its_life(
+    stack: Stack,
+) -> None:
+    body = request(
+        WEB,
+        APP,
+        deleteSource="afterReplication",
+        endOfLifeDate="2031-06-30",
+        blockDeletionBeforeEndOfLife=True,
+    )
+    plan = (await stack.call("POST", "migrations/plan", body)).body
+    planned = {
+        d["name"]: (d["hyperVGeneration"], d["securityType"]) for d in plan["definitionsToCreate"]
+    }
+    assert planned == {"web": ("V2", "TrustedLaunchSupported"), "app": ("V1", "Standard")}
+    assert {i["blockDeletion"] for i in plan["images"]} == {True}
+    assert {i["endOfLifeDate"][:10] for i in plan["images"]} == {"2031-06-30"}
+
+    final = await stack.finish(await stack.start(body))
+    assert [i["phase"] for i in final["images"]] == ["deleted", "deleted"]
+    web, app = definition(stack, "web"), definition(stack, "app")
+    assert (web["hyperVGeneration"], security_type(web)) == ("V2", "TrustedLaunchSupported")
+    # Stated even where it is the old default: nothing is left to the api-version.
+    assert (app["hyperVGeneration"], security_type(app)) == ("V1", "Standard")
+    for image in final["images"]:
+        assert image["securityType"] in ("TrustedLaunchSupported", "Standard")
+        assert image["endOfLifeDate"].startswith("2031-06-30")
+        assert image["deletionBlocked"] is True
+        version = stack.emulator.resource(image["versionId"])
+        assert version is not None
+        properties = version["properties"]
+        assert properties["publishingProfile"]["endOfLifeDate"].startswith("2031-06-30")
+        assert properties["safetyProfile"]["blockDeletionBeforeEndOfLife"] is True
+
+
+async def test_by_default_a_version_is_blocked_only_once_its_source_is_gone(stack: Stack) -> None:
+    final = await stack.finish(await stack.start(request(WEB, deleteSource="afterReplication")))
+    (image,) = final["images"]
+    version = stack.emulator.resource(image["versionId"])
+    assert version is not None
+    # Stated, not Azure's default: unblocked while the source existed, blocked once it went.
+    assert version["properties"]["safetyProfile"]["blockDeletionBeforeEndOfLife"] is True
+    assert image["deletionBlocked"] is True
+    assert version["properties"]["publishingProfile"]["endOfLifeDate"]
+
+
+async def test_a_source_a_scale_set_uses_is_kept_and_the_plan_says_so(stack: Stack) -> None:
+    stack.emulator.seed_scale_set(SCALE_SET, image_id=APP)
+    body = request(WEB, APP, deleteSource="afterReplication")
+    plan = (await stack.call("POST", "migrations/plan", body)).body
+    assert [i["scaleSets"] for i in plan["images"]] == [[], [SCALE_SET]]
+    final = await stack.finish(await stack.start(body))
+    web, app = final["images"]
+    assert web["phase"] == "deleted"
+    assert app["phase"] == "kept"
+    assert "app-vmss" in app["keptReason"]
+    assert stack.image_exists(APP)
+    # An operator who accepts the risk says so in the request.
+    again = await stack.finish(
+        await stack.start(request(APP, deleteSource="afterReplication", deleteInUseSources=True))
+    )
+    assert again["images"][0]["phase"] == "deleted"
