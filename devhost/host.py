@@ -43,6 +43,7 @@ from devhost.management_api import ManagementApi
 from devhost.server import (
     DEFAULT_MAX_REQUEST_BODY_SIZE,
     RPC_PATH,
+    SERVER_MAX_LINE,
     build_application,
     build_rpc_application,
     request_body_limit,
@@ -359,7 +360,9 @@ async def _listen(
     stack: AsyncExitStack, application: web.Application, host: str = "127.0.0.1", port: int = 0
 ) -> int:
     """Serve ``application`` until the stack closes; the port it listens on."""
-    runner = web.AppRunner(application, access_log=None, handle_signals=False)
+    runner = web.AppRunner(
+        application, access_log=None, handle_signals=False, max_line_size=SERVER_MAX_LINE
+    )
     await runner.setup()
     stack.push_async_callback(runner.cleanup)
     await web.TCPSite(runner, host, port).start()

@@ -152,6 +152,18 @@ async def test_wrong_methods_and_unknown_routes_are_404_with_nothing_else(
         assert response.status == 200
 
 
+async def test_a_request_line_over_8_kb_is_414_with_nothing_else(basics: RunningHost) -> None:
+    # Kestrel's MaxRequestLineSize (8192 bytes: method, target, version): 414, no body.
+    fits = basics.url("v1/greet/" + "a" * 7000)
+    async with basics.http.get(fits) as response:
+        assert response.status == 200
+    for tail in ("v1/greet/" + "a" * 8200, "v1/greet/ann?x=" + "%C2%A9" * 1400):
+        async with basics.http.get(basics.url(tail)) as response:
+            assert response.status == 414
+            assert await response.read() == b""
+            assert "Content-Type" not in response.headers
+
+
 async def test_request_bodies_over_the_limit_are_413(tmp_path: Path) -> None:
     settings = {"FUNCTIONS_REQUEST_BODY_SIZE_LIMIT": "1000"}
     async with running_host(APPS / "http_basics", settings=settings) as running:
