@@ -38,7 +38,7 @@ from migration.durable.jobs import (
     watcher_id,
 )
 from migration.durable.status import read_job, read_state
-from triggers import door, responses
+from triggers import door, responses, schemas
 from triggers.links import migration_links
 from triggers.status import find_migration
 
@@ -96,7 +96,8 @@ async def cancel_migration(
         **stopped,
         "statusUri": links["statusUri"],
     }
-    return responses.json_response(answer, 202, {"Location": links["statusUri"]})
+    headers = {"Location": links["statusUri"]}
+    return responses.json_response(answer, 202, headers, schema=schemas.CancelAnswer)
 
 
 def _body(req: func.HttpRequest) -> CancelBody | func.HttpResponse:

@@ -1,24 +1,21 @@
 """The HTTP API described as an OpenAPI 3.1 document, served at ``GET /api/openapi.json``.
 
 Generated, never written by hand: request bodies from the ``*Body`` models the door validates
-with (:mod:`migration.domain.validation`, :class:`triggers.approvals.DecisionBody`), answers from
-the models every answer is checked against before it is sent (:mod:`triggers.schemas`), query
-parameters from the limits the endpoints apply. ``docs/openapi.json`` is a copy, kept equal by a
-test (``make openapi`` writes it).
+with (:mod:`migration.domain.validation`, :class:`triggers.approvals.DecisionBody`,
+:class:`triggers.cancel.CancelBody`), answers from the models every JSON answer is checked
+against before it is sent (:mod:`triggers.schemas`), operations from :mod:`triggers.operations`.
+``docs/openapi.json`` is a copy, kept equal by a test (``make openapi`` writes it).
 
 The route is anonymous: the document is the repository's, holds nothing about a deployment (its
 server is the relative ``/api``), and tools (client generators, API Management, schemathesis)
-read it before they hold a key. Every other operation needs a function key.
-
-Extension point: a new operation is one more :class:`Operation` in :data:`ROUTES` (and its answer
-model in :mod:`triggers.schemas`); a test checks that every HTTP function of the app is listed.
+read it before they hold a key. Every other operation needs a function key, but the decision
+page's, which its signed token guards.
 """
 
 from __future__ import annotations
 
 import functools
 import json
-from dataclasses import dataclass, field
 from typing import Any
 
 import azure.durable_functions as df
@@ -26,216 +23,13 @@ import azure.functions as func
 from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
-from migration.domain.state import ImagePhase
-from migration.domain.validation import RequestBody
 from triggers import responses, schemas
-from triggers.approvals import DecisionBody
-from triggers.door import MAX_BODY_BYTES
-from triggers.status import DEFAULT_LIST, MAX_LIST
+from triggers.operations import FORM, HOST_ANSWERS, HTML, JSON, ROUTES
 
 bp = df.Blueprint()
 
 VERSION = "1.0.0"
-JSON = "application/json"
 REF = "#/components/schemas/{model}"
-
-# The answers every operation may give besides its own (the door's and the id's).
-_BODY_PROBLEMS = {
-    400: "The body is not valid: every bad field is named.",
-    413: f"The body is larger than {MAX_BODY_BYTES} bytes.",
-    415: "The body is not sent as JSON (Content-Type: application/json).",
-}
-
-
-@dataclass(frozen=True)
-class Answer:
-    description: str
-    model: type[BaseModel] | None = None
-    headers: dict[str, str] = field(default_factory=dict)
-    # OpenAPI links: operation id -> the path parameter ``id``'s value in this answer.
-    links: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Operation:
-    method: str
-    path: str
-    operation_id: str
-    summary: str
-    answers: dict[int, Answer]
-    body: type[BaseModel] | None = None
-    parameters: tuple[dict[str, Any], ...] = ()
-    problems: dict[int, str] = field(default_factory=dict)
-    anonymous: bool = False
-
-
-def _query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
-    return {"name": name, "in": "query", "required": False, "schema": schema, **_text(description)}
-
-
-def _text(description: str) -> dict[str, str]:
-    return {"description": description}
-
-
-def _listed(values: list[str]) -> dict[str, Any]:
-    """A comma-separated list of ``values`` in one query parameter."""
-    return {"type": "array", "items": {"type": "string", "enum": values}}
-
-
-_ID = {
-    "name": "id",
-    "in": "path",
-    "required": True,
-    "schema": {"type": "string"},
-    "description": "The migration's id (mig-...).",
-}
-_TOP = _query(
-    "top",
-    {"type": "integer", "minimum": 1, "maximum": MAX_LIST, "default": DEFAULT_LIST},
-    "How many to answer with at most.",
-)
-_NOT_FOUND = {404: "There is no migration with this id."}
-_DECISION_PROBLEMS = {
-    **_BODY_PROBLEMS,
-    **_NOT_FOUND,
-    409: "The migration is not waiting for this decision (ended, not yet replicated, decided).",
-    503: "The decision was sent but not seen recorded in time; read the status.",
-}
-_STARTED_HEADERS = {"Location": "The migration's status (statusUri).", "Retry-After": "Seconds."}
-# What a migration's id leads to.
-_BY_ID = ("getMigration", "listImages", "approveMigration", "rejectMigration")
-
-ROUTES: tuple[Operation, ...] = (
-    Operation(
-        "get",
-        "/migrations",
-        "listMigrations",
-        "Recent migrations, newest first",
-        {200: Answer("The migrations.", schemas.MigrationList)},
-        parameters=(
-            {
-                **_query(
-                    "runtimeStatus",
-                    _listed([s.value for s in schemas.RuntimeStatus if s.value != "Unknown"]),
-                    "Only migrations in these runtime statuses (comma-separated).",
-                ),
-                "style": "form",
-                "explode": False,
-            },
-            _TOP,
-            _query(
-                "createdAfter",
-                {"type": "string"},
-                "Only migrations created after this ISO 8601 date or date and time (UTC if "
-                "no offset is given).",
-            ),
-        ),
-        problems={400: "A query parameter is not valid: each is named."},
-    ),
-    Operation(
-        "post",
-        "/migrations",
-        "startMigration",
-        "Start a migration",
-        {
-            202: Answer(
-                "Started.",
-                schemas.Started,
-                _STARTED_HEADERS,
-                dict.fromkeys(_BY_ID, "$response.body#/migrationId"),
-            )
-        },
-        body=RequestBody,
-        problems={
-            **_BODY_PROBLEMS,
-            403: "A resource is outside the scopes this app may touch.",
-            409: "A source is being migrated by another migration (named).",
-            502: "Azure Resource Manager did not answer a read the check needs.",
-        },
-    ),
-    Operation(
-        "post",
-        "/migrations/plan",
-        "planMigration",
-        "Dry run: what a start would create, and what is in the way (reads only)",
-        {200: Answer("The plan.", schemas.PlanAnswer)},
-        body=RequestBody,
-        problems={
-            **_BODY_PROBLEMS,
-            403: "A resource is outside the scopes this app may touch.",
-            502: "Azure Resource Manager did not answer a read.",
-        },
-    ),
-    Operation(
-        "get",
-        "/migrations/{id}",
-        "getMigration",
-        "A migration's status, with its first page of images",
-        {
-            200: Answer(
-                "The migration.",
-                schemas.MigrationView,
-                links=dict.fromkeys(_BY_ID[1:], "$request.path.id"),
-            )
-        },
-        parameters=(_ID,),
-        problems=_NOT_FOUND,
-    ),
-    Operation(
-        "get",
-        "/migrations/{id}/images",
-        "listImages",
-        "A migration's images in pages, each in full",
-        {200: Answer("A page of images.", schemas.ImagesPage)},
-        parameters=(
-            _ID,
-            {
-                **_query(
-                    "phase",
-                    _listed([p.value for p in ImagePhase]),
-                    "Only images in these phases (comma-separated).",
-                ),
-                "style": "form",
-                "explode": False,
-            },
-            _TOP,
-            _query(
-                "continuationToken",
-                {"type": "string", "pattern": "^[0-9]+$"},
-                "Where the page starts: a previous page's continuationToken.",
-            ),
-        ),
-        problems={400: "A query parameter is not valid: each is named.", **_NOT_FOUND},
-    ),
-    Operation(
-        "post",
-        "/migrations/{id}/approve",
-        "approveMigration",
-        "Approve deleting the sources (all undecided images, or those named)",
-        {202: Answer("Recorded.", schemas.DecisionAnswer)},
-        body=DecisionBody,
-        parameters=(_ID,),
-        problems=_DECISION_PROBLEMS,
-    ),
-    Operation(
-        "post",
-        "/migrations/{id}/reject",
-        "rejectMigration",
-        "Reject deleting the sources (all undecided images, or those named): they are kept",
-        {202: Answer("Recorded.", schemas.DecisionAnswer)},
-        body=DecisionBody,
-        parameters=(_ID,),
-        problems=_DECISION_PROBLEMS,
-    ),
-    Operation(
-        "get",
-        "/openapi.json",
-        "getOpenApi",
-        "This document",
-        {200: Answer("The OpenAPI document.")},
-        anonymous=True,
-    ),
-)
 
 
 @functools.cache
@@ -255,6 +49,8 @@ def document() -> dict[str, Any]:
             entry: dict[str, Any] = {"description": answer.description}
             if answer.model is not None:
                 entry["content"] = {JSON: {"schema": refs[(answer.model, "serialization")]}}
+            elif answer.media == HTML:
+                entry["content"] = {HTML: {"schema": {"type": "string"}}}
             else:
                 entry["content"] = {JSON: {"schema": {"type": "object"}}}
             if answer.links:
@@ -271,6 +67,8 @@ def document() -> dict[str, Any]:
         for status, text in op.problems.items():
             content = {responses.PROBLEM_CONTENT_TYPE: {"schema": problem}}
             answers[str(status)] = {"description": text, "content": content}
+        for status, text in HOST_ANSWERS.items():
+            answers[str(status)] = {"description": text}
         operation: dict[str, Any] = {
             "operationId": op.operation_id,
             "summary": op.summary,
@@ -280,7 +78,15 @@ def document() -> dict[str, Any]:
             operation["parameters"] = list(op.parameters)
         if op.body is not None:
             schema = refs[(op.body, "validation")]
-            operation["requestBody"] = {"required": True, "content": {JSON: {"schema": schema}}}
+            operation["requestBody"] = {
+                "required": op.body_required,
+                "content": {JSON: {"schema": schema}},
+            }
+        if op.form is not None:
+            operation["requestBody"] = {
+                "required": True,
+                "content": {FORM: {"schema": op.form, "encoding": {"image": {"explode": True}}}},
+            }
         if op.anonymous:
             operation["security"] = []
         paths.setdefault(op.path, {})[op.method] = operation

@@ -7,8 +7,8 @@ is described here. Parts that are the domain's own models (an image's state, a p
 approval) are described by those models.
 
 Extension points: a new answer is one more model here and one more entry in
-``triggers.openapi.ROUTES``; a new link (a cancel URI, a decision page) is one more field on
-:class:`Links`.
+``triggers.openapi.ROUTES``; a new link is one more field on :class:`Links`. Pages (HTML) are
+described by their media type only.
 """
 
 from __future__ import annotations
@@ -101,6 +101,13 @@ class Started(Links):
     resume_post_uri: str | None = None
 
 
+class PlanSelection(_Answer):
+    """What a page of a scope-selected dry run listed, and how many of those it planned."""
+
+    listed: int
+    selected: int
+
+
 class PlanAnswer(_Answer):
     """200 of a dry run: what each image would get, and what is in the way."""
 
@@ -109,6 +116,10 @@ class PlanAnswer(_Answer):
     images: list[ImagePlan]
     definitions_to_create: list[DefinitionPlan]
     valid: bool = Field(description="No problem anywhere: a start would go ahead.")
+    selection: PlanSelection | None = Field(default=None, description="With scopes.")
+    continuation_token: str | None = Field(
+        default=None, description="The next page of the selection: post the same body with it."
+    )
 
 
 class RegionTotals(_Answer):
@@ -191,4 +202,17 @@ class DecisionAnswer(_Answer):
     reason: str | None
     images: int = Field(description="How many images it decided.")
     recorded: bool
+    status_uri: str
+
+
+class CancelAnswer(_Answer):
+    """202 of a cancel: what was ended and given back (``Location`` is ``statusUri``)."""
+
+    migration_id: str
+    cancelled: bool
+    reason: str
+    batches_ended: int
+    watchers_ended: int
+    claims_released: int
+    not_yet_ended: list[str] = Field(description="Instances the host had not ended yet.")
     status_uri: str

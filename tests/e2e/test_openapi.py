@@ -46,17 +46,19 @@ def test_every_http_function_is_described_once() -> None:
     assert len(ids) == len(set(ids))
 
 
-def test_only_the_document_itself_is_anonymous() -> None:
-    anonymous = [
-        path
-        for path, ops in document()["paths"].items()
-        for op in ops.values()
-        if op.get("security") == []
-    ]
-    assert anonymous == ["/openapi.json"]
-    levels = {name: str(t.auth_level.value) for name, t in http_functions().items()}
-    assert levels.pop("get_openapi") == "anonymous"
-    assert set(levels.values()) == {"function"}
+def test_security_follows_each_function_s_auth_level() -> None:
+    paths = document()["paths"]
+    anonymous = set()
+    for trigger in http_functions().values():
+        level = str(trigger.auth_level.value)
+        assert level in {"anonymous", "function"}, trigger.route
+        for method in trigger.methods:
+            operation = paths["/" + trigger.route][str(method.value).lower()]
+            assert (operation.get("security") == []) == (level == "anonymous"), trigger.route
+            if level == "anonymous":
+                anonymous.add("/" + trigger.route)
+    # The document itself, and the decision page its signed token guards.
+    assert anonymous == {"/openapi.json", "/approvals/{token}"}
 
 
 class Described:
@@ -120,6 +122,23 @@ async def test_every_answer_of_a_migration_is_as_described(stack: Stack) -> None
     await stack.finish(migration_id)
     doc.check("get", "/migrations/{id}", await stack.call("GET", f"migrations/{migration_id}"))
     doc.check("get", "/migrations", await stack.call("GET", "migrations?top=5"))
+
+    # Pages, and a cancel.
+    page = await stack.call("GET", f"migrations/{migration_id}/page")
+    doc.check("get", "/migrations/{id}/page", page)
+    doc.check("get", "/migrations/{id}/page", await stack.call("GET", "migrations/mig-nope/page"))
+    doc.check("get", "/approvals/{token}", await stack.call("GET", "approvals/not-a-token"))
+    again = await stack.start(request(WEB, deleteSource="never"))
+    cancelled = await stack.call("POST", f"migrations/{again}/cancel", {"by": "ann"})
+    assert cancelled.status == 202, cancelled.body
+    doc.check("post", "/migrations/{id}/cancel", cancelled)
+    await stack.until(lambda s: s["runtimeStatus"] == "Terminated", again)
+    doc.check(
+        "post", "/migrations/{id}/cancel", await stack.call("POST", f"migrations/{again}/cancel")
+    )
+    doc.check(
+        "post", "/migrations/{id}/cancel", await stack.call("POST", "migrations/mig-nope/cancel")
+    )
 
     # The refusals.
     doc.check("get", "/migrations/{id}", await stack.call("GET", "migrations/mig-nope"))
