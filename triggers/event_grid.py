@@ -16,7 +16,7 @@ import azure.durable_functions as df
 import azure.functions as func
 
 from migration.arm.inspection import inspect_and_plan
-from migration.config.policy import EventGridPolicy, written_image
+from migration.config.policy import EventGridPolicy, shown, written_image
 from migration.config.settings import Settings, SettingsError
 from migration.domain.validation import RequestInvalid
 from migration.durable import claims
@@ -35,15 +35,17 @@ async def on_image_written(
     # A subscription that delivers CloudEvents hands the function a func.CloudEvent instead,
     # which names its type `type`.
     kind = event.event_type if isinstance(event, func.EventGridEvent) else event.type
-    image_id, why = written_image(kind, event.subject or "", event.get_json())
+    # The id too is whatever was posted: quoted in log lines escaped and bounded.
+    eid = shown(event.id)
+    image_id, why = written_image(kind, event.subject, event.get_json())
     if image_id is None:
-        log.info("event %s ignored: %s", event.id, why)
+        log.info("event %s ignored: %s", eid, why)
         return
     try:
         settings = Settings.from_env()
         policy = EventGridPolicy.from_env(os.environ, settings)
         if policy is None:
-            log.info("event %s ignored: EVENTGRID_GALLERY_ID is not set", event.id)
+            log.info("event %s ignored: EVENTGRID_GALLERY_ID is not set", eid)
             return
         # Validated as a request at the door is, regions included (an ARM read: off the loop; if
         # it fails, this raises and Event Grid delivers the event again later).
@@ -51,10 +53,10 @@ async def on_image_written(
             policy.request_for, image_id, door.request_limits(settings)
         )
     except (SettingsError, RequestInvalid) as error:
-        log.error("event %s ignored: the Event Grid policy is not valid: %s", event.id, error)
+        log.error("event %s ignored: the Event Grid policy is not valid: %s", eid, error)
         return
     if outside := starting.out_of_scope(request, settings):
-        log.info("event %s ignored: %s", event.id, "; ".join(e.message for e in outside))
+        log.info("event %s ignored: %s", eid, "; ".join(e.message for e in outside))
         return
     # One inspection decides, and the orchestration plans from it: the image is read once. ARM
     # reads block, so they run off the event loop; a read that fails raises, and Event Grid
@@ -64,20 +66,18 @@ async def on_image_written(
     )
     image = inspection.image(image_id)
     if image is None or not image.exists:
-        log.info(
-            "event %s ignored: image %s cannot be read or no longer exists", event.id, image_id
-        )
+        log.info("event %s ignored: image %s cannot be read or no longer exists", eid, image_id)
         return
     if not policy.opted_in(image):
-        log.info("event %s ignored: %s lacks tag %s", event.id, image_id, policy.opt_in_tag)
+        log.info("event %s ignored: %s lacks tag %s", eid, image_id, policy.opt_in_tag)
         return
     planned = plan.images[0]
     if planned.skipped:
-        log.info("event %s ignored: %s is already migrated", event.id, image_id)
+        log.info("event %s ignored: %s is already migrated", eid, image_id)
         return
     if reasons := plan.problems + planned.problems:
         log.warning(
-            "event %s ignored: %s cannot be migrated: %s", event.id, image_id, "; ".join(reasons)
+            "event %s ignored: %s cannot be migrated: %s", eid, image_id, "; ".join(reasons)
         )
         return
     outcome = await starting.start(
@@ -85,7 +85,7 @@ async def on_image_written(
     )
     if isinstance(outcome, claims.Conflict):
         log.info(
-            "event %s ignored: %s is being migrated by %s", event.id, image_id, outcome.migration_id
+            "event %s ignored: %s is being migrated by %s", eid, image_id, outcome.migration_id
         )
         return
-    log.info("event %s started migration %s of %s", event.id, outcome.migration_id, image_id)
+    log.info("event %s started migration %s of %s", eid, outcome.migration_id, image_id)

@@ -86,21 +86,39 @@ class EventGridPolicy:
         return value is not None and value.strip().lower() not in _FALSE
 
 
-def written_image(event_type: str, subject: str, data: Any) -> tuple[str | None, str]:
-    """The managed image an event says was written, or ``None`` and why the event is ignored."""
-    if event_type.strip().lower() != WRITE_SUCCESS:
-        return None, f"event type {event_type} is not ResourceWriteSuccess"
+def written_image(event_type: Any, subject: Any, data: Any) -> tuple[str | None, str]:
+    """The managed image an event says was written, or ``None`` and why the event is ignored.
+
+    Anything may arrive in any field (a delivery is whatever was posted): what is not the
+    expected text is ignored, and the reason quotes it bounded and escaped (see :func:`shown`).
+    """
+    if not isinstance(event_type, str) or event_type.strip().lower() != WRITE_SUCCESS:
+        return None, f"event type {shown(event_type)} is not ResourceWriteSuccess"
     data = data if isinstance(data, dict) else {}
-    operation = str(data.get("operationName") or "")
-    if operation.lower() != IMAGE_WRITE:
-        return None, f"operation {operation or '(none)'} is not {IMAGE_WRITE}"
-    if str(data.get("status") or "Succeeded").lower() != "succeeded":
-        return None, f"operation status is {data.get('status')}"
-    resource = str(data.get("resourceUri") or subject or "")
+    operation = data.get("operationName")
+    if not isinstance(operation, str) or operation.lower() != IMAGE_WRITE:
+        return None, f"operation {shown(operation)} is not {IMAGE_WRITE}"
+    status = data.get("status", "Succeeded")
+    if not isinstance(status, str) or status.lower() != "succeeded":
+        return None, f"operation status is {shown(status)}"
+    resource = data.get("resourceUri") or subject
+    if not isinstance(resource, str):
+        return None, f"{shown(resource)} is not a managed image id"
     try:
         return parse_image_id(resource).id, ""
     except ResourceIdError:
-        return None, f"'{resource}' is not a managed image id"
+        return None, f"{shown(resource)} is not a managed image id"
+
+
+# The most of an untrusted value a log line quotes.
+MAX_SHOWN = 200
+
+
+def shown(value: Any) -> str:
+    """An untrusted value as a log line may quote it: escaped (no control character can start a
+    forged line) and bounded."""
+    text = repr(value)
+    return text if len(text) <= MAX_SHOWN else text[: MAX_SHOWN - 1] + "…"
 
 
 def _regions(value: str) -> list[dict[str, Any]]:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import socket
 import uuid
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -197,3 +199,33 @@ async def test_a_policy_naming_a_region_the_subscription_lacks_starts_nothing(
         assert made == [], "nothing read or created in the gallery"
     assert "the Event Grid policy is not valid" in caplog.text
     assert "targetRegions[1].name: 'westus9' is not a region of subscription" in caplog.text
+
+
+CORPUS = json.loads((Path(__file__).parents[1] / "data" / "event-grid-deliveries.json").read_text())
+
+
+def corpus_event(case: dict[str, Any]) -> dict[str, Any]:
+    event = dict(case["event"])
+    if "subjectRepeat" in case:
+        text, times = case["subjectRepeat"]
+        event["subject"] = text * times
+    return event
+
+
+@pytest.mark.parametrize("case", CORPUS, ids=[c["name"] for c in CORPUS])
+async def test_an_event_the_app_cannot_use_is_ignored_with_a_log_line(
+    caplog: pytest.LogCaptureFixture, case: dict[str, Any]
+) -> None:
+    caplog.set_level(logging.INFO)
+    headers = {"aeg-event-type": "Notification"}
+    async with open_stack(POLICY, EmulatorConfig()) as stack:
+        url = stack.base_url + WEBHOOK
+        async with stack.http.post(url, json=[corpus_event(case)], headers=headers) as r:
+            # 202: the function ran and returned (a 500 would say it raised).
+            assert r.status == 202, await r.text()
+        assert await migrations(stack) == []
+        assert stack.host.engine.instances() == []
+    ignored = [r.getMessage() for r in caplog.records if r.name == "triggers.event_grid"]
+    assert any("ignored" in m and case["log"] in m for m in ignored), ignored
+    # Untrusted text is quoted escaped: no line of the log starts where an event says.
+    assert all("\n" not in m and len(m) < 1000 for m in ignored), ignored
