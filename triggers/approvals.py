@@ -41,12 +41,7 @@ DECISION_POLL = 0.1
 
 
 class DecisionBody(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-        str_strip_whitespace=True,
-        strict=True,
-        json_schema_extra={"examples": [{"by": "ann@contoso.com", "reason": "checked 1.0.0"}]},
-    )
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, strict=True)
     by: Annotated[str, StringConstraints(min_length=1, max_length=200)]
     reason: Annotated[str, StringConstraints(max_length=2000)] | None = Field(default=None)
     # The sources decided (each a managed image id of the migration); absent: every image

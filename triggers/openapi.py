@@ -78,10 +78,10 @@ def document() -> dict[str, Any]:
             operation["parameters"] = list(op.parameters)
         if op.body is not None:
             schema = refs[(op.body, "validation")]
-            operation["requestBody"] = {
-                "required": op.body_required,
-                "content": {JSON: {"schema": schema}},
-            }
+            media: dict[str, Any] = {"schema": schema}
+            if op.example is not None:
+                media["example"] = op.example
+            operation["requestBody"] = {"required": op.body_required, "content": {JSON: media}}
         if op.form is not None:
             operation["requestBody"] = {
                 "required": True,

@@ -30,6 +30,30 @@ JSON = "application/json"
 HTML = "text/html"
 FORM = "application/x-www-form-urlencoded"
 
+_SUB = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups"
+# The design's example request, as the document shows it (a test checks it is valid).
+START_EXAMPLE: dict[str, Any] = {
+    "gallery": f"{_SUB}/gallery-rg/providers/Microsoft.Compute/galleries/gal",
+    "images": [
+        {
+            "source": f"{_SUB}/images-rg/providers/Microsoft.Compute/images/web",
+            "definition": {"name": "web", "publisher": "contoso", "offer": "web", "sku": "linux"},
+            "version": "1.0.0",
+        }
+    ],
+    "targetRegions": [
+        {"name": "eastus", "replicaCount": 1},
+        {"name": "westus2", "replicaCount": 2, "storageAccountType": "Standard_ZRS"},
+    ],
+    "storageAccountType": "Standard_LRS",
+    "endOfLifeDate": "2030-12-31",
+    "deleteSource": "afterApproval",
+    "approvalTimeout": "P3D",
+}
+
+
+DECISION_EXAMPLE = {"by": "ann@contoso.com", "reason": "checked 1.0.0"}
+
 # What the Functions host itself answers, before the app sees the request (no body).
 HOST_ANSWERS = {414: "The request line (method, URL, version) is over 8 KB: the host refuses it."}
 
@@ -60,6 +84,7 @@ class Operation:
     answers: dict[int, Answer]
     body: type[BaseModel] | None = None
     body_required: bool = True
+    example: dict[str, Any] | None = None
     # A form body (the decision page's): its media type's schema.
     form: dict[str, Any] | None = None
     parameters: tuple[dict[str, Any], ...] = ()
@@ -186,6 +211,7 @@ ROUTES: tuple[Operation, ...] = (
             )
         },
         body=RequestBody,
+        example=START_EXAMPLE,
         problems={
             **_BODY_PROBLEMS,
             403: "A resource is outside the scopes this app may touch.",
@@ -200,6 +226,7 @@ ROUTES: tuple[Operation, ...] = (
         "Dry run: what a start would create, and what is in the way (reads only)",
         {200: Answer("The plan.", schemas.PlanAnswer)},
         body=RequestBody,
+        example=START_EXAMPLE,
         parameters=(
             _query(
                 "top",
@@ -266,6 +293,7 @@ ROUTES: tuple[Operation, ...] = (
         "Approve deleting the sources (all undecided images, or those named)",
         {202: Answer("Recorded.", schemas.DecisionAnswer)},
         body=DecisionBody,
+        example=DECISION_EXAMPLE,
         parameters=(_ID,),
         problems=_DECISION_PROBLEMS,
     ),
@@ -276,6 +304,7 @@ ROUTES: tuple[Operation, ...] = (
         "Reject deleting the sources (all undecided images, or those named): they are kept",
         {202: Answer("Recorded.", schemas.DecisionAnswer)},
         body=DecisionBody,
+        example=DECISION_EXAMPLE,
         parameters=(_ID,),
         problems=_DECISION_PROBLEMS,
     ),

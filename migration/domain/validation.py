@@ -234,28 +234,6 @@ class SelectionFiltersBody(SelectionFilters):
         return None if value is None else _one_of(value, ("V1", "V2"))
 
 
-_SUB = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups"
-# The design's example request, as the OpenAPI document shows it.
-_EXAMPLE: dict[str, Any] = {
-    "gallery": f"{_SUB}/gallery-rg/providers/Microsoft.Compute/galleries/gal",
-    "images": [
-        {
-            "source": f"{_SUB}/images-rg/providers/Microsoft.Compute/images/web",
-            "definition": {"name": "web", "publisher": "contoso", "offer": "web", "sku": "linux"},
-            "version": "1.0.0",
-        }
-    ],
-    "targetRegions": [
-        {"name": "eastus", "replicaCount": 1},
-        {"name": "westus2", "replicaCount": 2, "storageAccountType": "Standard_ZRS"},
-    ],
-    "storageAccountType": "Standard_LRS",
-    "endOfLifeDate": "2030-12-31",
-    "deleteSource": "afterApproval",
-    "approvalTimeout": "P3D",
-}
-
-
 class RequestBody(MigrationRequest):
     model_config = ConfigDict(
         **_BODY,
@@ -265,7 +243,6 @@ class RequestBody(MigrationRequest):
                 {"required": ["images"], "properties": {"images": {"minItems": 1}}},
                 {"required": ["scopes"], "properties": {"scopes": {"minItems": 1}}},
             ],
-            "examples": [_EXAMPLE],
         },
     )
     images: Sequence[ImageSpecBody] = Field(default_factory=list)

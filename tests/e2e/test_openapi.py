@@ -13,9 +13,14 @@ import jsonschema_rs
 import pytest
 
 import function_app
+from emulator.regions import REGIONS
+from migration.domain.validation import parse_request
 from tests.e2e.test_migration import APP, WEB, request
+from tests.migration.factories import limits
 from tests.stack import Answer, Stack
+from triggers.approvals import DecisionBody
 from triggers.openapi import document, document_text
+from triggers.operations import DECISION_EXAMPLE, START_EXAMPLE
 
 COMMITTED = Path(__file__).parents[2] / "docs" / "openapi.json"
 
@@ -171,6 +176,14 @@ async def test_every_answer_of_a_migration_is_as_described(stack: Stack) -> None
 
     statuses = {(m, p, s) for m, p, s in doc.seen}
     assert {s for _, _, s in statuses} >= {200, 202, 400, 404, 409, 413, 415}
+
+
+def test_the_examples_are_requests_the_door_takes() -> None:
+    start = parse_request(START_EXAMPLE, limits(regions=lambda _: frozenset(REGIONS)))
+    assert start.images[0].version == "1.0.0"
+    assert DecisionBody.model_validate(DECISION_EXAMPLE).by == DECISION_EXAMPLE["by"]
+    body = document()["paths"]["/migrations"]["post"]["requestBody"]["content"]["application/json"]
+    assert body["example"] == START_EXAMPLE
 
 
 @pytest.mark.parametrize(
