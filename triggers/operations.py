@@ -160,6 +160,22 @@ _FORM = {
 # What a migration's id leads to.
 _BY_ID = ("getMigration", "listImages", "approveMigration", "rejectMigration")
 
+
+def _decision(verb: str, summary: str) -> Operation:
+    """Approving and rejecting: one body, one answer, the same refusals."""
+    return Operation(
+        "post",
+        f"/migrations/{{id}}/{verb}",
+        f"{verb}Migration",
+        summary,
+        {202: Answer("Recorded.", schemas.DecisionAnswer)},
+        body=DecisionBody,
+        example=DECISION_EXAMPLE,
+        parameters=(_ID,),
+        problems=_DECISION_PROBLEMS,
+    )
+
+
 ROUTES: tuple[Operation, ...] = (
     Operation(
         "get",
@@ -286,27 +302,10 @@ ROUTES: tuple[Operation, ...] = (
         ),
         problems={400: "A query parameter is not valid: each is named.", **_NOT_FOUND},
     ),
-    Operation(
-        "post",
-        "/migrations/{id}/approve",
-        "approveMigration",
-        "Approve deleting the sources (all undecided images, or those named)",
-        {202: Answer("Recorded.", schemas.DecisionAnswer)},
-        body=DecisionBody,
-        example=DECISION_EXAMPLE,
-        parameters=(_ID,),
-        problems=_DECISION_PROBLEMS,
-    ),
-    Operation(
-        "post",
-        "/migrations/{id}/reject",
-        "rejectMigration",
+    _decision("approve", "Approve deleting the sources (all undecided images, or those named)"),
+    _decision(
+        "reject",
         "Reject deleting the sources (all undecided images, or those named): they are kept",
-        {202: Answer("Recorded.", schemas.DecisionAnswer)},
-        body=DecisionBody,
-        example=DECISION_EXAMPLE,
-        parameters=(_ID,),
-        problems=_DECISION_PROBLEMS,
     ),
     Operation(
         "post",
