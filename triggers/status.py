@@ -21,7 +21,7 @@ from migration.durable.jobs import (
     images_entity,
     watcher_id,
 )
-from migration.durable.status import read_batch, read_progress, read_state
+from migration.durable.status import read_batch, read_job, read_progress, read_state
 from migration.durable.status import read_images as read_images_state
 from triggers import door, listing, responses, schemas
 from triggers.links import migration_links
@@ -111,6 +111,12 @@ async def get_migration(
     status, state = found
     fleet = await read_fleet(client, migration_id)
     first, more = await read_images(client, fleet, top=FIRST_PAGE)
+    if not fleet.batches and (job := read_job(status)) is not None:
+        # No batch has started yet: the images asked for, as planned (scopes select later).
+        first = [
+            ImageState(index=n, source=spec.source)
+            for n, spec in enumerate(job.request.images[:FIRST_PAGE])
+        ]
     view = migration_view(status, state, fleet, first, migration_links(req, migration_id))
     if more is not None:
         view["imagesNextUri"] = _images_uri(req, migration_id, FIRST_PAGE, (), more)
