@@ -30,6 +30,9 @@ from migration.domain.hints import Hint, HintEvidence
 from migration.durable.jobs import HINT_EVENT, decoded, hints_entity, version_watch_entity
 from orchestrators.timers import wait_any
 
+#: A read this long after the write a hint reports has surely seen it (Azure's event times and
+#: the orchestrator's clock may disagree by a little).
+CLOCK_SKEW = timedelta(seconds=5)
 #: How often, at most, a watcher asks whether hints can be trusted (only when it would change a
 #: plan: a version due sooner than the ceiling).
 TRUST_CHECK = timedelta(minutes=15)
@@ -48,6 +51,8 @@ class HintState(Data):
     hinted: list[str] = Field(default_factory=list)
     unread: list[str] = Field(default_factory=list)
     doubted: list[str] = Field(default_factory=list)
+    #: When a hint last made each version be read.
+    prompted_at: dict[str, datetime] = Field(default_factory=dict)
 
     def trusts(self, key: str) -> bool:
         return self.trusted and key not in self.doubted

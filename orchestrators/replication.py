@@ -9,8 +9,9 @@ every version due by then, and those due soon (within a tenth of their own wait)
 schedules share a wake-up without reading any version much before its time.
 
 Event hints (``orchestrators/hints.py``) wake the watcher between rounds: a hint for a version it
-watches makes that version due now (or one floor after its last read, so that duplicates and
-late copies cost at most one read per floor). The read decides, never the hint. While hints are
+watches makes that version due now, unless a read since the write the hint reports has seen it
+(so duplicates, late and out-of-order copies cost nothing), and never more than once a floor. The
+read decides, never the hint. While hints are
 trusted (evidence says they arrive promptly), a version is polled only every
 ``REPLICATION_POLL_MAX`` as a safety net; one that completes with no hint for it ends that trust.
 """
@@ -205,6 +206,7 @@ def _record(
     prompted = key in watch.hints.unread
     if prompted:
         watch.hints.unread.remove(key)
+        watch.hints.prompted_at[key] = now
     if not outcome.ok and outcome.retry_after is not None:
         # ARM asked us to come back later (throttled, transient): no news, not a failure.
         watch.plan(key, now, max(limits.floor, outcome.retry_after))
@@ -248,8 +250,10 @@ def _record(
 
 
 def _take(context: df.DurableOrchestrationContext, watch: WatchInput, hint: Hint) -> None:
-    """A hint for a version: read it now, or a floor after its last read (duplicates, late and
-    out-of-order copies coalesce); one for a version not watched here, or done, is ignored."""
+    """A hint for a version: read it now, unless a read since the write it reports has seen it
+    (duplicates, late and out-of-order copies then cost nothing) or a hint made it read less
+    than a floor ago (then one floor after). A hint for a version not watched here, or done, is
+    ignored."""
     now: datetime = context.current_utc_datetime
     watched = next(
         (v for v in watch.pending() if resource_key(watch.version_id(v)) == hint.version), None
@@ -261,8 +265,12 @@ def _take(context: df.DurableOrchestrationContext, watch: WatchInput, hint: Hint
         watch.hints.hinted.append(key)
         delay = hints.heard(context, watch.subscription, hint, now)
         watch.hints.trusted = delay <= TRUST_DELAY_SECONDS
-    last = watch.polled_at.get(key)
-    at = now if last is None else max(now, last + timedelta(seconds=watch.limits.floor))
+    last, written = watch.polled_at.get(key), hint.written_at()
+    if last is not None and written is not None and last >= written + hints.CLOCK_SKEW:
+        return
+    at = now
+    if (prompted := watch.hints.prompted_at.get(key)) is not None:
+        at = max(now, prompted + timedelta(seconds=watch.limits.floor))
     if at < watch.due.get(key, at + timedelta(seconds=1)):
         watch.due[key] = watch.ready[key] = at
         if key not in watch.hints.unread:

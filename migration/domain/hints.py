@@ -38,14 +38,16 @@ class Hint(Data):
     #: When Azure says the write happened (``eventTime``), if the event said.
     event_time: datetime | None = None
 
+    def written_at(self) -> datetime | None:
+        """When the write happened, as an aware time (Event Grid's times are UTC)."""
+        if self.event_time is None or self.event_time.tzinfo is not None:
+            return self.event_time
+        return self.event_time.replace(tzinfo=UTC)
+
     def delay_seconds(self, now: datetime) -> float:
         """How long the hint took from the write to the watcher (0 when it cannot tell)."""
-        if self.event_time is None:
-            return 0.0
-        written = self.event_time
-        if written.tzinfo is None:
-            written = written.replace(tzinfo=UTC)  # Event Grid's times are UTC
-        return max(0.0, (now - written).total_seconds())
+        written = self.written_at()
+        return 0.0 if written is None else max(0.0, (now - written).total_seconds())
 
 
 class HintEvidence(Data):

@@ -112,8 +112,12 @@ def hint(history: History, reply: Reply, after: timedelta, payload: Any) -> Repl
     return history.replay(HANDLE)
 
 
-def written(nonce: str = "n1", version: str = KEY) -> dict[str, Any]:
-    return {"version": version, "nonce": nonce, "eventType": "ResourceWriteSuccess"}
+def written(nonce: str = "n1", version: str = KEY, at: datetime | None = None) -> dict[str, Any]:
+    """A hint as on_version_written raises it (``at``: the write's eventTime, if known)."""
+    hint = {"version": version, "nonce": nonce, "eventType": "ResourceWriteSuccess"}
+    if at is not None:
+        hint["eventTime"] = at.isoformat()
+    return hint
 
 
 def operation(action: Action) -> str:
@@ -180,12 +184,20 @@ def test_a_hint_makes_the_watcher_read_the_version_at_once() -> None:
 def test_duplicate_and_late_hints_cost_at_most_one_read_per_floor() -> None:
     history = History("watch_replication", watch(), START)
     reply = slow(history)
-    reply = poll(history, hint(history, reply, timedelta(minutes=2), written("n1")), read(31))
-    last_read = history.now - timedelta(seconds=1)
-    # A copy of the same event ten seconds later: not read before a floor has passed.
-    copy = hint(history, reply, timedelta(seconds=10), written("n2"))
+    write = history.now + timedelta(minutes=1)
+    reply = poll(
+        history, hint(history, reply, timedelta(minutes=2), written("n1", at=write)), read(31)
+    )
+    planned = timer(reply).fire_at
+    # A copy of the same event ten seconds later: the read it prompted has seen that write.
+    copy = hint(history, reply, timedelta(seconds=10), written("n2", at=write))
     assert not [a for a in copy.new if a.kind == CALL_ACTIVITY]
-    assert timer(copy).fire_at == last_read + timedelta(seconds=FLOOR)
+    assert timer(copy).fire_at == planned
+    # Another write's hint (no time given) ten seconds on: read, but a floor after the last one.
+    other = hint(history, copy, timedelta(seconds=10), written("n3"))
+    assert not [a for a in other.new if a.kind == CALL_ACTIVITY]
+    prompted = history.now - timedelta(seconds=20)
+    assert timer(other).fire_at == prompted - timedelta(seconds=1) + timedelta(seconds=FLOOR)
 
 
 def test_hints_that_do_not_apply_are_ignored() -> None:
@@ -200,9 +212,11 @@ def test_hints_that_do_not_apply_are_ignored() -> None:
 
 def test_a_hint_the_sdk_hands_back_again_makes_the_watcher_continue_as_new() -> None:
     # A hint raised while the watcher reads (no wait open) is kept by the Python SDK and handed
-    # to every later wait of that name (azure-functions-durable-python#507).
+    # to every later wait of that name (azure-functions-durable-python#507). This one reports a
+    # write before the read, so the read has seen it: no read again, just the restart.
     history = History("watch_replication", watch(), START)
-    reply = poll(history, start(history), read(20), hint=written("n1"))
+    early = START - timedelta(seconds=30)
+    reply = poll(history, start(history), read(20), hint=written("n1", at=early))
     (restart,) = [a for a in reply.new if a.kind == CONTINUE_AS_NEW]
     carried = WatchInput.from_json(restart.input)
     assert carried.hints.hinted == ["0"]
