@@ -5,7 +5,7 @@ re-reads the whole history), and one that continues as new every few rounds for 
 
 Each version keeps its own schedule (``migration/domain/polling.py``): read again close to the
 instant its slowest region can complete, rarely while nothing can. A round reads, in one activity,
-every version due by then, and those due soon (within a tenth of their own wait), so that nearby
+every version due by then, and those due soon (within a few seconds), so that nearby
 schedules share a wake-up without reading any version much before its time.
 
 Event hints (``orchestrators/hints.py``) wake the watcher between rounds: a hint for a version it
@@ -43,8 +43,9 @@ bp = df.Blueprint()
 
 # Polls per execution before continuing as new, which bounds the history a replay reads.
 ROUNDS_PER_EXECUTION = 20
-# A version may be read this much (a fraction of its wait) early, to share a round.
-ROUND_SLACK = 0.1
+# A version may be read this much early to share a round (seconds): little enough not to change
+# what its next read learns.
+ROUND_SLACK = 5.0
 
 
 class WatchedVersion(Data):
@@ -104,7 +105,7 @@ class WatchInput(Data):
 
     def plan(self, key: str, now: datetime, wait: float) -> None:
         self.due[key] = now + timedelta(seconds=wait)
-        self.ready[key] = now + timedelta(seconds=wait * (1 - ROUND_SLACK))
+        self.ready[key] = now + timedelta(seconds=max(0.0, wait - ROUND_SLACK))
 
 
 @bp.orchestration_trigger(context_name="context", orchestration=REPLICATION_WATCHER)

@@ -11,9 +11,10 @@ schedule reads each region's progress as evidence, not as a promise:
   few reads, not one a minute.
 - **A line**: through a region's first reading above 0 and its latest change (both exact for a
   region that moves steadily, whether or not it was queued first), widened by the rounding of
-  whole percents and by the most the region ever ran *ahead* of that line (its *surprise*: a
-  region that jumps has a large one; one that slows down or stalls has none, since a late finish
-  only costs a read). That gives a window, the earliest and latest instant it can complete.
+  whole percents and by how far its readings strayed from that line (its *surprise*: a region
+  that jumps has a large one; one that slows down for good, or stalls, has none, since a late
+  finish only costs a read). That gives a window, the earliest and latest instant it can
+  complete.
 - **A jumpy region** (a surprise of more than :data:`JUMPY_POINTS`) says little through its own
   line, so its earliest completion is also drawn towards the version's pooled pace (the time
   watched so far over the mean progress of all its regions, less :data:`POOLED_MARGIN`): regions
@@ -54,7 +55,7 @@ PROBE_GROWTH = 1.0
 #: rounding alone accounts for up to two).
 JUMPY_POINTS = 2.5
 #: A jumpy region may complete this much (a fraction) before the version's pooled pace says.
-POOLED_MARGIN = 0.12
+POOLED_MARGIN = 0.2
 #: A region this many of its surprises short of 100 may complete at any moment.
 ANY_MOMENT = 2.0
 #: Once overdue for longer than it took to get there, reads back off by this fraction of it.
@@ -95,8 +96,12 @@ class RegionTrack(Data):
     #: Its latest change, and when.
     changed_at: float = 0.0
     progress: int = 0
-    #: The most points it ever ran ahead of its line (at least 1: whole percents are rounded).
+    #: How far (points) its readings strayed from its line: at least 1, since whole percents are
+    #: rounded. A reading ahead counts at once; one behind only once the region moves again
+    #: (falling behind and then catching up is a jump; falling behind for good is a stall, which
+    #: costs a read at most, never a late one).
     surprise: float = 1.0
+    behind: float = 0.0
 
     def observe(self, at: float, progress: int) -> RegionTrack:
         """This track after a reading of ``progress`` percent ``at`` seconds in."""
@@ -112,8 +117,12 @@ class RegionTrack(Data):
         if self.first_at is None:
             update |= {"first_at": at, "first": progress}
         elif self.changed_at > self.first_at:
+            # Beyond what whole-percent rounding explains: one point at each reading, and the
+            # slope's error (two points over the line's span) carried on to this reading.
+            rounding = 1 + 2 * (at - self.changed_at) / (self.changed_at - self.first_at)
             ahead = progress - self._line(at)
-            update["surprise"] = max(self.surprise, ahead)
+            update["surprise"] = max(self.surprise, self.behind, 1 + ahead - rounding)
+            update["behind"] = max(0.0, 1 - ahead - rounding)
         return self.model_copy(update=update)
 
     def _line(self, at: float) -> float:

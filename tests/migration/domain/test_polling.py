@@ -81,11 +81,21 @@ def test_a_stall_is_read_every_imminent_interval_and_a_hang_backs_off() -> None:
     )
 
 
-def test_running_ahead_of_the_line_marks_a_region_jumpy_and_slowing_down_does_not() -> None:
+def test_straying_from_the_line_marks_a_region_jumpy_but_stalling_does_not() -> None:
     jumped = read((0, {"a": 0}), (60, {"a": 5}), (600, {"a": 10}), (700, {"a": 40}))
     assert jumped.regions["a"].jumpy
+    # Behind, then caught up: a jump too.
+    caught_up = read(
+        (0, {"a": 0}), (60, {"a": 5}), (600, {"a": 50}), (900, {"a": 52}), (1200, {"a": 90})
+    )
+    assert caught_up.regions["a"].jumpy
+    # Behind for good: a stall, which costs a read at most, never a late one.
     stalled = read((0, {"a": 0}), (60, {"a": 5}), (600, {"a": 50}), (1200, {"a": 52}))
     assert not stalled.regions["a"].jumpy
+    # Whole-percent rounding over a short line is no surprise: 1 % then 3 % 30 s later, then
+    # on a steady 0.053 % a second.
+    steady = read((0, {"a": 0}), (30, {"a": 1}), (60, {"a": 3}), (600, {"a": 30}), (900, {"a": 45}))
+    assert not steady.regions["a"].jumpy
 
 
 def test_a_jumpy_region_may_complete_at_the_versions_pooled_pace() -> None:
