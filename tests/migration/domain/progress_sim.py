@@ -14,18 +14,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from emulator.progress import DEFAULT_MIX, Curve, ProfileName, draw_profile, weights_of
+from bench.polling import PROFILES
+from emulator.progress import Curve, draw_profile, weights_of
 from migration.domain.polling import PollLimits, VersionTrack, next_read_seconds, observe
 
+__all__ = ["PROFILES"]
 START = datetime(2030, 1, 1, tzinfo=UTC)
-PROFILES: dict[str, ProfileName | dict[ProfileName, float]] = {
-    "linear": "linear",
-    "queued": "queued",
-    "stepped": "stepped",
-    "stalled": "stalled",
-    "spread": {**DEFAULT_MIX, "spread": 1.0},
-    "mix": dict(DEFAULT_MIX),
-}
 LIMITS = PollLimits(floor=30, ceiling=900)
 REGIONS = 3
 
