@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 DEBIAN_TOOLS := chromium:chromium chromedriver:chromium-driver node:nodejs npm:npm
 CARDS := tests/cards/node_modules/.package-lock.json
 
-.PHONY: demo test lint typecheck unit bench clean system-tools
+.PHONY: demo test lint typecheck unit bench bench-polling clean system-tools
 
 $(STAMP): pyproject.toml requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -50,6 +50,10 @@ $(CARDS): tests/cards/package.json tests/cards/package-lock.json | system-tools
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+# Replication watching against fixed 30-second polling (README, "Watching replication").
+bench-polling: $(STAMP)
+	$(BIN)/python -m bench.polling
 
 clean:
 	rm -rf $(VENV) .local .mypy_cache .ruff_cache .pytest_cache tests/cards/node_modules

@@ -28,6 +28,8 @@ import asyncio
 import math
 import socket
 import statistics
+import sys
+import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -283,7 +285,11 @@ def run_one(profile: str, mode: str, lengths: dict[str, int], images: int) -> li
     from bench.__main__ import quiet_logs
 
     quiet_logs()
-    return asyncio.run(run_stack(profile, mode, lengths, images))
+    wall = time.perf_counter()
+    cells = asyncio.run(run_stack(profile, mode, lengths, images))
+    # Progress on stderr: a full run takes a while, and stdout is the table and the JSON line.
+    print(f"{profile} / {mode}: {time.perf_counter() - wall:.0f} s", file=sys.stderr, flush=True)
+    return cells
 
 
 def run_all(
