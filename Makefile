@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 DEBIAN_TOOLS := chromium:chromium chromedriver:chromium-driver node:nodejs npm:npm
 CARDS := tests/cards/node_modules/.package-lock.json
 
-.PHONY: demo test lint typecheck unit bench openapi clean system-tools
+.PHONY: demo test lint typecheck unit bench bench-polling openapi clean system-tools
 
 $(STAMP): pyproject.toml requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -55,6 +55,10 @@ bench: $(STAMP)
 # docs/openapi.json: the document GET /api/openapi.json serves (a test keeps them equal).
 openapi: $(STAMP)
 	$(BIN)/python -c "from triggers.openapi import document_text; print(document_text(), end='')" > docs/openapi.json
+
+# Replication watching against fixed 30-second polling (README, "Watching replication").
+bench-polling: $(STAMP)
+	$(BIN)/python -m bench.polling
 
 clean:
 	rm -rf $(VENV) .local .mypy_cache .ruff_cache .pytest_cache tests/cards/node_modules

@@ -6,7 +6,8 @@ exactly the same way: unchanged, with ``ARM_ENDPOINT`` pointing at the emulator.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Mapping
+import inspect
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +18,7 @@ from devhost.easy_auth import EasyAuth
 from devhost.keys import HostKeys
 from emulator import Emulator, EmulatorConfig
 from migration.arm.client import clear_client_cache
-from simclock import Clock
+from simclock import Clock, VirtualClock
 
 APP_DIR = Path(__file__).resolve().parents[1]
 
@@ -70,3 +71,33 @@ async def local_stack(
                 yield LocalStack(clock, emulator, host, base_url, app_settings)
     finally:
         clear_client_cache()
+
+
+async def run_until(
+    host: DevHost,
+    emulator: Emulator,
+    clock: VirtualClock,
+    predicate: Callable[[], bool | Awaitable[bool]],
+    *,
+    max_steps: int = 100_000,
+) -> None:
+    """Move ``clock`` to whichever comes first, a durable timer or something the emulator has
+    due (a region completing, a delayed Event Grid delivery), until ``predicate()`` holds.
+
+    ``DevHost.run_until`` jumps from timer to timer, and the emulator is lazy: what happens
+    between two timers (a version succeeding, the event Azure sends for it) would only be seen
+    at the next one. Stopping at the emulator's instants too lets an event arrive when Azure
+    would send it, so that what reacts to events is measured as it would behave."""
+    for _ in range(max_steps):
+        await host.run_until_idle()
+        await emulator.drain_deliveries()
+        await host.run_until_idle()
+        verdict = predicate()
+        if await verdict if inspect.isawaitable(verdict) else verdict:
+            return
+        due = [t for t in (host.engine.next_timer(), emulator.next_due()) if t is not None]
+        if not due:
+            raise RuntimeError("run_until: nothing is due and the predicate is false")
+        clock.advance_to(max(min(due), clock.now()))
+        emulator.settle()
+    raise RuntimeError(f"run_until: predicate still false after {max_steps} steps")

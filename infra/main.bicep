@@ -55,8 +55,8 @@ param maxApprovalTimeout string = 'P90D'
 @description('REPLICATION_TIMEOUT (ISO-8601 duration): give up waiting for replication after this.')
 param replicationTimeout string = 'PT24H'
 
-@description('REPLICATION_POLL_MIN (ISO-8601 duration): first replication poll interval.')
-param replicationPollMin string = 'PT1M'
+@description('REPLICATION_POLL_MIN (ISO-8601 duration): closest two reads of a replicating version.')
+param replicationPollMin string = 'PT30S'
 
 @description('REPLICATION_POLL_MAX (ISO-8601 duration): longest replication poll interval.')
 param replicationPollMax string = 'PT15M'

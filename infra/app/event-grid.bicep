@@ -1,10 +1,12 @@
 // Stage two, run by infra/hooks/postdeploy.* after the code is deployed: Event Grid validates an
 // AzureFunction destination when the subscription is created, and fails with "Destination
-// endpoint not found" while on_image_written does not exist yet. Deployed to the resource group
+// endpoint not found" while the function does not exist yet. Deployed to the resource group
 // that holds (or will hold) the subscription's system topic.
 //
 // Azure allows one system topic per source, so when the subscription already has one the hook
-// passes its name with createSystemTopic=false and only the event subscription is added to it.
+// passes its name with createSystemTopic=false and only the event subscriptions are added to it.
+// Two subscriptions on the one topic: managed image writes to on_image_written (migrations by
+// policy), and version writes to on_version_written (hints that wake replication watchers).
 
 @description('System topic for the subscription\'s resource events (existing or to create).')
 param systemTopicName string
@@ -17,6 +19,18 @@ param functionAppId string
 
 @description('Name of the event subscription.')
 param eventSubscriptionName string = 'gallery-migrator-image-written'
+
+@description('Subscribe on_image_written to managed image writes (EVENTGRID_GALLERY_ID is set).')
+param imageEvents bool = true
+
+@description('Subscribe on_version_written to version writes: hints for replication watchers.')
+param versionEvents bool = true
+
+@description('Name of the version write event subscription.')
+param versionSubscriptionName string = 'gallery-migrator-version-written'
+
+@description('Galleries the app writes versions in (the gallery role\'s scope): only their version writes are delivered; empty: every version write in the subscription.')
+param galleryIds array = []
 
 @description('Delivery attempts before Event Grid drops an event (the app tolerates redelivery).')
 @minValue(1)
@@ -45,7 +59,7 @@ resource topic 'Microsoft.EventGrid/systemTopics@2022-06-15' existing = {
   name: systemTopicName
 }
 
-resource imageWritten 'Microsoft.EventGrid/systemTopics/eventSubscriptions@2022-06-15' = {
+resource imageWritten 'Microsoft.EventGrid/systemTopics/eventSubscriptions@2022-06-15' = if (imageEvents) {
   parent: topic
   name: eventSubscriptionName
   dependsOn: [
@@ -84,5 +98,58 @@ resource imageWritten 'Microsoft.EventGrid/systemTopics/eventSubscriptions@2022-
   }
 }
 
+// ResourceWriteSuccess/Failure when a version's PUT operation ends (when its replication ends, or
+// a later update of it). A hint is worth something only while fresh, and polling finds the end
+// anyway: a few quick attempts, then the event is dropped.
+resource versionWritten 'Microsoft.EventGrid/systemTopics/eventSubscriptions@2022-06-15' = if (versionEvents) {
+  parent: topic
+  name: versionSubscriptionName
+  dependsOn: [
+    newTopic
+  ]
+  properties: {
+    destination: {
+      endpointType: 'AzureFunction'
+      properties: {
+        resourceId: '${functionAppId}/functions/on_version_written'
+        maxEventsPerBatch: 1
+        preferredBatchSizeInKilobytes: 64
+      }
+    }
+    eventDeliverySchema: 'EventGridSchema' // on_version_written binds func.EventGridEvent
+    filter: {
+      includedEventTypes: [
+        'Microsoft.Resources.ResourceWriteSuccess'
+        'Microsoft.Resources.ResourceWriteFailure'
+      ]
+      advancedFilters: concat(
+        [
+          {
+            operatorType: 'StringIn'
+            key: 'data.operationName'
+            values: [
+              'Microsoft.Compute/galleries/images/versions/write'
+            ]
+          }
+        ],
+        empty(galleryIds) ? [] : [
+          {
+            // Event Grid compares strings case-insensitively (subjects spell resourcegroups
+            // in lower case).
+            operatorType: 'StringBeginsWith'
+            key: 'subject'
+            values: map(galleryIds, gallery => '${gallery}/images/')
+          }
+        ]
+      )
+    }
+    retryPolicy: {
+      maxDeliveryAttempts: 3
+      eventTimeToLiveInMinutes: 10
+    }
+  }
+}
+
 output systemTopicId string = topic.id
-output eventSubscriptionId string = imageWritten.id
+output eventSubscriptionId string = imageEvents ? imageWritten.id : ''
+output versionSubscriptionId string = versionEvents ? versionWritten.id : ''

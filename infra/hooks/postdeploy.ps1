@@ -1,10 +1,14 @@
 # azd postdeploy hook (Windows): the PowerShell twin of postdeploy.sh; see that file for the why.
-# Subscribes on_image_written to the subscription's resource events once the code is deployed.
+# Subscribes on_image_written (with EVENTGRID_GALLERY_ID) and on_version_written (unless
+# VERSION_EVENTS is off) to the subscription's resource events once the code is deployed.
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version Latest
 
-if (-not $env:EVENTGRID_GALLERY_ID) {
-    Write-Host 'Event Grid: EVENTGRID_GALLERY_ID is not set; skipping (the HTTP API works without it).'
+$imageEvents = if ($env:EVENTGRID_GALLERY_ID) { 'true' } else { 'false' }
+$versionSetting = if ($env:VERSION_EVENTS) { $env:VERSION_EVENTS.ToLowerInvariant() } else { 'true' }
+$versionEvents = if (@('false', 'no', '0', 'off') -contains $versionSetting) { 'false' } else { 'true' }
+if ($imageEvents -eq 'false' -and $versionEvents -eq 'false') {
+    Write-Host 'Event Grid: EVENTGRID_GALLERY_ID is not set and VERSION_EVENTS is off; skipping.'
     exit 0
 }
 if (-not (Get-Command az -ErrorAction SilentlyContinue)) {
@@ -39,6 +43,11 @@ if (-not $topicName) {
 if (-not $topicName) {
     $topicName = "evgt-$($env:AZURE_ENV_NAME)-subscription"
 }
+
+# Version events only for the galleries the app writes versions in (lower case, as main.bicep
+# scopes its gallery role).
+$galleries = @($env:AZURE_GALLERY_ID, $env:EVENTGRID_GALLERY_ID | Where-Object { $_ } | ForEach-Object { $_.ToLowerInvariant() })
+$galleryIds = ConvertTo-Json -InputObject $galleries -Compress
 if (-not $topicRg) {
     if ($topicSub -ne $env:AZURE_SUBSCRIPTION_ID) {
         Write-Error "Event Grid: set EVENTGRID_SYSTEM_TOPIC_RESOURCE_GROUP to a resource group in $topicSub."
@@ -50,11 +59,12 @@ if (-not $topicRg) {
 az eventgrid system-topic show --subscription $topicSub --resource-group $topicRg --name $topicName --output none --only-show-errors 2>$null
 $create = if ($LASTEXITCODE -eq 0) { 'false' } else { 'true' }
 
-# Right after a deploy the host may not have indexed on_image_written yet: retry a few times.
+# Right after a deploy the host may not have indexed the functions yet: retry a few times.
 for ($attempt = 1; ; $attempt++) {
     az deployment group create --subscription $topicSub --resource-group $topicRg `
         --name "gallery-migrator-eventgrid-$($env:AZURE_ENV_NAME)" --template-file $template `
         --parameters "systemTopicName=$topicName" "createSystemTopic=$create" "functionAppId=$($env:AZURE_FUNCTION_APP_ID)" `
+        "imageEvents=$imageEvents" "versionEvents=$versionEvents" "galleryIds=$galleryIds" `
         --output none --only-show-errors
     if ($LASTEXITCODE -eq 0) { break }
     if ($attempt -ge 5) {
@@ -69,4 +79,5 @@ for ($attempt = 1; ; $attempt++) {
 azd env set EVENTGRID_TOPIC_SUBSCRIPTION_ID $topicSub
 azd env set EVENTGRID_SYSTEM_TOPIC_NAME $topicName
 azd env set EVENTGRID_SYSTEM_TOPIC_RESOURCE_GROUP $topicRg
-Write-Host "Event Grid: $topicName delivers Microsoft.Compute/images/write to on_image_written."
+if ($imageEvents -eq 'true') { Write-Host "Event Grid: $topicName delivers Microsoft.Compute/images/write to on_image_written." }
+if ($versionEvents -eq 'true') { Write-Host "Event Grid: $topicName delivers version writes in $galleryIds to on_version_written." }

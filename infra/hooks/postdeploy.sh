@@ -1,18 +1,29 @@
 #!/bin/sh
-# azd postdeploy hook: subscribe on_image_written to the subscription's resource events.
+# azd postdeploy hook: subscribe the app to the subscription's resource events: managed image
+# writes to on_image_written (only when EVENTGRID_GALLERY_ID is set), version writes to
+# on_version_written (hints that wake replication watchers; VERSION_EVENTS=false turns them off).
 #
 # Runs after the code is deployed, because Event Grid checks that an AzureFunction destination
-# exists when the subscription is created. Does nothing unless EVENTGRID_GALLERY_ID is set.
-# Idempotent: every deploy re-applies infra/app/event-grid.bicep.
+# exists when the subscription is created. Idempotent: every deploy re-applies
+# infra/app/event-grid.bicep.
 #
-# Inputs (azd environment): EVENTGRID_GALLERY_ID, AZURE_FUNCTION_APP_ID, AZURE_SUBSCRIPTION_ID,
-# AZURE_RESOURCE_GROUP, AZURE_ENV_NAME; optional EVENTGRID_TOPIC_SUBSCRIPTION_ID (subscription
-# whose events to watch), EVENTGRID_SYSTEM_TOPIC_NAME and EVENTGRID_SYSTEM_TOPIC_RESOURCE_GROUP
-# (a system topic to use; found automatically when the subscription already has one).
+# Inputs (azd environment): EVENTGRID_GALLERY_ID, VERSION_EVENTS, AZURE_GALLERY_ID,
+# AZURE_FUNCTION_APP_ID, AZURE_SUBSCRIPTION_ID, AZURE_RESOURCE_GROUP, AZURE_ENV_NAME; optional
+# EVENTGRID_TOPIC_SUBSCRIPTION_ID (subscription whose events to watch), EVENTGRID_SYSTEM_TOPIC_NAME
+# and EVENTGRID_SYSTEM_TOPIC_RESOURCE_GROUP (a system topic to use; found automatically when the
+# subscription already has one).
 set -eu
 
-if [ -z "${EVENTGRID_GALLERY_ID:-}" ]; then
-  echo "Event Grid: EVENTGRID_GALLERY_ID is not set; skipping (the HTTP API works without it)."
+image_events=false
+if [ -n "${EVENTGRID_GALLERY_ID:-}" ]; then
+  image_events=true
+fi
+case "$(printf '%s' "${VERSION_EVENTS:-true}" | tr '[:upper:]' '[:lower:]')" in
+  false | no | 0 | off) version_events=false ;;
+  *) version_events=true ;;
+esac
+if [ "$image_events" = false ] && [ "$version_events" = false ]; then
+  echo "Event Grid: EVENTGRID_GALLERY_ID is not set and VERSION_EVENTS is off; skipping."
   exit 0
 fi
 if ! command -v az >/dev/null 2>&1; then
@@ -54,6 +65,16 @@ fi
 if [ -z "$topic_name" ]; then
   topic_name="evgt-${AZURE_ENV_NAME}-subscription"
 fi
+
+# Version events only for the galleries the app writes versions in (lower case, as main.bicep
+# scopes its gallery role; Event Grid compares case-insensitively anyway).
+gallery_ids=""
+for gallery in "${AZURE_GALLERY_ID:-}" "${EVENTGRID_GALLERY_ID:-}"; do
+  [ -n "$gallery" ] || continue
+  gallery=$(printf '%s' "$gallery" | tr '[:upper:]' '[:lower:]')
+  gallery_ids="${gallery_ids:+$gallery_ids,}\"$gallery\""
+done
+gallery_ids="[$gallery_ids]"
 if [ -z "$topic_rg" ]; then
   if [ "$topic_sub" != "$AZURE_SUBSCRIPTION_ID" ]; then
     echo "Event Grid: set EVENTGRID_SYSTEM_TOPIC_RESOURCE_GROUP to a resource group in $topic_sub." >&2
@@ -69,12 +90,13 @@ else
   create=true
 fi
 
-# Right after a deploy the host may not have indexed on_image_written yet: retry a few times.
+# Right after a deploy the host may not have indexed the functions yet: retry a few times.
 attempt=1
 while ! az deployment group create --subscription "$topic_sub" --resource-group "$topic_rg" \
   --name "gallery-migrator-eventgrid-${AZURE_ENV_NAME}" --template-file "$template" \
   --parameters systemTopicName="$topic_name" createSystemTopic="$create" \
-  functionAppId="$AZURE_FUNCTION_APP_ID" \
+  functionAppId="$AZURE_FUNCTION_APP_ID" imageEvents="$image_events" \
+  versionEvents="$version_events" galleryIds="$gallery_ids" \
   --output none --only-show-errors; do
   if [ "$attempt" -ge 5 ]; then
     echo "Event Grid: giving up after $attempt attempts; rerun with 'azd hooks run postdeploy'." >&2
@@ -89,4 +111,9 @@ done
 azd env set EVENTGRID_TOPIC_SUBSCRIPTION_ID "$topic_sub"
 azd env set EVENTGRID_SYSTEM_TOPIC_NAME "$topic_name"
 azd env set EVENTGRID_SYSTEM_TOPIC_RESOURCE_GROUP "$topic_rg"
-echo "Event Grid: $topic_name delivers Microsoft.Compute/images/write to on_image_written."
+if [ "$image_events" = true ]; then
+  echo "Event Grid: $topic_name delivers Microsoft.Compute/images/write to on_image_written."
+fi
+if [ "$version_events" = true ]; then
+  echo "Event Grid: $topic_name delivers version writes in $gallery_ids to on_version_written."
+fi

@@ -2,17 +2,21 @@
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version Latest
 
+$names = @('gallery-migrator-image-written', 'gallery-migrator-version-written')
 if (-not $env:EVENTGRID_SYSTEM_TOPIC_NAME) { exit 0 }
 if (-not (Get-Command az -ErrorAction SilentlyContinue)) {
-    Write-Error "Event Grid: az not found; delete event subscription gallery-migrator-image-written from system topic $($env:EVENTGRID_SYSTEM_TOPIC_NAME) yourself."
+    Write-Error "Event Grid: az not found; delete event subscriptions $($names -join ', ') from system topic $($env:EVENTGRID_SYSTEM_TOPIC_NAME) yourself."
     exit 1
 }
 
 $topicSub = if ($env:EVENTGRID_TOPIC_SUBSCRIPTION_ID) { $env:EVENTGRID_TOPIC_SUBSCRIPTION_ID } else { $env:AZURE_SUBSCRIPTION_ID }
-$eventSubscriptionId = "/subscriptions/$topicSub/resourceGroups/$($env:EVENTGRID_SYSTEM_TOPIC_RESOURCE_GROUP)/providers/Microsoft.EventGrid/systemTopics/$($env:EVENTGRID_SYSTEM_TOPIC_NAME)/eventSubscriptions/gallery-migrator-image-written"
+$topicId = "/subscriptions/$topicSub/resourceGroups/$($env:EVENTGRID_SYSTEM_TOPIC_RESOURCE_GROUP)/providers/Microsoft.EventGrid/systemTopics/$($env:EVENTGRID_SYSTEM_TOPIC_NAME)"
 
-az resource show --ids $eventSubscriptionId --output none --only-show-errors 2>$null
-if ($LASTEXITCODE -eq 0) {
-    az resource delete --ids $eventSubscriptionId --only-show-errors
-    Write-Host "Event Grid: removed $eventSubscriptionId."
+foreach ($name in $names) {
+    $eventSubscriptionId = "$topicId/eventSubscriptions/$name"
+    az resource show --ids $eventSubscriptionId --output none --only-show-errors 2>$null
+    if ($LASTEXITCODE -eq 0) {
+        az resource delete --ids $eventSubscriptionId --only-show-errors
+        Write-Host "Event Grid: removed $eventSubscriptionId."
+    }
 }

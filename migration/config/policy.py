@@ -13,12 +13,16 @@ from typing import Any
 
 from migration.config.settings import Settings, SettingsError, split_list
 from migration.domain.facts import ImageFacts
-from migration.domain.ids import ResourceIdError, parse_image_id
+from migration.domain.ids import ResourceIdError, parse_image_id, parse_version_id
 from migration.domain.request import MigrationRequest
 from migration.domain.validation import RequestInvalid, RequestLimits, parse_request
 
 WRITE_SUCCESS = "microsoft.resources.resourcewritesuccess"
+WRITE_FAILURE = "microsoft.resources.resourcewritefailure"
+CREATED_OR_UPDATED = "microsoft.resourcenotifications.resources.createdorupdated"
 IMAGE_WRITE = "microsoft.compute/images/write"
+VERSION_WRITE = "microsoft.compute/galleries/images/versions/write"
+VERSION_TYPE = "microsoft.compute/galleries/images/versions"
 DEFAULT_OPT_IN_TAG = "migrateToGallery"
 _FALSE = {"false", "no", "0", "off"}
 
@@ -119,6 +123,31 @@ def shown(value: Any) -> str:
     forged line) and bounded."""
     text = repr(value)
     return text if len(text) <= MAX_SHOWN else text[: MAX_SHOWN - 1] + "…"
+
+
+def written_version(event_type: str, subject: str, data: Any) -> tuple[str | None, str]:
+    """The image version an event says was written (a hint to read it: success or failure,
+    from a subscription or resource group system topic, or Azure Resource Notifications), or
+    ``None`` and why the event is ignored."""
+    kind = event_type.strip().lower()
+    data = data if isinstance(data, dict) else {}
+    if kind in (WRITE_SUCCESS, WRITE_FAILURE):
+        operation = str(data.get("operationName") or "")
+        if operation.lower() != VERSION_WRITE:
+            return None, f"operation {operation or '(none)'} is not {VERSION_WRITE}"
+        resource = str(data.get("resourceUri") or subject or "")
+    elif kind == CREATED_OR_UPDATED:
+        info = data.get("resourceInfo")
+        info = info if isinstance(info, dict) else {}
+        if str(info.get("type") or "").lower() != VERSION_TYPE:
+            return None, f"resource type {info.get('type') or '(none)'} is not {VERSION_TYPE}"
+        resource = str(info.get("id") or subject or "")
+    else:
+        return None, f"event type {event_type or '(none)'} is not a resource write"
+    try:
+        return parse_version_id(resource), ""
+    except ResourceIdError:
+        return None, f"'{resource[:300]}' is not an image version id"
 
 
 def _regions(value: str) -> list[dict[str, Any]]:

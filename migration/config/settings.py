@@ -42,7 +42,9 @@ class Settings:
     default_approval_timeout: timedelta = timedelta(days=3)
     max_approval_timeout: timedelta = timedelta(days=90)
     replication_timeout: timedelta = timedelta(hours=24)
-    poll_min: timedelta = timedelta(minutes=1)
+    # The closest two reads of a version may be; the schedule reads that often only when it
+    # must (migration/domain/polling.py).
+    poll_min: timedelta = timedelta(seconds=30)
     poll_max: timedelta = timedelta(minutes=15)
     max_images_per_request: int = 1000
     # A version's end of life when a request gives none (Azure's own default since api-version

@@ -159,6 +159,34 @@ def parse_scope(value: str) -> Scope:
     return Scope(match["sub"], match["rg"])
 
 
+def resource_key(resource_id: str) -> str:
+    """A short, stable token for a resource id, usable in instance ids and entity keys (the same
+    for any casing; Durable refuses ids with ``/`` in them, and a version id is too long)."""
+    return hashlib.sha256(resource_id.strip().rstrip("/").lower().encode()).hexdigest()[:24]
+
+
 def source_key(source_id: str) -> str:
     """A short, stable token for a source image, usable in instance ids (same for any casing)."""
-    return hashlib.sha256(source_id.strip().rstrip("/").lower().encode()).hexdigest()[:24]
+    return resource_key(source_id)
+
+
+_VERSION = re.compile(
+    r"^(?P<gallery>/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.Compute"
+    r"/galleries/[^/]+)/images/(?P<definition>[^/]+)/versions/(?P<version>[^/]+)/?$",
+    re.IGNORECASE,
+)
+
+
+def version_id(gallery: str, definition: str, version: str) -> str:
+    """The id of an image version in ``gallery`` (an id as ARM spells it)."""
+    return f"{gallery.rstrip('/')}/images/{definition}/versions/{version}"
+
+
+def parse_version_id(value: str) -> str:
+    """``value`` if it is the id of a gallery image version (in the gallery id's own shape, with
+    the subscription checked as any id is), else :class:`ResourceIdError`."""
+    match = _VERSION.match(value.strip())
+    if not match:
+        raise ResourceIdError(f"'{shorten(value)}' is not an image version id")
+    parse_gallery_id(match["gallery"])
+    return value.strip().rstrip("/")

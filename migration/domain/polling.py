@@ -1,35 +1,215 @@
-"""When to look at replication again: soon when it is nearly done, rarely while it is slow.
+"""When to read a version's replication again: close to the instant it completes, rarely before.
 
-Every poll costs an ARM read and an orchestrator replay, and replication takes from minutes to
-hours, so the interval follows the progress each region made since the last look.
+Every read costs an ARM request and an orchestrator replay, and replication takes minutes to
+hours, so the schedule tries to read once just after the version completes and seldom before.
+Replication progress is a poor clock, though: a region can sit at 0 % while its copy is queued,
+report in jumps, stall just short of 100, or take three times as long as its siblings. So the
+schedule reads each region's progress as evidence, not as a promise:
+
+- **Nothing to go by** (a region at 0 %, or with only one reading above 0): it is *unknown*, not
+  slow. It is read again after as long again as it has gone unchanged, so a queued copy costs a
+  few reads, not one a minute.
+- **A line**: through a region's first reading above 0 and its latest change (both exact for a
+  region that moves steadily, whether or not it was queued first), widened by the rounding of
+  whole percents and by how far its readings strayed from that line (its *surprise*: a region
+  that jumps has a large one; one that slows down for good, or stalls, has none, since a late
+  finish only costs a read). That gives a window, the earliest and latest instant it can
+  complete.
+- **A jumpy region** (a surprise of more than :data:`JUMPY_POINTS`) says little through its own
+  line, so its earliest completion is also drawn towards the version's pooled pace (the time
+  watched so far over the mean progress of all its regions, less :data:`POOLED_MARGIN`): regions
+  of one version copy the same image, and their mean moves far more smoothly than any one of them.
+  A region within a couple of jumps of 100 may complete at any moment.
+- **The version completes with its last region**: its window runs from the latest of its
+  regions' earliest completions to the latest of their latest ones.
+
+Before the window the next read is at its start, but never further away than
+:data:`EXTRAPOLATION` of the time watched so far (one reading early on extrapolates poorly). In
+the window, and past it while a region stalls, reads are :data:`IMMINENT_SECONDS` apart, which
+finds the completion about as soon as polling every 30 seconds would, on average. A region overdue
+for longer than it took to get there is stuck rather than stalled: the reads then back off. Every
+wait stays within the floor and the ceiling (``REPLICATION_POLL_MIN``, ``REPLICATION_POLL_MAX``).
+
+Times are seconds since the version was first read, so that a track is small plain data the
+replication watcher carries across continue-as-new.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from pydantic import Field
+
+from migration.domain.facts import Data
+
+#: Seconds between reads while a version may complete at any moment (about what polling every
+#: 30 seconds costs in detection lag: half of it on average).
+IMMINENT_SECONDS = 40.0
+#: The longest wait, as a fraction of the time watched so far, before a version's window opens.
+EXTRAPOLATION = 0.5
+#: An unknown region is read again after this many times as long as it has gone unchanged.
+PROBE_GROWTH = 1.0
+#: Points a region may run ahead of its own line before it counts as jumpy (whole-percent
+#: rounding alone accounts for up to two).
+JUMPY_POINTS = 2.5
+#: A jumpy region may complete this much (a fraction) before the version's pooled pace says.
+POOLED_MARGIN = 0.2
+#: A region this many of its surprises short of 100 may complete at any moment.
+ANY_MOMENT = 2.0
+#: Once overdue for longer than it took to get there, reads back off by this fraction of it.
+STUCK_BACKOFF = 0.1
 
 
-def next_poll_seconds(
-    before: Mapping[str, int],
-    after: Mapping[str, int],
-    elapsed: float | None,
-    *,
-    minimum: float,
-    maximum: float,
-) -> float:
-    """Seconds until the next poll, from each region's progress percent at two looks.
+@dataclass(frozen=True)
+class PollLimits:
+    """The floor and the ceiling of every wait, in seconds (``REPLICATION_POLL_MIN``/``MAX``)."""
 
-    The estimate is the time the fastest-finishing unfinished region needs at its recent rate;
-    with no progress to go by, the interval doubles.
-    """
-    if elapsed is None or elapsed <= 0:
-        return minimum
-    estimates = []
-    for region, progress in after.items():
-        if progress >= 100:
-            continue
-        gained = progress - before.get(region, 0)
-        if gained > 0:
-            estimates.append((100 - progress) * elapsed / gained)
-    wait = min(estimates) if estimates else 2 * elapsed
-    return max(minimum, min(maximum, wait))
+    floor: float
+    ceiling: float
+
+    @property
+    def imminent(self) -> float:
+        return min(self.ceiling, max(self.floor, IMMINENT_SECONDS))
+
+    def clamp(self, seconds: float) -> float:
+        return max(self.floor, min(self.ceiling, seconds))
+
+
+@dataclass(frozen=True)
+class Window:
+    """The earliest and the latest instant a region (or a version) can complete."""
+
+    earliest: float
+    latest: float
+
+
+class RegionTrack(Data):
+    """What the readings of one region come to (seconds since the version was first read)."""
+
+    #: When it was last read at 0 %.
+    zero_at: float = 0.0
+    #: Its first reading above 0 %, and when.
+    first_at: float | None = None
+    first: int = 0
+    #: Its latest change, and when.
+    changed_at: float = 0.0
+    progress: int = 0
+    #: How far (points) its readings strayed from its line: at least 1, since whole percents are
+    #: rounded. A reading ahead counts at once; one behind only once the region moves again
+    #: (falling behind and then catching up is a jump; falling behind for good is a stall, which
+    #: costs a read at most, never a late one).
+    surprise: float = 1.0
+    behind: float = 0.0
+
+    def observe(self, at: float, progress: int) -> RegionTrack:
+        """This track after a reading of ``progress`` percent ``at`` seconds in."""
+        progress = max(0, min(100, progress))
+        if progress < self.progress:
+            # Progress never goes back unless the region replicates afresh (a retried region).
+            return RegionTrack(zero_at=at).observe(at, progress)
+        if progress == 0:
+            return self.model_copy(update={"zero_at": at})
+        if progress == self.progress:
+            return self
+        update: dict[str, float | int] = {"changed_at": at, "progress": progress}
+        if self.first_at is None:
+            update |= {"first_at": at, "first": progress}
+        elif self.changed_at > self.first_at:
+            # Beyond what whole-percent rounding explains: one point at each reading, and the
+            # slope's error (two points over the line's span) carried on to this reading.
+            rounding = 1 + 2 * (at - self.changed_at) / (self.changed_at - self.first_at)
+            ahead = progress - self._line(at)
+            update["surprise"] = max(self.surprise, self.behind, 1 + ahead - rounding)
+            update["behind"] = max(0.0, 1 - ahead - rounding)
+        return self.model_copy(update=update)
+
+    def _line(self, at: float) -> float:
+        """Progress at ``at`` along the line from the first reading to the latest change."""
+        assert self.first_at is not None
+        rate = (self.progress - self.first) / (self.changed_at - self.first_at)
+        return self.first + rate * (at - self.first_at)
+
+    @property
+    def done(self) -> bool:
+        return self.progress >= 100
+
+    @property
+    def jumpy(self) -> bool:
+        return self.surprise > JUMPY_POINTS
+
+    def unknown_for(self, at: float) -> float | None:
+        """How long this region has given nothing to extrapolate from, or None if it has."""
+        if self.progress == 0:
+            return at
+        if self.first_at is None or self.changed_at <= self.first_at:
+            return at - self.zero_at
+        return None
+
+    def window(self, at: float, pooled_end: float) -> Window:
+        """When this region can complete (only for a region with a line: see ``unknown_for``)."""
+        assert self.first_at is not None
+        span = self.changed_at - self.first_at
+        gained = self.progress - self.first
+        slack = self.surprise
+        fast = (gained + slack) / span
+        slow = max(gained - slack, 1.0) / span
+        to_go = 100 - self.progress
+        earliest = self.changed_at + max(to_go - slack, 0.0) / fast
+        latest = self.changed_at + to_go / slow
+        if self.jumpy:
+            earliest = min(earliest, (1 - POOLED_MARGIN) * pooled_end)
+        if to_go <= ANY_MOMENT * slack:
+            earliest = min(earliest, at)
+        return Window(earliest, max(earliest, latest))
+
+
+class VersionTrack(Data):
+    """A version's regions as read so far, from its first read on."""
+
+    started: datetime
+    regions: dict[str, RegionTrack] = Field(default_factory=dict)
+
+    def elapsed(self, now: datetime) -> float:
+        return max(0.0, (now - self.started).total_seconds())
+
+
+def observe(track: VersionTrack | None, progress: Mapping[str, int], now: datetime) -> VersionTrack:
+    """``track`` (None before the first read) after reading each region's ``progress``."""
+    track = track or VersionTrack(started=now)
+    at = track.elapsed(now)
+    regions = dict(track.regions)
+    for name, percent in progress.items():
+        regions[name] = regions.get(name, RegionTrack(zero_at=at)).observe(at, percent)
+    return track.model_copy(update={"regions": regions})
+
+
+def next_read_seconds(track: VersionTrack, now: datetime, limits: PollLimits) -> float:
+    """Seconds from ``now`` until the version should be read again (see the module docstring)."""
+    at = track.elapsed(now)
+    regions = list(track.regions.values())
+    going = [r for r in regions if not r.done]
+    if not going:
+        # No replication status to go by (yet): as for an unknown region.
+        return limits.clamp(PROBE_GROWTH * at)
+    mean = sum(r.progress for r in regions) / len(regions)
+    pooled_end = at * 100 / mean if mean > 0 else float("inf")
+    waits = [PROBE_GROWTH * u for r in going if (u := r.unknown_for(at)) is not None]
+    windows = [r.window(at, pooled_end) for r in going if r.unknown_for(at) is None]
+    if windows:
+        version = Window(max(w.earliest for w in windows), max(w.latest for w in windows))
+        waits.append(_wait(version, at, limits))
+    return limits.clamp(min(waits))
+
+
+def _wait(window: Window, at: float, limits: PollLimits) -> float:
+    if at < window.earliest:
+        return min(window.earliest - at, EXTRAPOLATION * max(at, limits.floor))
+    if at < window.latest:
+        # Aim just past the window's end when it closes sooner than the next imminent read.
+        return min(limits.imminent, window.latest - at + 1)
+    overdue = at - window.latest
+    if overdue <= window.latest:
+        return limits.imminent
+    return max(limits.imminent, STUCK_BACKOFF * overdue)

@@ -17,6 +17,7 @@ from pydantic import Field
 from migration.config.settings import Settings
 from migration.domain.budget import Bucket
 from migration.domain.facts import Data, Inspection
+from migration.domain.ids import resource_key
 from migration.domain.plan import PlanRules
 from migration.domain.request import MigrationRequest
 from migration.domain.selection import Batch
@@ -40,6 +41,20 @@ WATCH_PREFIX = "watch-"
 # that one arriving while the batch is busy waits under its own name and none is overwritten.
 APPROVAL_EVENT = "Approval"
 BATCH_REPORT_EVENT = "BatchReport"
+# Version write hints (Event Grid, triggers/version_events.py): who watches a version (keyed by
+# resource_key of its id), what hints have shown of the event pipeline (keyed by subscription),
+# and the event a hint is raised on its watcher as.
+VERSION_WATCH_ENTITY = "version_watch"
+HINTS_ENTITY = "version_hints"
+HINT_EVENT = "VersionWritten"
+
+
+def version_watch_entity(version_id: str) -> df.EntityId:
+    return df.EntityId(VERSION_WATCH_ENTITY, resource_key(version_id))
+
+
+def hints_entity(subscription: str) -> df.EntityId:
+    return df.EntityId(HINTS_ENTITY, subscription.lower())
 
 
 def decision_event(seq: int) -> str:

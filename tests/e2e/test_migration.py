@@ -193,8 +193,12 @@ async def test_a_failing_region_keeps_the_source_and_says_where(stack: Stack) ->
     assert web["sourceDeleted"] is False
     assert stack.image_exists(WEB)
     # Once the region recovers, a second attempt makes a new version (a Failed one is not
-    # adopted) and completes.
+    # adopted) and completes. The watcher sees the failure within a minute, while eastus may
+    # still be copying the source, and a new version cannot copy it meanwhile: wait for eastus.
     stack.emulator.configure_faults(FaultConfig())
+    while (due := stack.emulator.next_due()) is not None:
+        stack.clock.advance_to(due)
+        stack.emulator.settle()
     retry = await stack.finish(await stack.start(request(deleteSource="afterReplication")))
     assert (image(retry)["phase"], image(retry)["version"]) == ("deleted", "1.0.1")
 

@@ -1,5 +1,6 @@
-"""Event Grid: a subscription-level system topic feeding on_image_written, wired after the code is
-deployed by the postdeploy hook, reusing the subscription's topic when one exists."""
+"""Event Grid: a subscription-level system topic feeding on_image_written and on_version_written
+(two event subscriptions on the one topic a source may have), wired after the code is deployed by
+the postdeploy hook, reusing the subscription's topic when one exists."""
 
 from __future__ import annotations
 
@@ -18,10 +19,10 @@ EVENT_GRID = bicep.app("event-grid")
 HOOKS = bicep.INFRA / "hooks"
 
 
-def function_name() -> str:
-    source = (bicep.REPO / "triggers" / "event_grid.py").read_text()
+def function_name(module: str = "event_grid") -> str:
+    source = (bicep.REPO / "triggers" / f"{module}.py").read_text()
     match = re.search(r'@bp\.function_name\("(\w+)"\)\s*\n@bp\.event_grid_trigger', source)
-    assert match, "triggers/event_grid.py no longer declares an Event Grid function"
+    assert match, f"triggers/{module}.py no longer declares an Event Grid function"
     return match.group(1)
 
 
@@ -65,11 +66,49 @@ def test_only_managed_image_writes_are_delivered() -> None:
     ]
 
 
+def test_version_writes_reach_on_version_written_on_the_same_topic() -> None:
+    subscription = bicep.resource(EVENT_GRID, "versionWritten")
+    assert subscription.type == "Microsoft.EventGrid/systemTopics/eventSubscriptions"
+    assert subscription.condition == "versionEvents"
+    # One system topic per source: a second subscription on it, never a second topic.
+    assert subscription.body["parent"] == "topic"
+    assert subscription.body["dependsOn"] == ["newTopic"]
+    destination = subscription.body["properties"]["destination"]
+    assert destination["endpointType"] == "AzureFunction"
+    assert destination["properties"]["resourceId"] == (
+        "${functionAppId}/functions/" + function_name("version_events")
+    )
+    assert subscription.body["properties"]["eventDeliverySchema"] == "EventGridSchema"
+    assert bicep.resource(EVENT_GRID, "imageWritten").condition == "imageEvents"
+    names = bicep.parameters(EVENT_GRID)
+    assert names["versionSubscriptionName"]["default"] != names["eventSubscriptionName"]["default"]
+
+
+def test_only_version_writes_in_the_apps_galleries_are_delivered_and_never_for_long() -> None:
+    properties = bicep.resource(EVENT_GRID, "versionWritten").body["properties"]
+    event_filter = properties["filter"]
+    # Success and failure: a failed replication is news too; the read decides.
+    assert event_filter["includedEventTypes"] == [
+        "Microsoft.Resources.ResourceWriteSuccess",
+        "Microsoft.Resources.ResourceWriteFailure",
+    ]
+    assert bicep.render(event_filter["advancedFilters"]) == (
+        "concat([{operatorType: StringIn, key: data.operationName, "
+        "values: [Microsoft.Compute/galleries/images/versions/write]}], "
+        "conditional(empty(galleryIds), [], [{operatorType: StringBeginsWith, key: subject, "
+        "values: map(galleryIds, (gallery) => ${gallery}/images/)}]))"
+    )
+    # A late hint is worth little (polling finds the end anyway): no day of retries.
+    assert properties["retryPolicy"]["eventTimeToLiveInMinutes"] <= 15
+
+
 def test_event_grid_is_not_part_of_provisioning() -> None:
-    # Creating the subscription before the code exists fails ("Destination endpoint not found"),
-    # so main.bicep must not deploy it; the postdeploy hook does.
+    # Creating the subscriptions before the code exists fails ("Destination endpoint not
+    # found"), so main.bicep must not deploy them; the postdeploy hook does.
     assert all(m.target != EVENT_GRID for m in bicep.modules(bicep.MAIN))
-    assert not bicep.all_resources("Microsoft.EventGrid/systemTopics/eventSubscriptions")[1:]
+    subscriptions = bicep.all_resources("Microsoft.EventGrid/systemTopics/eventSubscriptions")
+    assert {r.file for r in subscriptions} == {EVENT_GRID}
+    assert {r.symbol for r in subscriptions} == {"imageWritten", "versionWritten"}
 
 
 def test_hooks_deploy_the_event_grid_template_after_deploy() -> None:
@@ -91,7 +130,10 @@ def test_hooks_deploy_the_event_grid_template_after_deploy() -> None:
 @pytest.mark.parametrize("script", ["postdeploy.sh", "postdeploy.ps1"])
 def test_postdeploy_is_off_without_a_gallery_and_reuses_topics(script: str) -> None:
     text = (HOOKS / script).read_text()
-    assert "EVENTGRID_GALLERY_ID" in text
+    assert "EVENTGRID_GALLERY_ID" in text  # image events only with a policy gallery
+    assert "VERSION_EVENTS" in text  # version hints unless turned off
+    assert "AZURE_GALLERY_ID" in text  # the galleries whose version writes are delivered
+    assert "AZURE_GALLERY_ID" in bicep.outputs(bicep.MAIN)
     assert "event-grid.bicep" in text
     assert "az eventgrid system-topic list" in text  # finds the subscription's existing topic
     assert "createSystemTopic" in text
@@ -100,9 +142,11 @@ def test_postdeploy_is_off_without_a_gallery_and_reuses_topics(script: str) -> N
 
 
 @pytest.mark.parametrize("script", ["predown.sh", "predown.ps1"])
-def test_predown_removes_the_subscription_it_created(script: str) -> None:
-    name = bicep.parameters(EVENT_GRID)["eventSubscriptionName"]["default"]
-    assert f"eventSubscriptions/{name}" in (HOOKS / script).read_text()
+def test_predown_removes_the_subscriptions_it_created(script: str) -> None:
+    text = (HOOKS / script).read_text()
+    for parameter in ("eventSubscriptionName", "versionSubscriptionName"):
+        name = bicep.parameters(EVENT_GRID)[parameter]["default"]
+        assert name in text, f"{script} does not remove {name}"
 
 
 def test_hook_parameters_exist_in_the_template() -> None:
@@ -110,7 +154,14 @@ def test_hook_parameters_exist_in_the_template() -> None:
     for script in ("postdeploy.sh", "postdeploy.ps1"):
         # Template parameters are camelCase (shell variables are snake_case).
         passed = set(re.findall(r"\b([a-z]+(?:[A-Z][a-z]+)+)=\"?\$", (HOOKS / script).read_text()))
-        assert passed == {"systemTopicName", "createSystemTopic", "functionAppId"}, script
+        assert passed == {
+            "systemTopicName",
+            "createSystemTopic",
+            "functionAppId",
+            "imageEvents",
+            "versionEvents",
+            "galleryIds",
+        }, script
         assert passed <= declared, f"{script}: {passed - declared}"
 
 

@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from migration.config.policy import EventGridPolicy, written_image
+from migration.config.policy import EventGridPolicy, written_image, written_version
 from migration.config.settings import Settings, SettingsError
 from migration.domain.validation import RequestInvalid
 from tests.migration.factories import GALLERY, image, image_id, limits
@@ -79,6 +79,50 @@ def test_written_image_events() -> None:
     assert ignored is None
     assert "is not microsoft.compute/images/write" in why
     assert written_image(write, "", data(resourceUri="/subscriptions/s"))[0] is None
+
+
+def test_written_version_events_from_either_topic_success_or_failure() -> None:
+    version = f"{GALLERY}/images/web/versions/1.0.0".replace("resourceGroups", "resourcegroups")
+    system = {"operationName": "Microsoft.Compute/galleries/images/versions/write"}
+    for kind in (
+        "Microsoft.Resources.ResourceWriteSuccess",
+        "microsoft.resources.resourcewritefailure",
+    ):
+        assert written_version(kind, version, system) == (version, "")
+        assert written_version(kind, "", {**system, "resourceUri": version})[0] == version
+    notification = {
+        "resourceInfo": {"id": version, "type": "Microsoft.Compute/galleries/images/versions"}
+    }
+    created = "Microsoft.ResourceNotifications.Resources.CreatedOrUpdated"
+    assert written_version(created, version, notification)[0] == version
+
+
+def test_events_that_are_no_version_write_are_told_apart() -> None:
+    version = f"{GALLERY}/images/web/versions/1.0.0"
+    write = "Microsoft.Resources.ResourceWriteSuccess"
+    image_write = {"operationName": "Microsoft.Compute/images/write"}
+    cases = [
+        (write, version, image_write, "is not microsoft.compute/galleries/images/versions/write"),
+        (write, version, None, "operation (none)"),
+        ("Microsoft.Resources.ResourceDeleteSuccess", version, {}, "is not a resource write"),
+        ("", version, {}, "is not a resource write"),
+        (
+            "Microsoft.ResourceNotifications.Resources.CreatedOrUpdated",
+            version,
+            {"resourceInfo": {"id": version, "type": "Microsoft.Compute/images"}},
+            "resource type Microsoft.Compute/images",
+        ),
+        (
+            write,
+            f"{GALLERY}/images/web",
+            {"operationName": "Microsoft.Compute/galleries/images/versions/write"},
+            "is not an image version id",
+        ),
+    ]
+    for kind, subject, payload, reason in cases:
+        found, why = written_version(kind, subject, payload)
+        assert found is None
+        assert reason in why
 
 
 def test_policy_approval_timeout_is_held_to_the_app_limit() -> None:

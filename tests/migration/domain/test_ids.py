@@ -9,8 +9,11 @@ from migration.domain.ids import (
     parse_gallery_id,
     parse_image_id,
     parse_scope,
+    parse_version_id,
+    resource_key,
     same_id,
     source_key,
+    version_id,
 )
 
 S1 = "00000000-0000-0000-0000-0000000000a1"
@@ -98,3 +101,19 @@ def test_resource_groups_may_use_any_script_and_parentheses() -> None:
     assert (
         parse_image_id(IMAGE.replace("/rg/", "/Grüße-(prod)_1/")).resource_group == "Grüße-(prod)_1"
     )
+
+
+def test_version_ids_are_built_parsed_and_keyed_whatever_the_casing() -> None:
+    gallery = f"/subscriptions/{S1}/resourceGroups/rg/providers/Microsoft.Compute/galleries/gal"
+    built = version_id(gallery, "web", "1.0.0")
+    assert built == f"{gallery}/images/web/versions/1.0.0"
+    # Event Grid's subjects spell resourcegroups in lower case.
+    subject = built.replace("resourceGroups", "resourcegroups")
+    assert parse_version_id(subject + "/") == subject
+    assert resource_key(subject) == resource_key(built.upper()) == source_key(built)
+    assert len(resource_key(built)) == 24
+    assert "/" not in resource_key(built)
+    not_a_guid = built.replace(S1, "not-a-guid")
+    for wrong in (gallery, f"{gallery}/images/web", built + "/extra", not_a_guid):
+        with pytest.raises(ResourceIdError):
+            parse_version_id(wrong)

@@ -1,0 +1,418 @@
+"""Replication watching against fixed 30-second polling, on every progress profile, with and
+without event hints, through the real stack (devhost + emulator) on a virtual clock.
+
+For each progress profile (``emulator/progress.py``) and each mode, one stack runs one migration
+per replication length (5 minutes to 6 hours), each of ``--images`` images replicating to three
+regions. The modes, in the same run and on the same versions (same names, same seed, so the same
+curves and durations):
+
+- ``fixed 30 s``: ``REPLICATION_POLL_MIN = MAX = PT30S``, what a user gets from azure-core's
+  poller (az CLI, Terraform, Packer) and the baseline of every ratio;
+- ``schedule``: the project's schedule with its default settings, no events;
+- ``events``: plus Event Grid version write events delivered in seconds (a few duplicated);
+- ``events delayed``: the same, one to five minutes late, some out of order;
+- ``events lost``: a subscription whose every event is dropped.
+
+Every stack first runs a two-minute warm-up migration, so that the events modes start as a
+deployment that has already seen a hint (when events work; hints are trusted only on evidence).
+
+Per cell: version reads per version, detection lag (the version Succeeded in the emulator to its
+watcher knowing: median and 95th percentile), the longest watcher history and the orchestrator
+CPU per migration. The JSON line's ratios are the project's over fixed polling's, the worst case
+across profiles and the lengths from 30 minutes up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import socket
+import statistics
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import aiohttp
+
+from devstack import LocalStack, local_stack, run_until
+from emulator import (
+    DeliveryBehaviour,
+    Emulator,
+    EmulatorConfig,
+    EventSubscription,
+    ReplicationModel,
+)
+from emulator.events import version_writes
+from emulator.progress import DEFAULT_MIX, ProfileName
+from migration.durable.jobs import batch_id, watcher_id
+from simclock import VirtualClock
+
+START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+SUBSCRIPTION = "00000000-0000-4000-8000-0000000be4c1"
+RG = f"/subscriptions/{SUBSCRIPTION}/resourceGroups"
+GALLERY = f"{RG}/gallery-rg/providers/Microsoft.Compute/galleries/pollGallery"
+REGIONS = ["eastus", "westus2", "centralus"]
+TERMINAL = {"Completed", "Failed", "Terminated"}
+WEBHOOK = "/runtime/webhooks/eventgrid?functionName=on_version_written"
+# A version's duration is its image's size at this pace (no base, no factors but the jitter).
+SECONDS_PER_GB = 60.0
+WARM_UP_GB = 2
+
+LENGTHS = {"5 min": 300, "30 min": 1800, "1 h": 3600, "3 h": 10800, "6 h": 21600}
+#: Lengths the targets (and the JSON line's worst cases) are about.
+MEASURED_FROM = 1800
+PROFILES: dict[str, ProfileName | dict[ProfileName, float]] = {
+    "linear": "linear",
+    "queued": "queued",
+    "stepped": "stepped",
+    "stalled": "stalled",
+    "spread": {**DEFAULT_MIX, "spread": 1.0},
+    "mix": dict(DEFAULT_MIX),
+}
+FIXED, SCHEDULE, EVENTS, DELAYED, LOST = (
+    "fixed 30 s",
+    "schedule",
+    "events",
+    "events delayed",
+    "events lost",
+)
+MODES: dict[str, tuple[dict[str, str], DeliveryBehaviour | None]] = {
+    FIXED: ({"REPLICATION_POLL_MIN": "PT30S", "REPLICATION_POLL_MAX": "PT30S"}, None),
+    SCHEDULE: ({}, None),
+    EVENTS: (
+        {},
+        DeliveryBehaviour(delay_seconds=1, delay_jitter_seconds=4, duplicate_probability=0.1),
+    ),
+    DELAYED: (
+        {},
+        DeliveryBehaviour(
+            delay_seconds=60,
+            delay_jitter_seconds=240,
+            duplicate_probability=0.2,
+            out_of_order_probability=0.2,
+            out_of_order_seconds=300,
+        ),
+    ),
+    LOST: ({}, DeliveryBehaviour(drop_probability=1.0)),
+}
+
+
+@dataclass
+class Cell:
+    profile: str
+    length: str
+    seconds: int
+    mode: str
+    versions: int
+    reads: float
+    lag_median_s: float
+    lag_p95_s: float
+    history: int
+    cpu_s: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {k: (round(v, 3) if isinstance(v, float) else v) for k, v in asdict(self).items()}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def image_id(name: str) -> str:
+    return f"{RG}/bench-rg/providers/Microsoft.Compute/images/{name}"
+
+
+def names(label: str, images: int) -> list[str]:
+    return [f"{label.replace(' ', '')}-{i:02d}" for i in range(images)]
+
+
+def seeder(lengths: dict[str, int], images: int) -> Any:
+    def seed(emulator: Emulator) -> None:
+        emulator.seed_gallery(GALLERY, location="eastus")
+        emulator.seed_image(image_id("warm-up"), location="eastus", os_disk_gb=WARM_UP_GB)
+        for label, seconds in lengths.items():
+            for name in names(label, images):
+                gb = max(1, round(seconds / SECONDS_PER_GB))
+                emulator.seed_image(image_id(name), location="eastus", os_disk_gb=gb)
+
+    return seed
+
+
+def body(sources: list[str]) -> dict[str, Any]:
+    return {
+        "gallery": GALLERY,
+        "images": [{"source": image_id(s), "definition": {"name": s}} for s in sources],
+        "targetRegions": [{"name": r} for r in REGIONS],
+        "deleteSource": "never",
+    }
+
+
+def emulator_config(profile: str, delivery: DeliveryBehaviour | None, port: int) -> EmulatorConfig:
+    model = ReplicationModel(
+        base_seconds=0,
+        seconds_per_gb=SECONDS_PER_GB,
+        source_region_factor=1,
+        cross_geography_factor=1,
+        per_extra_replica=0,
+        profile=PROFILES[profile],
+    )
+    subscriptions: tuple[EventSubscription, ...] = ()
+    if delivery is not None:
+        writes = version_writes(f"http://127.0.0.1:{port}{WEBHOOK}")
+        subscriptions = (writes.model_copy(update={"delivery": delivery}),)
+    return EmulatorConfig(seed=5, replication=model, event_subscriptions=subscriptions)
+
+
+async def run_stack(profile: str, mode: str, lengths: dict[str, int], images: int) -> list[Cell]:
+    settings, delivery = MODES[mode]
+    port = free_port()
+    clock = VirtualClock(START)
+    config = emulator_config(profile, delivery, port)
+    async with (
+        local_stack(
+            clock,
+            emulator_config=config,
+            settings=settings,
+            seed=seeder(lengths, images),
+            host_port=port,
+        ) as stack,
+        aiohttp.ClientSession() as http,
+    ):
+        warm_up = await start(stack, http, ["warm-up"])
+        await until_done(stack, [warm_up], {})
+        migrations = {label: await start(stack, http, names(label, images)) for label in lengths}
+        longest: dict[str, int] = {}
+        await until_done(stack, list(migrations.values()), longest)
+        return [
+            measure(stack, profile, mode, (label, lengths[label]), migration_id, images, longest)
+            for label, migration_id in migrations.items()
+        ]
+
+
+async def start(stack: LocalStack, http: aiohttp.ClientSession, sources: list[str]) -> str:
+    async with http.post(f"{stack.api}/migrations", json=body(sources)) as response:
+        answer = await response.json()
+        if response.status != 202:
+            raise RuntimeError(f"start refused: {answer}")
+        return str(answer["migrationId"])
+
+
+async def until_done(stack: LocalStack, ids: list[str], longest: dict[str, int]) -> None:
+    """Run until every migration in ``ids`` has ended, noting each watcher's longest history."""
+    done: set[str] = set()
+    assert isinstance(stack.clock, VirtualClock)
+
+    def ended() -> bool:
+        for migration_id in ids:
+            watcher = stack.host.engine.instance(watcher_id(batch_id(migration_id, 0)))
+            if watcher is not None:
+                longest[migration_id] = max(longest.get(migration_id, 0), watcher.history_length)
+            if migration_id in done:
+                continue
+            # The host's own view (no HTTP, no read model): this runs at every step.
+            status = stack.host.get_status(migration_id) or {}
+            if status.get("runtimeStatus") in TERMINAL:
+                done.add(migration_id)
+        return len(done) == len(ids)
+
+    await run_until(stack.host, stack.emulator, stack.clock, ended, max_steps=2_000_000)
+
+
+def measure(
+    stack: LocalStack,
+    profile: str,
+    mode: str,
+    length: tuple[str, int],
+    migration_id: str,
+    images: int,
+    longest: dict[str, int],
+) -> Cell:
+    label, seconds = length
+    watcher = watcher_id(batch_id(migration_id, 0))
+    status = stack.host.get_status(watcher)
+    results = (status or {}).get("output") or {}
+    succeeded: dict[str, datetime] = {}
+    for event in stack.emulator.events:
+        key = event.resource_id.lower()
+        if event.kind == "succeeded" and "/versions/" in key and key not in succeeded:
+            succeeded[key] = event.time
+    reads: dict[str, int] = {}
+    for request in stack.emulator.request_log:
+        if request.operation == "gallery_image_versions.get" and request.status == 200:
+            key = request.path.split("?")[0].lower()
+            reads[key] = reads.get(key, 0) + 1
+    lags, counts = [], []
+    for index, name in enumerate(names(label, images)):
+        version = f"{GALLERY}/images/{name}/versions/1.0.0".lower()
+        counts.append(reads.get(version, 0))
+        result = results.get(str(index))
+        if result and result["state"] == "completed" and version in succeeded:
+            seen = datetime.fromisoformat(result["at"])
+            lags.append((seen - succeeded[version]).total_seconds())
+    instances = [migration_id, batch_id(migration_id, 0), watcher]
+    cpu = sum(
+        stack.host.instance_stats(i).orchestrator_cpu_seconds
+        for i in instances
+        if stack.host.engine.instance(i) is not None
+    )
+    return Cell(
+        profile=profile,
+        length=label,
+        seconds=seconds,
+        mode=mode,
+        versions=len(lags),
+        reads=statistics.mean(counts),
+        lag_median_s=statistics.median(lags) if lags else math.nan,
+        lag_p95_s=percentile(lags, 0.95),
+        history=longest.get(migration_id, 0),
+        cpu_s=cpu,
+    )
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    if not values:
+        return math.nan
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, math.ceil(fraction * len(ordered)) - 1)]
+
+
+def run_one(profile: str, mode: str, lengths: dict[str, int], images: int) -> list[Cell]:
+    from bench.__main__ import quiet_logs
+
+    quiet_logs()
+    wall = time.perf_counter()
+    cells = asyncio.run(run_stack(profile, mode, lengths, images))
+    # Progress on stderr: a full run takes a while, and stdout is the table and the JSON line.
+    print(f"{profile} / {mode}: {time.perf_counter() - wall:.0f} s", file=sys.stderr, flush=True)
+    return cells
+
+
+def run_all(
+    profiles: list[str], modes: list[str], lengths: dict[str, int], images: int, jobs: int = 1
+) -> list[Cell]:
+    """Every (profile, mode) stack; ``jobs`` at once, each in a process of its own."""
+    stacks = [(p, m) for p in profiles for m in modes]
+    if jobs <= 1:
+        return [c for p, m in stacks for c in run_one(p, m, lengths, images)]
+    with ProcessPoolExecutor(jobs) as pool:
+        runs = [pool.submit(run_one, p, m, lengths, images) for p, m in stacks]
+        return [c for run in runs for c in run.result()]
+
+
+def summary(cells: list[Cell]) -> dict[str, Any]:
+    """The worst ratios over fixed polling, from 30 minutes up (lags of events: every length)."""
+    by = {(c.profile, c.length, c.mode): c for c in cells}
+
+    def ratios(mode: str, field: str) -> list[float]:
+        out = []
+        for (profile, length, cell_mode), cell in by.items():
+            base = by.get((profile, length, FIXED))
+            if cell_mode != mode or base is None or cell.seconds < MEASURED_FROM:
+                continue
+            ours, theirs = getattr(cell, field), getattr(base, field)
+            out.append(ours / theirs if theirs else math.inf)
+        return out
+
+    def worst(values: list[float]) -> float | None:
+        return round(max(values), 3) if values else None
+
+    events_lags = [c.lag_median_s for c in cells if c.mode == EVENTS]
+    return {
+        "gets_ratio": worst(ratios(SCHEDULE, "reads")),
+        "lag_ratio": worst(ratios(SCHEDULE, "lag_median_s")),
+        "gets_ratio_events": worst(ratios(EVENTS, "reads")),
+        "lag_median_s_events": worst(events_lags),
+        "gets_ratio_lost": worst(ratios(LOST, "reads")),
+        "lag_ratio_lost": worst(ratios(LOST, "lag_median_s")),
+        "gets_ratio_delayed": worst(ratios(DELAYED, "reads")),
+        "lag_median_s_delayed": worst([c.lag_median_s for c in cells if c.mode == DELAYED]),
+    }
+
+
+def targets(figures: dict[str, Any]) -> dict[str, bool | None]:
+    """The issue's targets (Done when), from the worst cases."""
+
+    def at_most(name: str, limit: float) -> bool | None:
+        value = figures.get(name)
+        return None if value is None else bool(value <= limit)
+
+    return {
+        "reads_quarter_without_events": at_most("gets_ratio", 0.25),
+        "lag_twice_without_events": at_most("lag_ratio", 2.0),
+        "reads_tenth_with_events": at_most("gets_ratio_events", 0.1),
+        "lag_under_10s_with_events": at_most("lag_median_s_events", 9.999),
+        "reads_quarter_events_lost": at_most("gets_ratio_lost", 0.25),
+        "lag_twice_events_lost": at_most("lag_ratio_lost", 2.0),
+    }
+
+
+def table(cells: list[Cell]) -> Any:
+    from rich.table import Table
+
+    out = Table(title="replication watching on devhost + emulator (virtual clock), per version")
+    for title in (
+        "length",
+        "profile",
+        "mode",
+        "reads",
+        "vs 30 s",
+        "lag median s",
+        "lag p95 s",
+        "history",
+        "CPU s",
+    ):
+        out.add_column(title, justify="left" if title in ("length", "profile", "mode") else "right")
+    fixed = {(c.profile, c.length): c for c in cells if c.mode == FIXED}
+    for cell in sorted(cells, key=lambda c: (c.seconds, c.profile, list(MODES).index(c.mode))):
+        base = fixed.get((cell.profile, cell.length))
+        ratio = f"{cell.reads / base.reads:.2f}" if base and base.reads else ""
+        out.add_row(
+            cell.length,
+            cell.profile,
+            cell.mode,
+            f"{cell.reads:.1f}",
+            ratio,
+            f"{cell.lag_median_s:.1f}",
+            f"{cell.lag_p95_s:.1f}",
+            str(cell.history),
+            f"{cell.cpu_s:.2f}",
+        )
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+    import json
+
+    from rich.console import Console
+
+    parser = argparse.ArgumentParser(prog="python -m bench.polling", description=__doc__)
+    parser.add_argument("--profiles", default=",".join(PROFILES), help="comma-separated")
+    parser.add_argument("--modes", default=",".join(MODES), help="comma-separated")
+    parser.add_argument("--lengths", default=",".join(LENGTHS), help="comma-separated")
+    parser.add_argument("--images", type=int, default=10, help="versions per length and mode")
+    parser.add_argument("--jobs", type=int, default=2, help="stacks run at once (processes)")
+    args = parser.parse_args(argv)
+    chosen = [length.strip() for length in args.lengths.split(",")]
+    lengths = {name: LENGTHS[name] for name in chosen}
+    profiles = [p.strip() for p in args.profiles.split(",")]
+    modes = [m.strip() for m in args.modes.split(",")]
+    cells = run_all(profiles, modes, lengths, args.images, args.jobs)
+    Console(width=200).print(table(cells))
+    figures = summary(cells)
+    line = {"bench": "polling", **figures, "targets": targets(figures), "images": args.images}
+    line["cells"] = [c.to_json() for c in cells]
+    print(json.dumps(line))
+    return 0
+
+
+if __name__ == "__main__":
+    from bench.__main__ import quiet_logs
+
+    quiet_logs()
+    raise SystemExit(main())

@@ -1,0 +1,30 @@
+"""bench/polling.py still runs and reports, on the smallest case (figures are measured by the
+full run, not asserted: here only that each mode behaves as its name says)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from bench import polling
+
+
+def test_a_small_run_ends_with_one_json_line(capsys: pytest.CaptureFixture[str]) -> None:
+    modes = ",".join([polling.FIXED, polling.SCHEDULE, polling.EVENTS, polling.LOST])
+    argv = ["--profiles", "linear", "--lengths", "5 min", "--modes", modes]
+    assert polling.main([*argv, "--images", "2", "--jobs", "1"]) == 0
+    line = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert line["bench"] == "polling"
+    cells = {c["mode"]: c for c in line["cells"]}
+    assert set(cells) == {polling.FIXED, polling.SCHEDULE, polling.EVENTS, polling.LOST}
+    assert all(c["versions"] == 2 for c in cells.values())
+    # Five minutes polled every 30 s: about eleven reads; the schedule fewer, events fewest.
+    assert 10 <= cells[polling.FIXED]["reads"] <= 12
+    assert cells[polling.EVENTS]["reads"] < cells[polling.SCHEDULE]["reads"]
+    assert cells[polling.SCHEDULE]["reads"] < cells[polling.FIXED]["reads"]
+    assert cells[polling.EVENTS]["lag_median_s"] < 10
+    # Lost events change nothing: the same reads as no events at all.
+    assert cells[polling.LOST]["reads"] == cells[polling.SCHEDULE]["reads"]
+    # Ratios are about 30 minutes and more, none of which ran.
+    assert line["gets_ratio"] is None
