@@ -124,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
         "--time-scale", type=float, default=600, help="simulated seconds per wall second"
     )
     parser.add_argument(
-        "--kill-share", type=float, default=0.75, help="share of rounds that kill the host"
+        "--kill-share", type=float, default=0.5, help="share of rounds that kill the host"
     )
     parser.add_argument(
         "--min-kills", type=int, default=0, help="keep running rounds until this many kills"

@@ -8,14 +8,15 @@
 3. **Nothing for refused requests**: a request answered 4xx left no definition of the name it
    gave, no version from its image, and its image in place.
 4. **Every migration ended before its deadline** (from its start, in simulated time: its
-   replication timeout, its approval timeout and the batches' grace after it, an hour of slack,
-   and whatever time the host was down meanwhile), Completed, with an outcome, and every image
-   in a final phase, read through the image pages.
+   replication timeout, its approval timeout, an hour of slack, and whatever time the host was
+   down meanwhile), Completed, with an outcome, and every image in a final phase, read through
+   the image pages.
 5. **Approvals honoured**: every delete the emulator saw is one a migration reports, and one
    its policy allowed: ``never`` deletes nothing; ``afterApproval`` only images decided
    ``approved``, by a decision the round sent (or may have sent, when the answer was lost);
    an image approved (or, ``afterReplication``, replicated) is deleted unless a scale set uses
-   it; an image rejected or timed out is kept and still exists; a decision answered as having
+   it; an image rejected or timed out is kept and still exists (or was deleted, once that
+   migration let go of it, by a later one that says so); a decision answered as having
    decided every image (or the named ones) leaves none of them timed out.
 """
 
@@ -32,7 +33,6 @@ from emulator.records import StateEvent
 from migration.domain.facts import TAG_MIGRATION
 from migration.domain.state import FINAL_PHASES
 from migration.durable.jobs import MigrationInput
-from orchestrators.deletion import DECISION_GRACE
 
 SLACK = timedelta(hours=1)
 FINAL = {p.value for p in FINAL_PHASES}
@@ -74,9 +74,14 @@ class Checker:
         recent = events[played.events_from :]
         self.versions(played, recent, bad)
         self.refused(played, events, bad)
+        deleted_by: dict[str, set[str]] = {}
+        for tracked in played.migrations.values():
+            for image in tracked.images:
+                if image.get("phase") == "deleted":
+                    deleted_by.setdefault(str(image["source"]).lower(), set()).add(tracked.id)
         for tracked in played.migrations.values():
             self.ended(played, tracked, bad)
-            self.approvals(tracked, played.rewritten, bad)
+            self.approvals(tracked, played.rewritten, deleted_by, bad)
         self.deletes(played, recent, bad)
         if played.timed_out:
             bad("ended", f"round {number}", "the round's migrations outran its wall-time cap")
@@ -155,7 +160,13 @@ class Checker:
 
     # -- 5 ---------------------------------------------------------------------------------
 
-    def approvals(self, tracked: Tracked, rewritten: set[str], bad: Any) -> None:
+    def approvals(
+        self,
+        tracked: Tracked,
+        rewritten: set[str],
+        deleted_by: dict[str, set[str]],
+        bad: Any,
+    ) -> None:
         job = _job(tracked)
         if job is None:
             return
@@ -178,8 +189,11 @@ class Checker:
                 bad("safety", source, f"deleted by {tracked.id} while a scale set uses it")
             if policy == "never" and phase == "deleted":
                 bad("approvals", source, f"deleted by {tracked.id} whose policy is never")
+            # Kept by this migration: still there, or taken afterwards (once this one ended and
+            # let go of it) by another migration that says it deleted it.
+            kept_here = exists or bool(deleted_by.get(source.lower(), set()) - {tracked.id})
             if policy == "afterApproval":
-                self.decided(tracked, image, decision, exists, every_decided, bad)
+                self.decided(tracked, image, decision, kept_here, every_decided, bad)
             replicated = bool(image.get("replicatedAt"))
             if (
                 policy == "afterReplication"
@@ -196,7 +210,7 @@ class Checker:
         tracked: Tracked,
         image: dict[str, Any],
         decision: str | None,
-        exists: bool,
+        kept_here: bool,
         every_decided: bool,
         bad: Any,
     ) -> None:
@@ -204,8 +218,8 @@ class Checker:
         phase = image.get("phase")
         if phase == "deleted" and decision != "approved":
             bad("approvals", source, f"deleted by {tracked.id} with decision {decision}")
-        if decision in ("rejected", "timedOut") and (phase != "kept" or not exists):
-            bad("approvals", source, f"{decision} but {phase}, exists={exists}")
+        if decision in ("rejected", "timedOut") and (phase != "kept" or not kept_here):
+            bad("approvals", source, f"{decision} but {phase}, and gone with no other migration")
         if decision is not None and decision != "timedOut":
             verdict = decision == "approved"
             if not any(s.approved == verdict and _covers(s, source) for s in tracked.sent):
@@ -242,7 +256,7 @@ def deadline_after(job: MigrationInput) -> timedelta:
     options = job.options
     waits = timedelta(seconds=options.replication_timeout_seconds) + SLACK
     if job.request.delete_source.value == "afterApproval":
-        waits += timedelta(seconds=options.approval_timeout_seconds) + DECISION_GRACE
+        waits += timedelta(seconds=options.approval_timeout_seconds)
     return waits
 
 

@@ -162,7 +162,7 @@ def draw_round(
 def _kill_count(rng: random.Random, share: float) -> int:
     if rng.random() >= share:
         return 0
-    return rng.choice([1, 1, 2, 3])
+    return rng.choice([1, 1, 2])
 
 
 def _image(rng: random.Random, number: int, n: int, event_share: float) -> ImageDraw:

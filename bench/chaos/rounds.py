@@ -149,7 +149,7 @@ class Round:
                 await self.poll(known, since)
                 done = all(t.done() for t in starts) and all(d.done() for d in self.deciders)
                 if done and all(t.ended for t in self.migrations.values()):
-                    await asyncio.sleep(POLL)
+                    await asyncio.sleep(POLL / 2)
                     await self.poll(known, since)  # one more look: a late event's start
                     if all(t.ended for t in self.migrations.values()):
                         break

@@ -134,6 +134,12 @@ class HostProcess:
                 self.process.kill()
                 await self.process.wait()
 
+    def check_alive(self) -> None:
+        """A host that should be up but has exited by itself crashed: the run cannot go on."""
+        if self.up.is_set() and self.process is not None and self.process.returncode is not None:
+            tail = self.log_files[-1].read_text(errors="replace")[-3000:]
+            raise RuntimeError(f"devhost exited with {self.process.returncode}:\n{tail}")
+
     def count_in_logs(self, text: bytes) -> int:
         return sum(path.read_bytes().count(text) for path in self.log_files if path.exists())
 
@@ -190,6 +196,7 @@ class World:
                         raise Lost(f"{method} {path}: {r.status} while the host went down")
                     return Answer(r.status, payload)
             except DOWN as error:
+                self.host.check_alive()
                 if method != "GET":
                     raise Lost(f"{method} {path}: {error!r}") from error
                 await asyncio.sleep(0.1)
@@ -218,6 +225,7 @@ class World:
                         return None
                     return await response.json()
             except DOWN:
+                self.host.check_alive()
                 await asyncio.sleep(0.1)
 
     async def arm(self, method: str, resource: str, body: Any) -> int:

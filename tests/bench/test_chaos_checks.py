@@ -127,6 +127,19 @@ def test_an_approved_image_that_stays_and_a_delete_nobody_reports(
     assert ("approvals", "deleted,") in found  # the emulator saw a delete no migration reports
 
 
+def test_an_image_kept_by_one_migration_may_be_deleted_by_a_later_one(
+    arm_endpoint: RunningEmulator, draw: RoundDraw
+) -> None:
+    replicated(arm_endpoint)
+    assert arm_endpoint.request("DELETE", f"{WEB}?api-version=2026-04-01").status == 202
+    timed_out = tracked(arm_endpoint, phase="kept", decision={"decision": "timedOut"})
+    timed_out.id = "mig-00000000000000000000000000000e55"
+    later = tracked(arm_endpoint, phase="deleted", decision={"decision": "approved"})
+    later.sent = [Sent(True, None, 202, 1)]
+    assert ("approvals", "timedOut") in checks(arm_endpoint, played(draw, timed_out))
+    assert checks(arm_endpoint, played(draw, timed_out, later)) == set()
+
+
 def test_a_decision_on_every_image_leaves_none_timed_out(
     arm_endpoint: RunningEmulator, draw: RoundDraw
 ) -> None:
