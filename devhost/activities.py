@@ -7,12 +7,18 @@ function through the worker's bindings and commits its result in one transaction
 a ``TaskCompleted`` / ``TaskFailed`` message is queued for the execution that scheduled it (a
 result for an execution that has ended or been replaced is dropped). A host killed in between runs
 the activity again (at-least-once, as on Azure).
+
+``rerun_rate`` makes that visible without a kill: the share of activities whose first result is
+thrown away and that run again at once, as when a worker finishes the work but its result is
+lost (a lease ran out, the completion message never arrived). Which ones is drawn from the
+activity's own ids, so a run picks the same ones again.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import traceback
 from collections import deque
 from collections.abc import Callable, Mapping
@@ -44,8 +50,10 @@ class ActivityWorker:
         invoker: Invoker,
         client_binding: Callable[[], str] | None,
         max_concurrent: int,
+        rerun_rate: float = 0.0,
     ) -> None:
         self._rt = runtime
+        self._rerun_rate = rerun_rate
         self._functions = functions  # by lower-cased durable name
         self._catalog = catalog
         self._invoker = invoker
@@ -104,6 +112,13 @@ class ActivityWorker:
     async def _run(self, work: ActivityRow) -> None:
         try:
             event = await self._execute(work)
+            if self._rerun(work):
+                log.warning(
+                    "re-running activity %s of %s (its first result is dropped)",
+                    work.name,
+                    work.instance_id,
+                )
+                event = await self._execute(work)
             now = self._rt.clock.now()
             event["Timestamp"] = h.format_timestamp(now)
             target = self._rt.instances.get(work.instance_id)
@@ -128,6 +143,12 @@ class ActivityWorker:
             self._running -= 1
             self._slots.release()
             self._rt.notify()
+
+    def _rerun(self, work: ActivityRow) -> bool:
+        if self._rerun_rate <= 0:
+            return False
+        draw = random.Random(f"{work.instance_id}:{work.task_id}:{work.name}").random()
+        return draw < self._rerun_rate
 
     async def _execute(self, work: ActivityRow) -> JsonDict:
         now = self._rt.clock.now()

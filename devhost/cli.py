@@ -71,7 +71,17 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="App Service Authentication on: client-sent X-MS-CLIENT-PRINCIPAL* headers are "
         "removed; FILE holds the signed-in test principal as JSON (null: nobody)",
     )
+    parser.add_argument(
+        "--rerun-activities",
+        type=float,
+        default=0.0,
+        metavar="RATE",
+        help="share of activities (0 to 1) whose first result is dropped and that run again, "
+        "as when Azure loses an activity's completion (at-least-once made visible)",
+    )
     args = parser.parse_args(argv)
+    if not 0 <= args.rerun_activities <= 1:
+        parser.error("--rerun-activities takes a rate from 0 to 1")
     if args.generate_keys and args.keys is None:
         parser.error("--generate-keys needs --keys DIR")
     return args
@@ -89,7 +99,14 @@ async def run(args: argparse.Namespace) -> int:
     except (ClockFileError, KeysError, OSError, ValueError) as error:
         print(f"devhost: {error}", file=sys.stderr)
         return 2
-    host = DevHost(app_dir, clock=clock, state_path=state, keys=keys, easy_auth=easy_auth)
+    host = DevHost(
+        app_dir,
+        clock=clock,
+        state_path=state,
+        keys=keys,
+        easy_auth=easy_auth,
+        activity_rerun_rate=args.rerun_activities,
+    )
     host.auto_advance = clock.is_virtual
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

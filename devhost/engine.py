@@ -84,6 +84,7 @@ class Engine:
         clock: Clock,
         config: HostConfig,
         client_binding: Callable[[], str] | None = None,
+        activity_rerun_rate: float = 0.0,
     ) -> None:
         self._config = config
         self._orchestrators = _by_durable_name(functions, ORCHESTRATION_TRIGGER)
@@ -103,6 +104,7 @@ class Engine:
             invoker=invoker,
             client_binding=client_binding,
             max_concurrent=config.max_concurrent_activities,
+            rerun_rate=activity_rerun_rate,
         )
         self._executions = Executions(self._rt, self._activities, self._timers)
         self._episodes = EpisodeRunner(

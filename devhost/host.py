@@ -88,10 +88,14 @@ class DevHost:
         function_overrides: Mapping[str, Callable[..., Any]] | None = None,
         keys: HostKeys | None = None,
         easy_auth: EasyAuth | None = None,
+        activity_rerun_rate: float = 0.0,
     ) -> None:
         self.app_dir = Path(app_dir).resolve()
         self.keys = keys
         self.easy_auth = easy_auth
+        if not 0 <= activity_rerun_rate <= 1:
+            raise ValueError("activity_rerun_rate is a probability, from 0 to 1")
+        self.activity_rerun_rate = activity_rerun_rate
         self.clock = clock or RealClock()
         self.state_path = state_path
         self._extra_settings = dict(settings or {})
@@ -194,6 +198,7 @@ class DevHost:
             clock=self.clock,
             config=self._config,
             client_binding=lambda: self._binding(""),
+            activity_rerun_rate=self.activity_rerun_rate,
         )
         engine.recover()
         self._engine = engine

@@ -57,6 +57,7 @@ async def running_host(
     function_overrides: Mapping[str, Callable[..., Any]] | None = None,
     keys: HostKeys | None = None,
     easy_auth: EasyAuth | None = None,
+    activity_rerun_rate: float = 0.0,
 ) -> AsyncIterator[RunningHost]:
     """Serve ``app_dir`` on a VirtualClock; yields the host, its URL and an HTTP session."""
     clock = clock or VirtualClock(DEFAULT_START)
@@ -68,6 +69,7 @@ async def running_host(
         function_overrides=function_overrides,
         keys=keys,
         easy_auth=easy_auth,
+        activity_rerun_rate=activity_rerun_rate,
     )
     async with host.serve() as base_url, aiohttp.ClientSession() as http:
         yield RunningHost(host, base_url, clock, http)

@@ -36,10 +36,15 @@ from orchestrators.timers import wait_until
 # How often, and how many times, to look whether a deleted image is gone.
 DELETE_POLL = timedelta(seconds=30)
 DELETE_POLLS = 20
-# How long after the migration's approval deadline a batch still waits for its decision.
-DECISION_GRACE = timedelta(hours=1)
+# How long after its estimate of the migration's approval deadline a batch still waits for its
+# decision. The migration always hands one over (a timeout at its own deadline at the latest),
+# but it asks for approval only once every batch has replicated, which can be hours after the
+# estimate (ARM's retries before a version starts, slots, slower batches): a batch that gave up
+# an hour after its estimate kept sources that the migration then accepted approvals for. So
+# this only ends the wait of a batch whose migration has died (failed, terminated).
+DECISION_GRACE = timedelta(days=7)
 # Why a source is kept when no approval came in time: the migration's timeout, or (should its
-# word be late) the batch's own deadline an hour after it; to the user both are the same.
+# migration have died) the batch's own deadline; to the user both are the same.
 TIMED_OUT = "no approval before the approval timeout"
 
 Steps = Generator[Any, Any, Any]

@@ -16,7 +16,7 @@ from migration.arm import shapes
 from migration.arm.client import compute_client
 from migration.arm.errors import ArmError, arm_errors, read_or_none
 from migration.arm.versions import block_deletion, get_version
-from migration.domain.facts import ImageFacts
+from migration.domain.facts import ImageFacts, VersionFacts
 from migration.domain.ids import Scope, parse_image_id
 from migration.domain.safety import replication_complete
 
@@ -96,9 +96,11 @@ def delete_source(
 
     "Made from it" means the version's source is this image's id and the fingerprint the version
     was tagged with when it was made is this image's fingerprint now: an image deleted and
-    re-created under the same id since is a different image, and is kept. A scale-set listing
-    that fails keeps the image too. With ``block_version``, the version's deletion is blocked
-    before its end of life just before the source goes, as it becomes the only copy.
+    re-created under the same id since is a different image, and is kept; the image is read
+    again right before the delete is sent, so that one re-captured while the scale sets were
+    listed is kept too. A scale-set listing that fails keeps the image. With
+    ``block_version``, the version's deletion is blocked before its end of life just before
+    the source goes, as it becomes the only copy.
 
     Returns ``"deleting"`` (the delete was accepted), ``"gone"`` (the image no longer exists) or
     raises :class:`ArmError` with the reason it was kept.
@@ -106,17 +108,10 @@ def delete_source(
     facts = get_version(gallery_id, definition, version)
     if (reason := replication_complete(facts, source_id)) is not None:
         raise ArmError(f"kept {source_id}: {reason}", code="NotSafeToDelete")
-    image = get_image(source_id)
-    if not image.exists:
+    if not _copied_by(facts, source_id, version):
         if block_version:
             block_deletion(gallery_id, definition, version)  # it is the only copy now
         return "gone"
-    if not facts.fingerprint or image.fingerprint != facts.fingerprint:
-        raise ArmError(
-            f"kept {source_id}: it is not the image version {version} was made from "
-            "(it was re-written or re-created since)",
-            code="SourceChanged",
-        )
     source = parse_image_id(source_id)
     if not delete_in_use:
         users = _scale_sets_using(source.subscription, source_id)
@@ -128,6 +123,10 @@ def delete_source(
             )
     if block_version:
         block_deletion(gallery_id, definition, version)
+    # Read again right before the delete: an image re-captured under this id while the checks
+    # above ran (listing scale sets takes a while) is another image, that no version holds.
+    if not _copied_by(facts, source_id, version):
+        return "gone"
     client = compute_client(source.subscription)
     with arm_errors(f"deleting managed image {source_id}"):
         try:
@@ -135,6 +134,21 @@ def delete_source(
         except ResourceNotFoundError:
             return "gone"
     return "deleting"
+
+
+def _copied_by(facts: VersionFacts, source_id: str, version: str) -> bool:
+    """Whether the image exists and is the one the version was made from (its fingerprint);
+    ``False`` when it is gone; raises when it is another image now."""
+    image = get_image(source_id)
+    if not image.exists:
+        return False
+    if not facts.fingerprint or image.fingerprint != facts.fingerprint:
+        raise ArmError(
+            f"kept {source_id}: it is not the image version {version} was made from "
+            "(it was re-written or re-created since)",
+            code="SourceChanged",
+        )
+    return True
 
 
 def _scale_sets_using(subscription: str, source_id: str) -> list[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from emulator import EmulatorConfig, FaultConfig
+from emulator.audit import unsafe_deletions
 from emulator.testing import SUBSCRIPTION, RunningEmulator
 from migration.arm import galleries, images, retry, versions
 from migration.arm.errors import ArmError, Throttled
@@ -196,6 +197,32 @@ def test_delete_refuses_an_image_recreated_since_its_version(
         images.delete_source(WEB, GALLERY, "web", "1.0.0")
     assert caught.value.code == "SourceChanged"
     assert images.get_image(WEB).exists
+
+
+def test_an_image_recreated_while_the_delete_is_checked_is_kept(
+    arm_endpoint: RunningEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The image is read (its fingerprint compared) last, right before the delete is sent: one
+    re-captured under the same id while the scale sets are listed and the version is blocked
+    is the new image, and is kept (the chaos benchmark found the delete hitting it)."""
+    seed(arm_endpoint)
+    galleries.ensure_definition(GALLERY, definition(), "eastus")
+    versions.start_version(GALLERY, image_plan(), "mig-1")
+    arm_endpoint.advance(6 * 3600)
+    listing = images.scale_sets_by_image
+
+    def recaptured_meanwhile(subscription: str) -> dict[str, list[str]]:
+        assert arm_endpoint.request("DELETE", f"{WEB}?api-version=2026-04-01").status == 202
+        arm_endpoint.emulator.settle()
+        arm_endpoint.emulator.seed_image(WEB, location="eastus", os_disk_gb=64)
+        return listing(subscription)
+
+    monkeypatch.setattr(images, "scale_sets_by_image", recaptured_meanwhile)
+    with pytest.raises(ArmError, match="re-written or re-created") as caught:
+        images.delete_source(WEB, GALLERY, "web", "1.0.0", block_version=True)
+    assert caught.value.code == "SourceChanged"
+    assert images.get_image(WEB).exists
+    assert not unsafe_deletions(arm_endpoint.emulator.events)
 
 
 def test_version_tags_say_what_it_was_made_from(arm_endpoint: RunningEmulator) -> None:
