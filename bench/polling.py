@@ -282,9 +282,6 @@ def percentile(values: list[float], fraction: float) -> float:
 
 
 def run_one(profile: str, mode: str, lengths: dict[str, int], images: int) -> list[Cell]:
-    from bench.__main__ import quiet_logs
-
-    quiet_logs()
     wall = time.perf_counter()
     cells = asyncio.run(run_stack(profile, mode, lengths, images))
     # Progress on stderr: a full run takes a while, and stdout is the table and the JSON line.
@@ -299,7 +296,10 @@ def run_all(
     stacks = [(p, m) for p in profiles for m in modes]
     if jobs <= 1:
         return [c for p, m in stacks for c in run_one(p, m, lengths, images)]
-    with ProcessPoolExecutor(jobs) as pool:
+    from bench.__main__ import quiet_logs
+
+    # Workers log nothing but errors; in this process, the caller decides (tests read logs).
+    with ProcessPoolExecutor(jobs, initializer=quiet_logs) as pool:
         runs = [pool.submit(run_one, p, m, lengths, images) for p, m in stacks]
         return [c for run in runs for c in run.result()]
 

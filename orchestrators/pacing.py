@@ -40,7 +40,8 @@ def cost_of(name: str, payload: Any) -> tuple[str, Cost] | None:
     if name == names.GET_VERSIONS:
         return _gallery(payload["gallery"]), {Kind.READS: len(payload["versions"])}
     if name == names.DELETE_SOURCE:
-        return _image(payload["source"]), {Kind.READS: 4, Kind.WRITES: 1, Kind.DELETES: 1}
+        # The version, the image, the scale sets, the version again, the image again.
+        return _image(payload["source"]), {Kind.READS: 5, Kind.WRITES: 1, Kind.DELETES: 1}
     if name == names.INSPECT_IMAGE:
         return _image(payload), {Kind.READS: 1}
     if name == names.SELECT_IMAGES:

@@ -269,7 +269,7 @@ THROTTLED = FaultConfig.model_validate(
     {
         "throttle": {
             "enabled": True,
-            # One delete reads four times in a row (version, image, scale sets, version again).
+            # One delete reads five times in a row (version, image, scale sets, version, image).
             "reads": {"capacity": 6, "refill_per_second": 0.2},
             "writes": {"capacity": 2, "refill_per_second": 0.1},
             "deletes": {"capacity": 200, "refill_per_second": 10},
