@@ -62,7 +62,8 @@ async def test_awaited_reminders_escalation_and_outcome(told: Told) -> None:
     assert len(outcome) == 1
     assert outcome[0].body["summary"] == {"kept": 2}
     assert outcome[0].body["links"]["approve"] is None
-    assert all("approval timeout" in (i["keptReason"] or "") for i in outcome[0].body["images"])
+    reasons = [i["keptReason"] for i in outcome[0].body["images"]]
+    assert all("approval timeout" in (r or "") for r in reasons), reasons
 
 
 async def test_a_failing_destination_is_retried_then_reported(told: Told) -> None:
