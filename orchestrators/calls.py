@@ -57,7 +57,7 @@ def call_all(
         outcomes_now = [(index, Outcome.from_json(raw)) for index, raw in sorted(results)]
         if budget:
             pacing.report_remaining(context, [o for _, o in outcomes_now], budget)
-            _report_throttled(context, [(calls[i], o) for i, o in outcomes_now])
+            _report_throttled(context, [(calls[i], o) for i, o in outcomes_now], budget)
         for index, outcome in outcomes_now:
             throttled = throttled or outcome.throttled
             outcomes[index] = outcome
@@ -98,7 +98,9 @@ def _groups(
 
 
 def _report_throttled(
-    context: df.DurableOrchestrationContext, settled: Sequence[tuple[Call, Outcome]]
+    context: df.DurableOrchestrationContext,
+    settled: Sequence[tuple[Call, Outcome]],
+    budget: dict[str, Any],
 ) -> None:
     """Tell each bucket that ARM throttled calls of it, once per round, until the longest wait
     it asked for (one signal per bucket, not per call: each is an event in the history)."""
@@ -107,7 +109,10 @@ def _report_throttled(
         priced = pacing.cost_of(*call)
         if not outcome.throttled or outcome.retry_after is None or priced is None:
             continue
-        key = (priced[0], Kind(outcome.throttled_kind or "reads"))
+        kind = Kind.named(outcome.throttled_kind or "reads")
+        if kind.value not in budget:
+            kind = Kind.WRITES  # an input from before gallery writes had a bucket
+        key = (priced[0], kind)
         longest[key] = max(longest.get(key, 0.0), outcome.retry_after)
     for (subscription, kind), wait in sorted(longest.items()):
         until = context.current_utc_datetime + timedelta(seconds=wait)

@@ -12,6 +12,7 @@ from typing import TypeVar
 
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 
+from migration.arm.quota import kind_of
 from migration.arm.retry import DEFAULT_THROTTLE_WAIT, retry_after
 
 T = TypeVar("T")
@@ -43,7 +44,8 @@ OVERLOADED_SOURCE = "too many requests on source"
 class Throttled(ArmError):
     """ARM answered 429 after the client's own retries; wait ``retry_after`` seconds.
 
-    ``kind`` says which of ARM's buckets refused it: ``reads``, ``writes`` or ``deletes``."""
+    ``kind`` says which bucket refused it: ``reads``, ``writes``, ``deletes`` or
+    ``galleryWrites`` (``migration.arm.quota.kind_of``)."""
 
     kind: str = "reads"
 
@@ -92,9 +94,11 @@ def from_http_error(action: str, error: HttpResponseError) -> ArmError:
 
 
 def _kind(error: HttpResponseError) -> str:
+    """The bucket that refused: Compute names its policy in the details' targets."""
     request = getattr(error.response, "request", None)
-    method = str(getattr(request, "method", "GET")).upper()
-    return {"GET": "reads", "HEAD": "reads", "DELETE": "deletes"}.get(method, "writes")
+    method = str(getattr(request, "method", "GET"))
+    details = error.error.details if error.error is not None else None
+    return kind_of(method, [str(d.target or "") for d in details or []])
 
 
 def _retry_after(error: HttpResponseError) -> float:

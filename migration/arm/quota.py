@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import contextvars
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from threading import Lock
@@ -27,7 +27,18 @@ HEADER = "x-ms-ratelimit-remaining-subscription-"
 KINDS = ("reads", "writes", "deletes")
 # Compute's own policies: "Microsoft.Compute/<policy><window>;<calls left>,..." on its answers.
 RESOURCE_HEADER = "x-ms-ratelimit-remaining-resource"
+GALLERY_WRITES = "galleryWrites"
 _KIND_OF_METHOD = {"GET": "reads", "HEAD": "reads", "DELETE": "deletes"}
+
+
+def kind_of(method: str, policies: Iterable[str] = ()) -> str:
+    """Which of the budget's buckets (``migration.domain.budget.Kind``) a call spends: ARM's by
+    its method, or Compute's gallery writes when a ``GalleryWrite`` policy meters it."""
+    if any("gallerywrite" in policy.lower() for policy in policies):
+        return GALLERY_WRITES
+    return _KIND_OF_METHOD.get(method.upper(), "writes")
+
+
 _SUBSCRIPTION = re.compile(r"/subscriptions/([^/?#]+)", re.IGNORECASE)
 
 
@@ -81,15 +92,16 @@ class RemainingQuotaPolicy(SansIOHTTPPolicy[Any, Any]):
             if value is not None and value.strip().isdigit():
                 remaining.note(subscription, kind, int(value))
         # Compute meters its operations in policies of its own, tighter than ARM's buckets for
-        # some (gallery writes): what the tightest says is left bounds this kind of call too.
-        policies = [
-            int(left)
+        # some (gallery writes, a bucket of their own): the tightest says what is left of it.
+        policies = {
+            name.strip(): int(left)
             for entry in (headers.get(RESOURCE_HEADER) or "").split(",")
-            if (left := entry.rpartition(";")[2].strip()).isdigit()
-        ]
+            for name, _, left in [entry.rpartition(";")]
+            if left.strip().isdigit()
+        }
         if policies:
-            method = request.http_request.method.upper()
-            remaining.note(subscription, _KIND_OF_METHOD.get(method, "writes"), min(policies))
+            kind = kind_of(request.http_request.method, policies)
+            remaining.note(subscription, kind, min(policies.values()))
 
 
 class ContextPool(ThreadPoolExecutor):

@@ -181,21 +181,21 @@ def _choice(env: Mapping[str, str], name: str, kind: type[E], default: E) -> E:
 
 
 def _buckets(value: str, defaults: Mapping[Kind, Bucket]) -> dict[Kind, Bucket]:
-    """``reads=250/25, writes=200/10``: capacity and refill per second, per kind of call."""
+    """``reads=250/25, writes=200/10``: capacity and refill per second, per kind of call (kinds
+    not named keep their defaults)."""
     found = dict(defaults)
     for item in split_list(value):
         name, _, rest = item.partition("=")
         capacity, _, refill = rest.partition("/")
         try:
-            found[Kind(name.strip().lower())] = Bucket(
-                capacity=float(capacity), refill_per_second=float(refill)
-            )
+            kind = Kind.named(name)
+            found[kind] = Bucket(capacity=float(capacity), refill_per_second=float(refill))
         except ValueError:
             raise SettingsError(
                 f"ARM_BUDGET: '{item}' is not kind=capacity/refill-per-second "
-                "(kinds: reads, writes, deletes)"
+                f"(kinds: {', '.join(k.value for k in Kind)})"
             ) from None
-        if found[Kind(name.strip().lower())].capacity < 1 or float(refill) <= 0:
+        if found[kind].capacity < 1 or float(refill) <= 0:
             raise SettingsError(f"ARM_BUDGET: '{item}' needs a capacity of 1 or more and a refill")
     return found
 

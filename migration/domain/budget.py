@@ -13,6 +13,15 @@ the whole app rather than failing images. And after each round of calls the call
 bucket the least ARM's ``x-ms-ratelimit-remaining-subscription-*`` headers said was left
 (``migration.arm.quota``), which lowers the estimate where it was too hopeful.
 
+Compute meters gallery writes in policies of its own, far tighter than ARM's writes (its
+``x-ms-ratelimit-remaining-resource`` header names ``GalleryWrite3Min`` and ``GalleryWrite30Min``;
+the emulator models 180 per 3 minutes and 1,200 per 30 minutes), so gallery writes are a kind of
+their own: a definition, a version or a version's re-PUT spends one of ARM's writes and one gallery
+write. One bucket keeps within both windows even if Compute counts them as sliding windows
+(capacity C, refill r: C + 180 r <= 180 and C + 1800 r <= 1200): 50 and 0.63 a second. Hundreds
+of versions are then started as fast as Compute allows, not met by a wall of 429s whose retries
+lengthen every history.
+
 Version slots bound how many versions the app creates at once in a subscription
 (``MAX_CONCURRENT_VERSIONS``): a migration holds slots for a batch while its versions are made
 and copied, and starts a batch only once it has them.
@@ -32,6 +41,15 @@ class Kind(StrEnum):
     READS = "reads"
     WRITES = "writes"
     DELETES = "deletes"
+    GALLERY_WRITES = "galleryWrites"
+
+    @classmethod
+    def named(cls, name: str) -> Kind:
+        """The kind a setting or a header names, in any case."""
+        for kind in cls:
+            if kind.value.lower() == name.strip().lower():
+                return kind
+        raise ValueError(name)
 
 
 class Bucket(Data):
@@ -48,6 +66,7 @@ DEFAULT_BUCKETS = {
     Kind.READS: Bucket(capacity=250, refill_per_second=25),
     Kind.WRITES: Bucket(capacity=200, refill_per_second=10),
     Kind.DELETES: Bucket(capacity=200, refill_per_second=10),
+    Kind.GALLERY_WRITES: Bucket(capacity=50, refill_per_second=0.63),
 }
 
 

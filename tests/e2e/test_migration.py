@@ -8,7 +8,14 @@ from typing import Any
 
 import pytest
 
-from emulator import EmulatorConfig, FailingRegion, FaultConfig, ReplicationModel
+from emulator import (
+    EmulatorConfig,
+    FailingRegion,
+    FaultConfig,
+    PolicyWindow,
+    ReplicationModel,
+    ThrottleConfig,
+)
 from tests.stack import GALLERY, Stack, image_id, open_stack
 
 WEB = image_id("web")
@@ -302,6 +309,44 @@ async def test_a_budget_that_knows_the_buckets_paces_the_calls_within_them() -> 
             throttled[name] = sum(1 for r in stack.emulator.request_log if r.status == 429)
     # One inspection reads more than the whole bucket, and calls start a moment after their
     # reservation: a few 429s remain, waited out.
+    assert throttled["paced"] * 4 <= throttled["unpaced"], throttled
+
+
+def _gallery_writes(three: int, thirty: int) -> FaultConfig:
+    """ARM's buckets as they are, Compute's gallery-write policy tightened."""
+    policies = [
+        policy.model_copy(
+            update={
+                "windows": (
+                    PolicyWindow(suffix="3Min", seconds=180, limit=three),
+                    PolicyWindow(suffix="30Min", seconds=1800, limit=thirty),
+                )
+            }
+        )
+        if policy.name == "GalleryWrite"
+        else policy
+        for policy in ThrottleConfig().compute_policies
+    ]
+    return FaultConfig(throttle=ThrottleConfig(enabled=True, compute_policies=tuple(policies)))
+
+
+async def test_gallery_writes_are_paced_within_computes_policy() -> None:
+    """Compute meters gallery writes far tighter than ARM's writes: with the galleryWrites
+    bucket sized to its policy the versions are started without meeting it; with ARM's buckets
+    alone every burst of writes is throttled."""
+    throttled = {}
+    for name, budget in (("paced", "galleryWrites=2/0.006"), ("unpaced", "galleryWrites=200/10")):
+        async with open_stack(
+            {"ARM_BUDGET": budget}, EmulatorConfig(faults=_gallery_writes(3, 12))
+        ) as stack:
+            sources = [image_id(f"img-{n}") for n in range(4)]
+            for source in sources:
+                stack.emulator.seed_image(source, location="eastus", os_type="Linux")
+            body = request(*sources, deleteSource="afterReplication")
+            final = await stack.finish(await stack.start(body))
+            assert [i["phase"] for i in final["images"]] == ["deleted"] * 4
+            throttled[name] = sum(1 for r in stack.emulator.request_log if r.status == 429)
+    assert throttled["unpaced"] >= 4, throttled
     assert throttled["paced"] * 4 <= throttled["unpaced"], throttled
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from migration.domain.budget import Bucket, BucketState, Slots
+from migration.domain.budget import DEFAULT_BUCKETS, Bucket, BucketState, Kind, Slots
 
 T0 = datetime(2030, 1, 1, tzinfo=UTC)
 BUCKET = Bucket(capacity=10, refill_per_second=2)
@@ -87,3 +88,20 @@ def test_what_arm_says_remains_lowers_the_estimate_and_never_raises_it() -> None
     assert state.reserve(4, T0) == T0 + timedelta(seconds=0.5)
     state.observed(100, T0 + timedelta(seconds=1))
     assert state.tokens <= BUCKET.capacity - 4 + 2
+
+
+def test_gallery_writes_keep_within_both_of_computes_windows_even_if_they_slide() -> None:
+    """The default gallery-writes bucket admits at most C + r*T calls in any T seconds: within
+    Compute's 180 per 3 minutes and 1,200 per 30 minutes however it counts them."""
+    bucket = DEFAULT_BUCKETS[Kind.GALLERY_WRITES]
+    for seconds, allowed in ((180, 180), (1800, 1200)):
+        assert bucket.capacity + bucket.refill_per_second * seconds <= allowed
+    # And not needlessly slower: within 10 % of the 30-minute window's pace.
+    assert bucket.refill_per_second >= 0.9 * 1200 / 1800
+
+
+def test_kinds_are_named_in_any_case() -> None:
+    assert Kind.named("GalleryWrites") is Kind.GALLERY_WRITES
+    assert Kind.named(" reads ") is Kind.READS
+    with pytest.raises(ValueError, match="galleries"):
+        Kind.named("galleries")
