@@ -6,7 +6,6 @@ import asyncio
 import logging
 import uuid
 from datetime import UTC, datetime
-from typing import Annotated
 
 import azure.durable_functions as df
 import azure.functions as func
@@ -14,12 +13,10 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    StringConstraints,
     ValidationError,
     field_validator,
 )
 
-from migration.domain import rules
 from migration.domain.ids import ResourceIdError, parse_image_id
 from migration.domain.request import DeleteSource
 from migration.domain.state import ApprovalDecision, Decision, DecisionRecord, ImagePhase, Phase
@@ -42,8 +39,8 @@ DECISION_POLL = 0.1
 
 class DecisionBody(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, strict=True)
-    by: Annotated[str, StringConstraints(min_length=1, max_length=200)]
-    reason: Annotated[str, StringConstraints(max_length=2000)] | None = Field(default=None)
+    by: door.Person
+    reason: door.Reason | None = Field(default=None)
     # The sources decided (each a managed image id of the migration); absent: every image
     # still undecided.
     images: list[str] | None = Field(default=None, min_length=1, max_length=1000)
@@ -57,13 +54,6 @@ class DecisionBody(BaseModel):
             return [parse_image_id(source).id for source in value]
         except ResourceIdError as error:
             raise ValueError(str(error)) from None
-
-    @field_validator("by", "reason")
-    @classmethod
-    def _printable(cls, value: str | None) -> str | None:
-        if value is not None and (error := rules.free_text_error(value)):
-            raise ValueError(error)
-        return value
 
 
 @bp.route(route="migrations/{id}/approve", methods=["POST"])

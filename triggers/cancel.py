@@ -19,13 +19,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Iterable
-from typing import Annotated
 
 import azure.durable_functions as df
 import azure.functions as func
-from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, ValidationError
 
-from migration.domain import rules
 from migration.domain.ids import parse_gallery_id
 from migration.domain.validation import field_errors
 from migration.durable import claims, query
@@ -52,15 +50,8 @@ END_POLL = 0.1
 
 class CancelBody(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, strict=True)
-    by: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
-    reason: Annotated[str, StringConstraints(max_length=2000)] | None = None
-
-    @field_validator("by", "reason")
-    @classmethod
-    def _printable(cls, value: str | None) -> str | None:
-        if value is not None and (error := rules.free_text_error(value)):
-            raise ValueError(error)
-        return value
+    by: door.Person | None = None
+    reason: door.Reason | None = None
 
     def termination_reason(self) -> str:
         who = f"cancelled by {self.by}" if self.by else "cancelled"

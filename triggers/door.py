@@ -11,16 +11,31 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import UTC, datetime
+from typing import Annotated
 
 import azure.functions as func
+from pydantic import AfterValidator, StringConstraints
 
 from migration.arm.locations import subscription_regions
 from migration.config.settings import Settings
+from migration.domain import rules
 from migration.domain.validation import FieldError, RequestLimits
 from triggers import responses
 
 # The largest body the API reads (a request for MAX_IMAGES_PER_REQUEST images fits well within).
 MAX_BODY_BYTES = 1024 * 1024
+
+
+def _printable(value: str) -> str:
+    if error := rules.free_text_error(value):
+        raise ValueError(error)
+    return value
+
+
+#: Who decided or cancelled, as a person writes it: logged and shown, so safe for both.
+Person = Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(_printable)]
+#: Why, in a person's words, under the same rule.
+Reason = Annotated[str, StringConstraints(max_length=2000), AfterValidator(_printable)]
 
 
 def json_body(req: func.HttpRequest) -> bytes | func.HttpResponse:
