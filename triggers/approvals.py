@@ -17,10 +17,10 @@ from pydantic import (
     field_validator,
 )
 
+from migration.domain.body import FieldError, field_errors
 from migration.domain.ids import ResourceIdError, parse_image_id
 from migration.domain.request import DeleteSource
 from migration.domain.state import ApprovalDecision, Decision, DecisionRecord, ImagePhase, Phase
-from migration.domain.validation import FieldError, field_errors
 from migration.durable.jobs import ACTIVE, APPROVAL_EVENT
 from migration.durable.status import read_job, read_state
 from triggers import door, responses, schemas

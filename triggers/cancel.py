@@ -24,8 +24,8 @@ import azure.durable_functions as df
 import azure.functions as func
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from migration.domain.body import field_errors
 from migration.domain.ids import parse_gallery_id
-from migration.domain.validation import field_errors
 from migration.durable import claims, query
 from migration.durable.jobs import (
     ACTIVE,

@@ -19,7 +19,8 @@ from pydantic import AfterValidator, StringConstraints
 from migration.arm.locations import subscription_regions
 from migration.config.settings import Settings
 from migration.domain import rules
-from migration.domain.validation import FieldError, RequestLimits
+from migration.domain.body import FieldError
+from migration.domain.validation import RequestLimits
 from triggers import responses
 
 # The largest body the API reads (a request for MAX_IMAGES_PER_REQUEST images fits well within).

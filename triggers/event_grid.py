@@ -18,7 +18,7 @@ import azure.functions as func
 from migration.arm.inspection import inspect_and_plan
 from migration.config.policy import EventGridPolicy, shown, written_image
 from migration.config.settings import Settings, SettingsError
-from migration.domain.validation import RequestInvalid
+from migration.domain.body import RequestInvalid
 from migration.durable import claims
 from triggers import door, starting
 

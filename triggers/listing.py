@@ -17,8 +17,8 @@ import azure.durable_functions as df
 from azure.durable_functions.models.DurableOrchestrationStatus import DurableOrchestrationStatus
 from pydantic import ValidationError
 
+from migration.domain.body import FieldError
 from migration.domain.state import MigrationState
-from migration.domain.validation import FieldError
 from migration.durable import query
 from migration.durable.jobs import (
     MIGRATION_PREFIX,

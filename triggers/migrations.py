@@ -13,9 +13,10 @@ from migration.arm.errors import ArmError
 from migration.arm.inspection import inspect_and_plan
 from migration.arm.selection import SelectedPage, select_page
 from migration.config.settings import Settings, SettingsError
+from migration.domain.body import FieldError, RequestInvalid
 from migration.domain.request import ImageSpec, MigrationRequest
 from migration.domain.selection import Cursor
-from migration.domain.validation import FieldError, RequestInvalid, parse_request
+from migration.domain.validation import parse_request
 from migration.durable import claims
 from triggers import door, responses, schemas, starting
 from triggers.links import migration_links

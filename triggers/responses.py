@@ -14,7 +14,7 @@ from typing import Any
 import azure.functions as func
 from pydantic import BaseModel
 
-from migration.domain.validation import FieldError
+from migration.domain.body import FieldError
 from triggers import schemas
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"

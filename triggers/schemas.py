@@ -20,6 +20,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
+from migration.domain.body import FieldError
 from migration.domain.definitions import DefinitionPlan
 from migration.domain.plan import ImagePlan
 from migration.domain.request import DeleteSource
@@ -31,7 +32,6 @@ from migration.domain.state import (
     Phase,
     SelectionReport,
 )
-from migration.domain.validation import FieldError
 
 
 class _Answer(BaseModel):

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 import azure.durable_functions as df
 
 from migration.config.settings import Settings
+from migration.domain.body import FieldError
 from migration.domain.facts import Inspection
 from migration.domain.ids import parse_gallery_id, parse_image_id, parse_scope
 from migration.domain.request import MigrationRequest
-from migration.domain.validation import FieldError
 from migration.durable import claims
 from migration.durable.claims import claim_id
 from migration.durable.jobs import ORCHESTRATOR, MigrationInput, Options, new_migration_id

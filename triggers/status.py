@@ -11,8 +11,8 @@ import azure.durable_functions as df
 import azure.functions as func
 from azure.durable_functions.models.DurableOrchestrationStatus import DurableOrchestrationStatus
 
+from migration.domain.body import FieldError
 from migration.domain.state import BatchSummary, ImagePhase, ImageState, MigrationState
-from migration.domain.validation import FieldError
 from migration.durable import query
 from migration.durable.jobs import (
     MIGRATION_PREFIX,

@@ -12,10 +12,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from migration.config.settings import Settings, SettingsError, split_list
+from migration.domain.body import RequestInvalid
 from migration.domain.facts import ImageFacts
 from migration.domain.ids import ResourceIdError, parse_image_id, parse_version_id
 from migration.domain.request import MigrationRequest
-from migration.domain.validation import RequestInvalid, RequestLimits, parse_request
+from migration.domain.validation import RequestLimits, parse_request
 
 WRITE_SUCCESS = "microsoft.resources.resourcewritesuccess"
 WRITE_FAILURE = "microsoft.resources.resourcewritefailure"

@@ -12,7 +12,8 @@ import pytest
 from emulator import EmulatorConfig, FaultConfig
 from emulator.regions import REGIONS
 from migration.arm.locations import clear_location_cache
-from migration.domain.validation import RequestInvalid, parse_request
+from migration.domain.body import RequestInvalid
+from migration.domain.validation import parse_request
 from tests.e2e.test_migration import WEB, request
 from tests.migration.factories import limits
 from tests.stack import Stack

@@ -7,7 +7,7 @@ import pytest
 
 from migration.config.policy import EventGridPolicy, written_image, written_version
 from migration.config.settings import Settings, SettingsError
-from migration.domain.validation import RequestInvalid
+from migration.domain.body import RequestInvalid
 from tests.migration.factories import GALLERY, image, image_id, limits
 
 ENV = {

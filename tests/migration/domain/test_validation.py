@@ -5,8 +5,9 @@ from typing import Any
 
 import pytest
 
+from migration.domain.body import RequestInvalid
 from migration.domain.request import DeleteSource, MigrationRequest
-from migration.domain.validation import RequestBody, RequestInvalid
+from migration.domain.validation import RequestBody
 from tests.migration.factories import GALLERY, image_id, parse, request_body
 
 

@@ -8,7 +8,8 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from migration.domain.validation import FieldError, RequestInvalid, parse_request
+from migration.domain.body import FieldError, RequestInvalid
+from migration.domain.validation import parse_request
 from tests.migration.factories import SUB, limits
 
 GUID = st.uuids().map(str)
