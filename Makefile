@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 DEBIAN_TOOLS := chromium:chromium chromedriver:chromium-driver node:nodejs npm:npm
 CARDS := tests/cards/node_modules/.package-lock.json
 
-.PHONY: demo test lint typecheck unit bench bench-polling openapi clean system-tools
+.PHONY: demo test lint typecheck unit bench bench-bulk bench-polling bench-chaos openapi clean system-tools
 
 $(STAMP): pyproject.toml requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -56,9 +56,16 @@ bench: $(STAMP)
 openapi: $(STAMP)
 	$(BIN)/python -c "from triggers.openapi import document_text; print(document_text(), end='')" > docs/openapi.json
 
-# Replication watching against fixed 30-second polling (README, "Watching replication").
+# The README's "Performance": an estate of 500 images, replication watching against fixed
+# 30-second polling, and 1,000 migrations under faults and host kills.
+bench-bulk: $(STAMP)
+	$(BIN)/python -m bench.bulk --images 500
+
 bench-polling: $(STAMP)
 	$(BIN)/python -m bench.polling
+
+bench-chaos: $(STAMP)
+	$(BIN)/python -m bench.chaos --migrations 1000
 
 clean:
 	rm -rf $(VENV) .local .mypy_cache .ruff_cache .pytest_cache tests/cards/node_modules
