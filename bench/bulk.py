@@ -175,10 +175,12 @@ def measure(
         key = event.resource_id.lower()
         if "/versions/" not in key:
             continue
+        # The first of each: a version is PUT again just before its source is deleted (to block
+        # its own deletion), which logs a second success that is not its replication's end.
         if event.kind == "created":
-            created[key] = event.time
+            created.setdefault(key, event.time)
         elif event.kind in ("succeeded", "failed"):
-            finished[key] = event.time
+            finished.setdefault(key, event.time)
     durations = [(finished[k] - created[k]).total_seconds() for k in finished if k in created]
     log = stack.emulator.request_log
     writes = sum(1 for r in log if r.method in ("PUT", "PATCH", "POST"))

@@ -169,7 +169,9 @@ def measure(
         if event.kind == "created" and event.detail and "source" in event.detail:
             sources[key] = str(event.detail["source"]).lower()
         if event.kind == "succeeded" and key in sources:
-            succeeded[sources[key]] = event.time
+            # The first: the re-PUT that blocks the version's deletion, just before its source
+            # is deleted, logs another success long after replication ended.
+            succeeded.setdefault(sources[key], event.time)
     detect: list[float] = []
     finish: list[float] = []
     for status in finals.values():
