@@ -297,19 +297,25 @@ async def test_throttling_is_waited_out_on_durable_timers(stack: Stack) -> None:
 async def test_a_budget_that_knows_the_buckets_paces_the_calls_within_them() -> None:
     """The same migration with ARM_BUDGET set to the emulator's buckets, and without (the app
     then assumes ARM's far larger defaults): pacing, not luck, keeps the 429s away."""
-    throttled = {}
-    for name, settings in (("paced", {"ARM_BUDGET": "reads=6/0.2,writes=2/0.1"}), ("unpaced", {})):
-        async with open_stack(settings, EmulatorConfig(faults=THROTTLED)) as stack:
-            sources = [image_id(f"img-{n}") for n in range(4)]
-            for source in sources:
-                stack.emulator.seed_image(source, location="eastus", os_type="Linux")
-            body = request(*sources, deleteSource="afterReplication")
-            final = await stack.finish(await stack.start(body))
-            assert [i["phase"] for i in final["images"]] == ["deleted"] * 4
-            throttled[name] = sum(1 for r in stack.emulator.request_log if r.status == 429)
+    throttled = {
+        "paced": await _throttled_migration({"ARM_BUDGET": "reads=6/0.2,writes=2/0.1"}, THROTTLED),
+        "unpaced": await _throttled_migration({}, THROTTLED),
+    }
     # One inspection reads more than the whole bucket, and calls start a moment after their
     # reservation: a few 429s remain, waited out.
     assert throttled["paced"] * 4 <= throttled["unpaced"], throttled
+
+
+async def _throttled_migration(settings: dict[str, str], faults: FaultConfig) -> int:
+    """Migrate four images under ``faults`` with ``settings``; the 429s ARM answered."""
+    async with open_stack(settings, EmulatorConfig(faults=faults)) as stack:
+        sources = [image_id(f"img-{n}") for n in range(4)]
+        for source in sources:
+            stack.emulator.seed_image(source, location="eastus", os_type="Linux")
+        body = request(*sources, deleteSource="afterReplication")
+        final = await stack.finish(await stack.start(body))
+        assert [i["phase"] for i in final["images"]] == ["deleted"] * 4
+        return sum(1 for r in stack.emulator.request_log if r.status == 429)
 
 
 def _gallery_writes(three: int, thirty: int) -> FaultConfig:
@@ -334,18 +340,11 @@ async def test_gallery_writes_are_paced_within_computes_policy() -> None:
     """Compute meters gallery writes far tighter than ARM's writes: with the galleryWrites
     bucket sized to its policy the versions are started without meeting it; with ARM's buckets
     alone every burst of writes is throttled."""
-    throttled = {}
-    for name, budget in (("paced", "galleryWrites=2/0.006"), ("unpaced", "galleryWrites=200/10")):
-        async with open_stack(
-            {"ARM_BUDGET": budget}, EmulatorConfig(faults=_gallery_writes(3, 12))
-        ) as stack:
-            sources = [image_id(f"img-{n}") for n in range(4)]
-            for source in sources:
-                stack.emulator.seed_image(source, location="eastus", os_type="Linux")
-            body = request(*sources, deleteSource="afterReplication")
-            final = await stack.finish(await stack.start(body))
-            assert [i["phase"] for i in final["images"]] == ["deleted"] * 4
-            throttled[name] = sum(1 for r in stack.emulator.request_log if r.status == 429)
+    faults = _gallery_writes(3, 12)
+    throttled = {
+        "paced": await _throttled_migration({"ARM_BUDGET": "galleryWrites=2/0.006"}, faults),
+        "unpaced": await _throttled_migration({"ARM_BUDGET": "galleryWrites=200/10"}, faults),
+    }
     assert throttled["unpaced"] >= 4, throttled
     assert throttled["paced"] * 4 <= throttled["unpaced"], throttled
 
