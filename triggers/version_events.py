@@ -17,7 +17,7 @@ import uuid
 import azure.durable_functions as df
 import azure.functions as func
 
-from migration.config.policy import written_version
+from migration.config.policy import shown, written_version
 from migration.domain.hints import Hint
 from migration.domain.ids import resource_key
 from migration.durable.jobs import HINT_EVENT, decoded, version_watch_entity
@@ -40,21 +40,21 @@ async def on_version_written(
         data = event.get_json()
     except ValueError:
         data = None
+    # The id is whatever was posted: quoted in log lines escaped and bounded.
+    eid = shown(event.id)
     version_id, why = written_version(kind, event.subject or "", data)
     if version_id is None:
-        log.info("event %s ignored: %s", event.id, why)
+        log.info("event %s ignored: %s", eid, why)
         return
     try:
         entry = await client.read_entity_state(version_watch_entity(version_id))
     except Exception as error:  # the durable client raises plain Exceptions
-        log.warning(
-            "event %s dropped: the watch of %s cannot be read: %s", event.id, version_id, error
-        )
+        log.warning("event %s dropped: the watch of %s cannot be read: %s", eid, version_id, error)
         return
     state = decoded(entry.entity_state) if entry.entity_exists else None
     watcher = state.get("watcher") if isinstance(state, dict) else None
     if not isinstance(watcher, str) or not watcher:
-        log.info("event %s ignored: %s is not being watched", event.id, version_id)
+        log.info("event %s ignored: %s is not being watched", eid, version_id)
         return
     hint = Hint(
         version=resource_key(version_id),
@@ -66,6 +66,6 @@ async def on_version_written(
         await client.raise_event(watcher, HINT_EVENT, hint.to_json())
     except Exception as error:
         # Gone (completed, failed, terminated) or unknown: nothing to tell.
-        log.info("event %s ignored: watcher %s cannot take it: %s", event.id, watcher, error)
+        log.info("event %s ignored: watcher %s cannot take it: %s", eid, watcher, error)
         return
-    log.info("event %s: hinted %s to read %s", event.id, watcher, version_id)
+    log.info("event %s: hinted %s to read %s", eid, watcher, version_id)

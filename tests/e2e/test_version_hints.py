@@ -194,6 +194,18 @@ async def test_events_that_do_not_apply_are_ignored_with_a_log_line(
     assert any("is not microsoft.compute/galleries/images/versions/write" in m for m in ignored)
 
 
+async def test_an_event_id_cannot_forge_a_log_line(
+    lost: Stack, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="triggers.version_events")
+    forged = "x\n2026-01-01 INFO approved by root"
+    body = [{**event(f"{GALLERY}/images/web/versions/9.9.9"), "id": forged}]
+    assert await deliver(lost, body) == 202
+    (line,) = [r.getMessage() for r in caplog.records if "ignored" in r.getMessage()]
+    assert "\n" not in line
+    assert repr(forged) in line
+
+
 async def test_a_cloud_event_for_a_watched_version_makes_its_watcher_read_now(lost: Stack) -> None:
     migration_id = await lost.start(request())
     watcher = watcher_id(batch_id(migration_id, 0))
