@@ -35,16 +35,17 @@ class Region:
         return max(0, min(99, math.floor(self.curve.percent(at, self.duration) + 1e-6)))
 
 
-def version(profile: str, length: float, seed: int) -> list[Region]:
-    """Three regions of ``length`` seconds each, give or take 10 %, drawn as the emulator would."""
-    regions = []
-    for index in range(REGIONS):
+def version(profile: str, length: float, seed: int, regions: int = REGIONS) -> list[Region]:
+    """``regions`` regions of ``length`` seconds each, give or take 10 %, drawn as the emulator
+    would."""
+    drawn_regions = []
+    for index in range(regions):
         jitter = random.Random(f"{seed}:{index}:jitter").uniform(0.9, 1.1)
         drawn = draw_profile(
             weights_of(PROFILES[profile]), seed=seed, version_key=f"v{seed}", region=f"r{index}"
         )
-        regions.append(Region(drawn.curve, length * jitter * drawn.stretch))
-    return regions
+        drawn_regions.append(Region(drawn.curve, length * jitter * drawn.stretch))
+    return drawn_regions
 
 
 Schedule = Callable[[dict[str, int], datetime], float]
@@ -91,9 +92,9 @@ class Cell:
     lag_median: float
 
 
-def cell(profile: str, length: float, samples: int = 40) -> Cell:
-    ours = [run(version(profile, length, s), adaptive()) for s in range(samples)]
-    base = [run(version(profile, length, s), fixed(30)) for s in range(samples)]
+def cell(profile: str, length: float, samples: int = 40, regions: int = REGIONS) -> Cell:
+    ours = [run(version(profile, length, s, regions), adaptive()) for s in range(samples)]
+    base = [run(version(profile, length, s, regions), fixed(30)) for s in range(samples)]
     median = statistics.median(r.lag for r in ours)
     return Cell(
         reads_ratio=statistics.mean(r.reads for r in ours) / statistics.mean(r.reads for r in base),
