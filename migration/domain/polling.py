@@ -137,8 +137,7 @@ class RegionTrack(Data):
             if self.first_at is None or self.changed_at <= self.first_at:
                 return self
             # Unchanged where the line says it should have moved: behind it (see ``surprise``).
-            rounding = 1 + 2 * (at - self.changed_at) / (self.changed_at - self.first_at)
-            behind = max(self.behind, self._line(at) - progress - rounding)
+            behind = max(self.behind, self._line(at) - progress - self._rounding(at))
             return self.model_copy(update={"behind": behind}) if behind > self.behind else self
         update: dict[str, float | int] = {
             "changed_at": at,
@@ -148,13 +147,17 @@ class RegionTrack(Data):
         if self.first_at is None:
             update |= {"first_at": at, "first": progress}
         elif self.changed_at > self.first_at:
-            # Beyond what whole-percent rounding explains: one point at each reading, and the
-            # slope's error (two points over the line's span) carried on to this reading.
-            rounding = 1 + 2 * (at - self.changed_at) / (self.changed_at - self.first_at)
+            rounding = self._rounding(at)
             ahead = progress - self._line(at)
             update["surprise"] = max(self.surprise, self.behind, 1 + ahead - rounding)
             update["behind"] = max(0.0, 1 - ahead - rounding)
         return self.model_copy(update=update)
+
+    def _rounding(self, at: float) -> float:
+        """Points whole-percent rounding explains at ``at``: one at each reading, and the
+        slope's error (two points over the line's span) carried on to ``at``."""
+        assert self.first_at is not None
+        return 1 + 2 * (at - self.changed_at) / (self.changed_at - self.first_at)
 
     def _line(self, at: float) -> float:
         """Progress at ``at`` along the line from the first reading to the latest change."""
