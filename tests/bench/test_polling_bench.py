@@ -8,6 +8,7 @@ import json
 import pytest
 
 from bench import polling
+from migration.domain import selection
 
 
 def test_a_small_run_ends_with_one_json_line(capsys: pytest.CaptureFixture[str]) -> None:
@@ -28,3 +29,15 @@ def test_a_small_run_ends_with_one_json_line(capsys: pytest.CaptureFixture[str])
     assert cells[polling.LOST]["reads"] == cells[polling.SCHEDULE]["reads"]
     # Ratios are about 30 minutes and more, none of which ran.
     assert line["gets_ratio"] is None
+
+
+def test_every_batch_of_a_length_is_measured(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A length of more images than a batch holds runs in several batches, each with its own
+    # watcher: every version's lag counts, not only the first batch's.
+    monkeypatch.setattr(selection, "BATCH_SIZE", 1)
+    argv = ["--profiles", "linear", "--lengths", "5 min", "--modes", polling.FIXED]
+    assert polling.main([*argv, "--images", "2", "--jobs", "1"]) == 0
+    line = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert [c["versions"] for c in line["cells"]] == [2]
