@@ -32,8 +32,6 @@ versions together) over fixed polling's.
 from __future__ import annotations
 
 import asyncio
-import itertools
-import json
 import math
 import socket
 import statistics
@@ -56,7 +54,7 @@ from emulator import (
 )
 from emulator.events import version_writes
 from emulator.progress import DEFAULT_MIX, ProfileName
-from migration.durable.jobs import batch_id, watcher_id
+from migration.durable.jobs import batch_id, decoded, watcher_id
 from simclock import VirtualClock
 
 START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
@@ -219,16 +217,21 @@ async def until_done(stack: LocalStack, ids: list[str], longest: dict[str, int])
     done: set[str] = set()
     assert isinstance(stack.clock, VirtualClock)
 
+    started: dict[str, int] = {}
+
     def ended() -> bool:
         for migration_id in ids:
-            for watcher in watchers(stack, migration_id):
+            if migration_id in done:
+                continue
+            # Batches only ever start: look up only the ones not seen yet.
+            found = batches(stack, migration_id, known=started.get(migration_id, 0))
+            started[migration_id] = len(found)
+            for watcher in map(watcher_id, found):
                 instance = stack.host.engine.instance(watcher)
                 if instance is not None:
                     longest[migration_id] = max(
                         longest.get(migration_id, 0), instance.history_length
                     )
-            if migration_id in done:
-                continue
             # The host's own view (no HTTP, no read model): this runs at every step.
             status = stack.host.get_status(migration_id) or {}
             if status.get("runtimeStatus") in TERMINAL:
@@ -238,38 +241,28 @@ async def until_done(stack: LocalStack, ids: list[str], longest: dict[str, int])
     await run_until(stack.host, stack.emulator, stack.clock, ended, max_steps=2_000_000)
 
 
-def batches(stack: LocalStack, migration_id: str) -> list[str]:
+def batches(stack: LocalStack, migration_id: str, known: int = 0) -> list[str]:
     """The migration's batch instances started so far (a batch holds at most a few dozen
-    images: a length of more images than that runs in several, each with its own watcher)."""
-    found: list[str] = []
-    for index in itertools.count():
-        instance = batch_id(migration_id, index)
-        if stack.host.engine.instance(instance) is None:
-            return found
-        found.append(instance)
-    return found
-
-
-def watchers(stack: LocalStack, migration_id: str) -> list[str]:
-    return [watcher_id(b) for b in batches(stack, migration_id)]
+    images: a length of more images than that runs in several, each with its own watcher), of
+    which the first ``known`` are known to have started."""
+    count = known
+    while stack.host.engine.instance(batch_id(migration_id, count)) is not None:
+        count += 1
+    return [batch_id(migration_id, index) for index in range(count)]
 
 
 def seen(stack: LocalStack, migration_id: str) -> dict[str, datetime]:
     """When the migration knew each source's version completed, by source id (lowercase): the
     instant each batch's watcher says it read it so."""
     out: dict[str, datetime] = {}
-    for watcher in watchers(stack, migration_id):
+    for watcher in map(watcher_id, batches(stack, migration_id)):
         status = stack.host.get_status(watcher) or {}
-        watch, results = (_json(status.get(k)) or {} for k in ("input", "output"))
+        watch, results = (decoded(status.get(k)) or {} for k in ("input", "output"))
         watched = {str(v["index"]): v["source"] for v in watch["versions"]}
         for index, result in results.items():
             if result["state"] == "completed":
                 out[watched[index].lower()] = datetime.fromisoformat(result["at"])
     return out
-
-
-def _json(value: Any) -> Any:
-    return json.loads(value) if isinstance(value, str) else value
 
 
 def measure(
@@ -454,6 +447,7 @@ def table(cells: list[Cell]) -> Any:
 
 def main(argv: list[str] | None = None) -> int:
     import argparse
+    import json
 
     from rich.console import Console
 
