@@ -4,6 +4,8 @@ full run, not asserted: here only that each mode behaves as its name says)."""
 from __future__ import annotations
 
 import json
+import shlex
+from pathlib import Path
 
 import pytest
 
@@ -41,3 +43,33 @@ def test_every_batch_of_a_length_is_measured(
     assert polling.main([*argv, "--images", "2", "--jobs", "1"]) == 0
     line = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert [c["versions"] for c in line["cells"]] == [2]
+
+
+def test_the_makefiles_runs_are_valid_choices() -> None:
+    # `make bench-polling-short` names lengths and modes by label: a renamed one would fail
+    # only after a full run's setup, so the Makefile's own arguments are checked here.
+    makefile = (Path(__file__).parents[2] / "Makefile").read_text()
+    line = next(x for x in makefile.splitlines() if "bench.polling --lengths" in x)
+    run = polling.choose(shlex.split(line.split("bench.polling", 1)[1]))
+    assert run.lengths == {"30 min": 1800, "1 h": 3600}
+    assert run.modes == [polling.FIXED, polling.SCHEDULE, polling.LOST]
+    assert run.images == 100
+    assert run.profiles == list(polling.PROFILES)
+
+
+@pytest.mark.parametrize(
+    ("argv", "named"),
+    [
+        (["--modes", "fixed"], "--modes: unknown ['fixed']"),
+        (["--lengths", "30 min,2 h"], "--lengths: unknown ['2 h']"),
+        (["--profiles", "linear,jumpy"], "--profiles: unknown ['jumpy']"),
+        (["--images", "0"], "--images and --jobs must be at least 1"),
+    ],
+)
+def test_an_unknown_choice_is_refused_by_name(
+    argv: list[str], named: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        polling.choose(argv)
+    assert exit_.value.code == 2
+    assert named in capsys.readouterr().err
