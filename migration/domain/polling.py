@@ -175,9 +175,9 @@ class RegionTrack(Data):
 
     def steady(self, at: float) -> bool:
         """Whether it has moved along its line often enough, and is not behind it now."""
-        if self.moves < STEADY_MOVES or self.jumpy or self.first_at is None:
+        if self.moves < STEADY_MOVES or self.jumpy or self.behind > JUMPY_POINTS:
             return False
-        if self.behind > JUMPY_POINTS:
+        if self.first_at is None:
             return False
         return self._line(at) - self.progress <= JUMPY_POINTS
 
@@ -240,8 +240,14 @@ def next_read_seconds(track: VersionTrack, now: datetime, limits: PollLimits) ->
     pooled_end = at * 100 / mean if mean > 0 else float("inf")
     done = [r.changed_at for r in regions if r.done]
     sibling = SIBLING_SPAN * min(done) if done else 0.0
-    waits = [PROBE_GROWTH * u for r in going if (u := r.unknown_for(at)) is not None]
-    windows = [r.window(at, sibling) for r in going if r.unknown_for(at) is None]
+    waits: list[float] = []
+    windows: list[Window] = []
+    for region in going:
+        unknown = region.unknown_for(at)
+        if unknown is None:
+            windows.append(region.window(at, sibling))
+        else:
+            waits.append(PROBE_GROWTH * unknown)
     if windows:
         version = Window(max(w.earliest for w in windows), max(w.latest for w in windows))
         steady = all(r.steady(at) for r in going)
