@@ -254,11 +254,11 @@ def batches(stack: LocalStack, migration_id: str, known: int = 0) -> list[str]:
     return [batch_id(migration_id, index) for index in range(count)]
 
 
-def seen(stack: LocalStack, migration_id: str) -> dict[str, datetime]:
+def seen(stack: LocalStack, batches_run: list[str]) -> dict[str, datetime]:
     """When the migration knew each source's version completed, by source id (lowercase): the
-    instant each batch's watcher says it read it so."""
+    instant each of its batches' watchers says it read it so."""
     out: dict[str, datetime] = {}
-    for watcher in map(watcher_id, batches(stack, migration_id)):
+    for watcher in map(watcher_id, batches_run):
         status = stack.host.get_status(watcher) or {}
         watch, results = (decoded(status.get(k)) or {} for k in ("input", "output"))
         watched = {str(v["index"]): v["source"] for v in watch["versions"]}
@@ -278,7 +278,8 @@ def measure(
     longest: dict[str, int],
 ) -> Cell:
     label, seconds = length
-    known = seen(stack, migration_id)
+    batches_run = batches(stack, migration_id)
+    known = seen(stack, batches_run)
     succeeded: dict[str, datetime] = {}
     for event in stack.emulator.events:
         key = event.resource_id.lower()
@@ -296,7 +297,6 @@ def measure(
         at = known.get(image_id(name).lower())
         if at is not None and version in succeeded:
             lags.append((at - succeeded[version]).total_seconds())
-    batches_run = batches(stack, migration_id)
     instances = [migration_id, *batches_run, *(watcher_id(b) for b in batches_run)]
     cpu = sum(
         stack.host.instance_stats(i).orchestrator_cpu_seconds
@@ -473,11 +473,11 @@ def choose(argv: list[str] | None = None) -> Choice:
     args = parser.parse_args(argv)
     chosen: dict[str, list[str]] = {}
     for option, known in (("profiles", PROFILES), ("modes", MODES), ("lengths", LENGTHS)):
-        names = [name.strip() for name in getattr(args, option).split(",")]
-        unknown = [name for name in names if name not in known]
+        picked = [name.strip() for name in getattr(args, option).split(",")]
+        unknown = [name for name in picked if name not in known]
         if unknown:
             parser.error(f"--{option}: unknown {unknown}; known: {list(known)}")
-        chosen[option] = names
+        chosen[option] = picked
     if args.images < 1 or args.jobs < 1:
         parser.error("--images and --jobs must be at least 1")
     return Choice(
