@@ -73,14 +73,12 @@ def call_all(
             width = max(1, width // 2)
         if again:
             rounds += 1
-            wait *= random.Random(f"{context.instance_id}:{rounds}").uniform(1.0, 1.0 + JITTER)
+            wait *= random.Random(f"{context.instance_id}:{rounds}").uniform(
+                1.0, 1.0 + retry.JITTER
+            )
             yield context.create_timer(context.current_utc_datetime + timedelta(seconds=wait))
         pending = again
     return [outcome for outcome in outcomes if outcome is not None]
-
-
-# Retry waits are stretched by up to this share (drawn per instance and round).
-JITTER = 0.5
 
 
 def _groups(

@@ -31,7 +31,11 @@ from azure.mgmt.compute import ComputeManagementClient
 from azure.mgmt.resource.subscriptions import SubscriptionClient
 
 from migration.arm.quota import RemainingQuotaPolicy
-from migration.arm.retry import ServiceRetryPolicy
+from migration.arm.retry import (
+    AZURE_PIPELINE_RETRIES,
+    EMULATOR_PIPELINE_RETRIES,
+    ServiceRetryPolicy,
+)
 
 ENDPOINT_SETTING = "ARM_ENDPOINT"
 # The Azure SDK logs every request and response at INFO, which the Functions host records by
@@ -107,27 +111,6 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-# An activity has a bounded life (Flex Consumption recycles workers; the orchestration owns the
-# long waits), so the pipeline may retry briefly but never sleep for long: at most 4 retries,
-# backoff 0.8 s doubling to 10 s, Retry-After honoured up to 20 s, and the whole call, retries
-# included, capped at 90 s. LROs that do wait (definitions, deletes) poll every 5 s unless the
-# service's Retry-After says otherwise; version PUTs are never waited on (their operation ends
-# only when replication does).
-_AZURE_RETRIES: dict[str, Any] = {
-    "max_retry_after": 20.0,
-    "retry_total": 4,
-    "retry_backoff_factor": 0.8,
-    "retry_backoff_max": 10,
-    "timeout": 90,
-}
-_EMULATOR_RETRIES: dict[str, Any] = {
-    "max_retry_after": 5.0,
-    "retry_total": 4,
-    "retry_backoff_factor": 0.05,
-    "retry_backoff_max": 1,
-}
-
-
 def _build(kind: type[C], settings: _Settings, **scoped: Any) -> C:
     """A client of ``kind`` for these settings: the emulator's or Azure's pipeline."""
     if settings.endpoint is not None:
@@ -139,14 +122,14 @@ def _build(kind: type[C], settings: _Settings, **scoped: Any) -> C:
             credential=StaticTokenCredential(settings.token),
             base_url=settings.endpoint,
             authentication_policy=StaticBearerPolicy(settings.token),
-            retry_policy=ServiceRetryPolicy(**_EMULATOR_RETRIES),
+            retry_policy=ServiceRetryPolicy(**EMULATOR_PIPELINE_RETRIES),
             custom_hook_policy=RemainingQuotaPolicy(),
             polling_interval=0,
             **scoped,
         )
     return kind(
         credential=_azure_credential(settings.client_id),
-        retry_policy=ServiceRetryPolicy(**_AZURE_RETRIES),
+        retry_policy=ServiceRetryPolicy(**AZURE_PIPELINE_RETRIES),
         custom_hook_policy=RemainingQuotaPolicy(),
         polling_interval=5,
         **scoped,

@@ -14,7 +14,7 @@ from azure.core.exceptions import ResourceNotFoundError
 
 from migration.arm import shapes
 from migration.arm.client import compute_client
-from migration.arm.errors import ArmError, arm_errors, read_or_none
+from migration.arm.errors import ArmError, arm_errors, passing, read_or_none
 from migration.arm.versions import block_deletion, get_version
 from migration.domain.facts import ImageFacts, VersionFacts
 from migration.domain.ids import Scope, parse_image_id
@@ -155,7 +155,7 @@ def _scale_sets_using(subscription: str, source_id: str) -> list[str]:
     try:
         return scale_sets_by_image(subscription).get(source_id.lower(), [])
     except ArmError as error:
-        if error.retry_after is not None or error.status >= 500:
+        if passing(error):
             raise  # passing: the orchestration tries again later
         raise ArmError(
             f"kept {source_id}: could not tell whether a scale set uses it ({error.message})",

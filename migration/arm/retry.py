@@ -8,15 +8,15 @@ The app waits each out in exactly one place:
 1. **Inside an activity**, azure-core's pipeline (:class:`ServiceRetryPolicy`) retries server
    errors and transport failures a few times with a short backoff. It never waits out
    throttling: an activity must not sleep through a cool-down (Flex Consumption recycles
-   workers), and a durable timer waits for free.
+   workers), and a durable timer waits for free (:data:`AZURE_PIPELINE_RETRIES`).
 2. **The activity's outcome** then says whether waiting helps and for how long:
    ``Retry-After`` for throttling (:func:`retry_after`, default :data:`DEFAULT_THROTTLE_WAIT`),
    :data:`TRANSIENT_WAIT` for a server or transport failure that outlived the pipeline's
    retries, :data:`CACHE_LAG_WAIT` for cache lag.
 3. **The orchestration** waits that long on a durable timer and tries again
-   (:func:`wait_before_retry`): throttling backs off exponentially from what ARM asked, since
-   others share the budget, up to :data:`MAX_THROTTLED_ATTEMPTS`; anything else is tried
-   :data:`MAX_ATTEMPTS` times.
+   (:func:`wait_before_retry`, stretched by up to :data:`JITTER`): throttling backs off
+   exponentially from what ARM asked, since others share the budget, up to
+   :data:`MAX_THROTTLED_ATTEMPTS`; anything else is tried :data:`MAX_ATTEMPTS` times.
 
 ``Retry-After`` headers are read in one order, azure-core's: ``Retry-After`` (seconds), then
 ``retry-after-ms``, then ``x-ms-retry-after-ms``. In Azure they agree; the first is the one ARM
@@ -53,6 +53,31 @@ THROTTLE_BACKOFF_MAX = 300.0
 # when to come back) before the version counts as failed.
 MISSING_GRACE = 3
 READ_FAILURES = 5
+
+# An activity has a bounded life (Flex Consumption recycles workers; the orchestration owns the
+# long waits), so the pipeline may retry briefly but never sleep for long: at most 4 retries,
+# backoff 0.8 s doubling to 10 s, Retry-After honoured up to 20 s, and the whole call, retries
+# included, capped at 90 s. LROs that do wait (definitions, deletes) poll every 5 s unless the
+# service's Retry-After says otherwise; version PUTs are never waited on (their operation ends
+# only when replication does).
+AZURE_PIPELINE_RETRIES: dict[str, Any] = {
+    "max_retry_after": 20.0,
+    "retry_total": 4,
+    "retry_backoff_factor": 0.8,
+    "retry_backoff_max": 10,
+    "timeout": 90,
+}
+# The emulator answers at once: back off briefly, in wall time, on its 5xx.
+EMULATOR_PIPELINE_RETRIES: dict[str, Any] = {
+    "max_retry_after": 5.0,
+    "retry_total": 4,
+    "retry_backoff_factor": 0.05,
+    "retry_backoff_max": 1,
+}
+
+# Retry waits of the orchestration are stretched by up to this share (drawn per instance and
+# round), so that migrations throttled together do not come back together.
+JITTER = 0.5
 
 _RETRY_AFTER_HEADERS = (
     ("retry-after", 1.0),

@@ -11,7 +11,7 @@ import azure.durable_functions as df
 
 from migration.arm import retry
 from migration.durable.outcome import Outcome
-from orchestrators.calls import JITTER, call_all
+from orchestrators.calls import call_all
 from tests.orchestrators.histories import (
     CALL_ACTIVITY,
     CALL_ENTITY,
@@ -52,7 +52,9 @@ def test_calls_run_side_by_side_and_only_the_throttled_one_runs_again() -> None:
     # Throttling backs off from what ARM asked: max(30 s, the first backoff step).
     # ARM's wait, stretched by the jitter that keeps retries apart.
     assert (
-        timedelta(seconds=30) <= timer.fire_at - history.now <= timedelta(seconds=30 * (1 + JITTER))
+        timedelta(seconds=30)
+        <= timer.fire_at - history.now
+        <= timedelta(seconds=30 * (1 + retry.JITTER))
     )
     history.record(waiting).timer_fired(timer.task_id or 0)
     again = history.replay(HANDLE)
@@ -73,7 +75,7 @@ def test_an_activity_that_raises_becomes_a_failed_outcome_tried_again() -> None:
     assert (
         timedelta(seconds=retry.TRANSIENT_WAIT)
         <= wait
-        <= timedelta(seconds=retry.TRANSIENT_WAIT * (1 + JITTER))
+        <= timedelta(seconds=retry.TRANSIENT_WAIT * (1 + retry.JITTER))
     )
 
 
