@@ -37,7 +37,7 @@ param imageSourceScopes string = ''
 @description('ALLOWED_SCOPES for the app; empty: the image source scopes and the gallery resource group(s), i.e. exactly what the roles grant.')
 param allowedScopes string = ''
 
-// ---------------------------------------------------------------- app settings (see migration/settings.py)
+// ---------------------------------------------------------------- app settings (see migration/config/settings.py)
 
 @description('MAX_DATA_DISK_GB: largest data disk a migrated image may have.')
 @minValue(1)
