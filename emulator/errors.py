@@ -15,8 +15,8 @@ class ArmErrorResponse(Exception):
     """An error answer the emulator sends: HTTP status, ARM code and message.
 
     Raised wherever a request is refused and turned into the response by ``routes``. Not to be
-    confused with the app's ``migration.arm.errors.ArmError``, which is what the app makes of such an
-    answer once the SDK has read it."""
+    confused with the app's ``migration.arm.errors.ArmError``, which is what the app makes of
+    such an answer once the SDK has read it."""
 
     def __init__(
         self,
