@@ -31,7 +31,7 @@ from triggers import page_html
 from triggers.approvals import DecisionBody, decide
 from triggers.page_html import Form, Page
 from triggers.signed_in import SignedIn, signed_in
-from triggers.status import find_state, read_fleet, read_images
+from triggers.status import find_state, page_token, parse_page_token, read_fleet, read_images
 from triggers.views import regions_json
 
 bp = df.Blueprint()
@@ -74,9 +74,9 @@ async def _content(
 ) -> Page:
     """Fill ``page`` with the migration's images (a page of them) and regions."""
     fleet = await read_fleet(client, migration_id)
-    start = req.params.get("from") or "0"
-    first = int(start) if start.isascii() and start.isdigit() else 0
-    page.images, page.more_from = await read_images(client, fleet, start=first, top=PAGE_SIZE)
+    first = parse_page_token(req.params.get("from") or "") or (0, 0)
+    page.images, more = await read_images(client, fleet, start=first, top=PAGE_SIZE)
+    page.more_from = None if more is None else page_token(more)
     page.regions = regions_json(fleet)
     return page
 

@@ -296,7 +296,7 @@ ROUTES: tuple[Operation, ...] = (
             _TOP,
             _query(
                 "continuationToken",
-                {"type": "string", "pattern": "^[0-9]+$"},
+                {"type": "string", "pattern": "^[0-9]{1,9}[.][0-9]{1,9}$"},
                 "Where the page starts: a previous page's continuationToken.",
             ),
         ),

@@ -90,7 +90,7 @@ class Page:
     runtime: str = ""
     regions: list[dict[str, Any]] = field(default_factory=list)
     images: Sequence[ImageState] = ()
-    more_from: int | None = None
+    more_from: str | None = None  # the next page's token (triggers.status.page_token)
     notes: list[tuple[str, str]] = field(default_factory=list)  # (level, text)
     form: Form | None = None
     refresh_seconds: int | None = None

@@ -73,28 +73,36 @@ async def read_fleet(client: df.DurableOrchestrationClient, migration_id: str) -
     )
 
 
+# Where a page of images starts: a batch's number and a place in its images entity. Images
+# are read batch by batch, and a batch holds the images of one definition wherever they stand
+# in the request, so a request position cannot say where a page ends.
+Start = tuple[int, int]
+
+
 async def read_images(
     client: df.DurableOrchestrationClient,
     fleet: Fleet,
     *,
-    start: int = 0,
+    start: Start = (0, 0),
     phases: Sequence[ImagePhase] = (),
     top: int,
-) -> tuple[list[ImageState], int | None]:
-    """Images from position ``start`` on, of the given phases, up to ``top``, reading only
-    the batches' images entities that may hold them; and where the next page starts."""
+) -> tuple[list[ImageState], Start | None]:
+    """Images from ``start`` on (batch by batch, in each batch's own order), of the given
+    phases, up to ``top``, reading only the images entities of batches that may hold them;
+    and where the next page starts."""
     found: list[ImageState] = []
     wanted = {p.value for p in phases}
     for instance, batch in zip(fleet.instances, fleet.batches, strict=True):
-        if wanted and not wanted & set(batch.summary):
+        if batch.batch < start[0] or (wanted and not wanted & set(batch.summary)):
             continue
         stored = await client.read_entity_state(images_entity(instance))
         images = read_images_state(stored.entity_state if stored.entity_exists else None)
-        for image in images:
-            if image.index < start or (wanted and image.phase.value not in wanted):
+        first = start[1] if batch.batch == start[0] else 0
+        for place, image in enumerate(images[first:], start=first):
+            if wanted and image.phase.value not in wanted:
                 continue
             if len(found) == top:
-                return found, image.index
+                return found, (batch.batch, place)
             found.append(image)
     return found, None
 
@@ -140,21 +148,40 @@ async def list_images(
     page, more = await read_images(client, fleet, start=start, phases=phases, top=top)
     body: dict[str, Any] = {"images": [image_json(i) for i in page], "count": len(page)}
     if more is not None:
-        body["continuationToken"] = str(more)
+        body["continuationToken"] = page_token(more)
         body["nextUri"] = _images_uri(req, migration_id, top, phases, more)
     return responses.json_response(body, schema=schemas.ImagesPage)
 
 
 def _images_uri(
-    req: func.HttpRequest, migration_id: str, top: int, phases: Sequence[ImagePhase], start: int
+    req: func.HttpRequest, migration_id: str, top: int, phases: Sequence[ImagePhase], start: Start
 ) -> str:
-    parts = {"top": str(top), "continuationToken": str(start)}
+    parts = {"top": str(top), "continuationToken": page_token(start)}
     if phases:
         parts["phase"] = ",".join(p.value for p in phases)
     return f"{migration_links(req, migration_id)['imagesUri']}?{urlencode(parts)}"
 
 
-def _images_query(req: func.HttpRequest) -> tuple[list[ImagePhase], int, int, list[FieldError]]:
+def page_token(start: Start) -> str:
+    """Where a page starts, as a client hands it back (``continuationToken``)."""
+    return f"{start[0]}.{start[1]}"
+
+
+def parse_page_token(token: str) -> Start | None:
+    """The start a :func:`page_token` names, or ``None`` for anything else."""
+    batch, dot, place = token.partition(".")
+    if dot and _digits(batch) and _digits(place):
+        return int(batch), int(place)
+    return None
+
+
+def _digits(text: str) -> bool:
+    return text.isascii() and text.isdigit() and len(text) <= 9
+
+
+def _images_query(
+    req: func.HttpRequest,
+) -> tuple[list[ImagePhase], int, Start, list[FieldError]]:
     errors: list[FieldError] = []
     phases: list[ImagePhase] = []
     for name in _items(req, "phase"):
@@ -163,7 +190,12 @@ def _images_query(req: func.HttpRequest) -> tuple[list[ImagePhase], int, int, li
         except ValueError:
             errors.append(FieldError(field="phase", message=f"unknown phase '{name}'"))
     top = door.whole_number(req, "top", DEFAULT_LIST, MAX_LIST, errors)
-    start = door.whole_number(req, "continuationToken", 0, 10**9, errors, minimum=0)
+    start: Start | None = (0, 0)
+    if (token := req.params.get("continuationToken")) is not None:
+        start = parse_page_token(token)
+    if start is None:
+        errors.append(FieldError(field="continuationToken", message="not a token this API gave"))
+        start = (0, 0)
     return phases, top, start, errors
 
 

@@ -120,9 +120,17 @@ async def test_a_status_filter_is_exactly_a_list_of_statuses(stack: Stack, query
         assert r.status == 200
 
 
-async def test_a_phase_filter_is_exactly_a_list_of_phases(stack: Stack) -> None:
+async def test_a_phase_filter_and_a_page_token_are_exactly_what_the_api_gives(stack: Stack) -> None:
     migration_id = await stack.start(request(WEB, deleteSource="never"))
-    for query, status in (("phase=", 400), ("phase=replicating,", 400), ("phase=planned", 200)):
+    cases = (
+        ("phase=", 400),
+        ("phase=replicating,", 400),
+        ("phase=planned", 200),
+        ("continuationToken=3", 400),
+        ("continuationToken=0.-1", 400),
+        ("continuationToken=0.0", 200),
+    )
+    for query, status in cases:
         answer = await stack.call("GET", f"migrations/{migration_id}/images?{query}")
         assert answer.status == status, (query, answer.body)
     await stack.finish(migration_id)
