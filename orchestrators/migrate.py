@@ -89,7 +89,10 @@ class Migration:
             held = {len(images) + n: held_by[s] for n, s in enumerate(found) if s in held_by}
             images.extend(ImageSpec(source=source) for source in found)
         self.state.images = len(images)
-        batches = selection.batches(images, selection.BATCH_SIZE)
+        # A batch takes the version slots of all its images at once, so none may be larger
+        # than the subscription's slots (MAX_CONCURRENT_VERSIONS).
+        size = min(selection.BATCH_SIZE, self.job.options.max_concurrent_versions)
+        batches = selection.batches(images, size)
         self.state.batches = len(batches)
         self.publish(Phase.REPLICATING)
         replicated = yield from self.run_batches(batches, selected, held)
