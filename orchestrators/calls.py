@@ -16,6 +16,8 @@ from migration.durable.outcome import Outcome
 from orchestrators import pacing
 
 Call = tuple[str, Any]
+# An orchestrator or one of its steps: a generator the SDK drives (it yields tasks, is sent
+# their results), for every module here to import.
 Steps = Generator[Any, Any, Any]
 # An event to raise on another instance: (instance id, event name, payload).
 Event = tuple[str, str, Any]

@@ -3,20 +3,18 @@ given back however it ends; the protocol lives in ``migration.durable.claims``."
 
 from __future__ import annotations
 
-from collections.abc import Generator
-from typing import Any, Protocol
+from typing import Protocol
 
 import azure.durable_functions as df
 
 from migration.durable import claims
+from orchestrators.calls import Steps
 
 bp = df.Blueprint()
 
 hold_source = bp.orchestration_trigger(
     context_name="context", orchestration=claims.CLAIM_ORCHESTRATOR
 )(claims.hold_source)
-
-Steps = Generator[Any, Any, Any]
 
 
 class ClaimHolder(Protocol):

@@ -10,9 +10,8 @@ set still uses the image (``migration.arm.images.delete_source``).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
 
 import azure.durable_functions as df
 
@@ -30,7 +29,7 @@ from migration.domain.state import (
     Phase,
 )
 from migration.durable.jobs import BatchInput, decision_event, decoded
-from orchestrators.calls import call_all
+from orchestrators.calls import Steps, call_all
 from orchestrators.timers import wait_until
 
 # How often, and how many times, to look whether a deleted image is gone.
@@ -47,7 +46,6 @@ DECISION_GRACE = timedelta(days=7)
 # migration have died) the batch's own deadline; to the user both are the same.
 TIMED_OUT = "no approval before the approval timeout"
 
-Steps = Generator[Any, Any, Any]
 Pair = tuple[ImageState, ImagePlan]
 
 

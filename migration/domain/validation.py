@@ -1,17 +1,18 @@
 """Validating a request at the door: every rule that can be checked before anything starts.
 
-The ``*Body`` classes are the request's models (:mod:`migration.domain.request`) plus every rule;
-only :func:`parse_request` uses them, with :class:`RequestLimits` taken from the app's settings at
-the time of the request, so that a bad request gets one answer listing all of its problems and
-nothing is started. What it returns is plain request data for the orchestration.
+The ``*Body`` classes are the request's models (:mod:`migration.domain.request`) plus every rule
+that spans a model (one field against another, a list against a limit); the rules for one field,
+and the :class:`RequestLimits` they read, are in :mod:`migration.domain.fields`. Only
+:func:`parse_request` uses the classes, with the limits taken from the app's settings at the time
+of the request, so that a bad request gets one answer listing all of its problems and nothing is
+started. What it returns is plain request data for the orchestration.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence, Set
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, time
 from typing import Annotated, Any
 
 from pydantic import (
@@ -21,14 +22,14 @@ from pydantic import (
     StringConstraints,
     ValidationError,
     ValidationInfo,
-    WithJsonSchema,
     field_validator,
     model_validator,
 )
 
-from migration.domain import rules
+from migration.domain import fields, rules
 from migration.domain.body import FieldError, RequestInvalid, field_errors, load_json, repeats
 from migration.domain.durations import DurationError, format_duration, parse_duration
+from migration.domain.fields import RequestLimits
 from migration.domain.ids import (
     ResourceIdError,
     parse_disk_encryption_set_id,
@@ -46,74 +47,43 @@ from migration.domain.request import (
     TargetRegion,
 )
 
-
-@dataclass(frozen=True)
-class RequestLimits:
-    """What the rules that depend on the app's settings and on the time of the request take."""
-
-    now: datetime
-    max_images: int
-    max_approval_timeout: timedelta
-    # The regions a subscription has (ARM's locations list, read by the door); None: region
-    # names are checked for their form only.
-    regions: Callable[[str], Set[str]] | None = None
-
-
-@dataclass(frozen=True)
-class _Context:
-    """What the validators read: the limits, and the regions of the gallery's subscription."""
-
-    limits: RequestLimits
-    subscription: str = ""
-    regions: Set[str] | None = None
-
-
-_BODY = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-
-def _region(value: str, info: ValidationInfo) -> str:
-    """A region name in short form, and one the gallery's subscription has when that is known."""
-    if error := rules.region_name_error(value):
-        raise ValueError(error)
-    name = rules.normalize_region(value)
-    context = _context(info)
-    if context.regions is not None and name not in context.regions:
-        raise ValueError(
-            f"'{value}' is not a region of subscription {context.subscription} "
-            "(ARM's locations list for it has no such physical region)"
-        )
-    return name
-
-
-def _context(info: ValidationInfo) -> _Context:
-    if not isinstance(info.context, _Context):
-        raise TypeError("a request body is validated by parse_request, with RequestLimits")
-    return info.context
+# RequestLimits is parse_request's argument: its callers import both from here.
+__all__ = [
+    "DataDiskEncryptionBody",
+    "DefinitionSpecBody",
+    "EncryptionBody",
+    "ImageSpecBody",
+    "RequestBody",
+    "RequestLimits",
+    "SelectionFiltersBody",
+    "TargetRegionBody",
+    "parse_request",
+]
 
 
 class DefinitionSpecBody(DefinitionSpec):
-    model_config = _BODY
+    model_config = fields.BODY
 
     @field_validator("name")
     @classmethod
     def _name(cls, value: str | None) -> str | None:
-        return _check(value, rules.definition_name_error)
+        return fields.check(value, rules.definition_name_error)
 
     @field_validator("publisher", "offer", "sku")
     @classmethod
     def _identifier(cls, value: str | None, info: ValidationInfo) -> str | None:
         if value is None:
             return None
-        return _check(value, lambda v: rules.identifier_part_error(str(info.field_name), v))
+        return fields.check(value, lambda v: rules.identifier_part_error(str(info.field_name), v))
 
     @field_validator("security_type")
     @classmethod
     def _security(cls, value: str | None) -> str | None:
-        return _security_type(value)
+        return fields.security_type(value)
 
 
 class ImageSpecBody(ImageSpec):
-    model_config = _BODY
+    model_config = fields.BODY
     definition: DefinitionSpecBody = Field(default_factory=DefinitionSpecBody)
 
     @field_validator("source")
@@ -127,48 +97,27 @@ class ImageSpecBody(ImageSpec):
     @field_validator("version")
     @classmethod
     def _version(cls, value: str | None) -> str | None:
-        return _check(value, rules.version_name_error)
-
-
-_Replicas = Annotated[int, Field(ge=rules.MIN_REPLICAS, le=rules.MAX_REPLICAS)]
-# How the OpenAPI document describes fields whose rules are code: the choices, the forms.
-_Storage = Annotated[
-    str | None,
-    WithJsonSchema({"anyOf": [{"enum": list(rules.STORAGE_ACCOUNT_TYPES)}, {"type": "null"}]}),
-]
-_EndOfLife = Annotated[
-    datetime | None,
-    WithJsonSchema(
-        {
-            "anyOf": [
-                {"type": "string", "format": "date"},
-                {"type": "string", "format": "date-time"},
-                {"type": "null"},
-            ],
-            "description": "A date (the end of that day, UTC) or a date and time; in the future.",
-        }
-    ),
-]
+        return fields.check(value, rules.version_name_error)
 
 
 class DataDiskEncryptionBody(DataDiskEncryption):
-    model_config = _BODY
+    model_config = fields.BODY
     lun: Annotated[int, Field(ge=0, le=rules.MAX_LUN)]
 
     @field_validator("disk_encryption_set_id")
     @classmethod
     def _set(cls, value: str) -> str:
-        return _encryption_set(value)
+        return fields.encryption_set(value)
 
 
 class EncryptionBody(Encryption):
-    model_config = _BODY
+    model_config = fields.BODY
     data_disks: Sequence[DataDiskEncryptionBody] = Field(default_factory=list)
 
     @field_validator("os_disk_encryption_set_id", "data_disk_encryption_set_id")
     @classmethod
     def _set(cls, value: str | None) -> str | None:
-        return None if value is None else _encryption_set(value)
+        return None if value is None else fields.encryption_set(value)
 
     @model_validator(mode="after")
     def _something(self) -> EncryptionBody:
@@ -181,21 +130,21 @@ class EncryptionBody(Encryption):
 
 
 class TargetRegionBody(TargetRegion):
-    model_config = _BODY
-    storage_account_type: _Storage = None
-    replica_count: _Replicas | None = None
+    model_config = fields.BODY
+    storage_account_type: fields.Storage = None
+    replica_count: fields.Replicas | None = None
     expected_concurrent_deployments: Annotated[int, Field(ge=1)] | None = None
     encryption: EncryptionBody | None = None
 
     @field_validator("name")
     @classmethod
     def _name(cls, value: str, info: ValidationInfo) -> str:
-        return _region(value, info)
+        return fields.region(value, info)
 
     @field_validator("storage_account_type")
     @classmethod
     def _storage(cls, value: str | None) -> str | None:
-        return _check(value, _storage_error)
+        return fields.check(value, fields.storage_error)
 
     @model_validator(mode="after")
     def _replicas(self) -> TargetRegionBody:
@@ -212,30 +161,30 @@ class TargetRegionBody(TargetRegion):
 
 
 class SelectionFiltersBody(SelectionFilters):
-    model_config = _BODY
+    model_config = fields.BODY
     tags: dict[
         Annotated[str, StringConstraints(min_length=1, max_length=512)],
         Annotated[str, StringConstraints(max_length=256)] | None,
     ] = Field(default_factory=dict, max_length=50)
     name_pattern: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
-    locations: Sequence[Annotated[str, AfterValidator(_region)]] = Field(
+    locations: Sequence[Annotated[str, AfterValidator(fields.region)]] = Field(
         default_factory=list, max_length=100
     )
 
     @field_validator("os_type")
     @classmethod
     def _os(cls, value: str | None) -> str | None:
-        return None if value is None else _one_of(value, ("Linux", "Windows"))
+        return None if value is None else fields.one_of(value, ("Linux", "Windows"))
 
     @field_validator("hyper_v_generation")
     @classmethod
     def _generation(cls, value: str | None) -> str | None:
-        return None if value is None else _one_of(value, ("V1", "V2"))
+        return None if value is None else fields.one_of(value, ("V1", "V2"))
 
 
 class RequestBody(MigrationRequest):
     model_config = ConfigDict(
-        **_BODY,
+        **fields.BODY,
         # Images, or scopes to select them from (see _something_to_migrate).
         json_schema_extra={
             "anyOf": [
@@ -248,9 +197,9 @@ class RequestBody(MigrationRequest):
     scopes: Sequence[str] = Field(default_factory=list, max_length=50)
     filters: SelectionFiltersBody = Field(default_factory=SelectionFiltersBody)
     target_regions: Sequence[TargetRegionBody] = Field(default_factory=list)
-    replica_count: _Replicas = 1
-    storage_account_type: _Storage = None
-    end_of_life_date: _EndOfLife = None
+    replica_count: fields.Replicas = 1
+    storage_account_type: fields.Storage = None
+    end_of_life_date: fields.EndOfLife = None
     approval_timeout: str | None = Field(
         default=None, description="An ISO 8601 duration (P3D, PT12H), at most the app's limit."
     )
@@ -288,7 +237,7 @@ class RequestBody(MigrationRequest):
     @field_validator("images")
     @classmethod
     def _images(cls, images: Sequence[ImageSpecBody], info: ValidationInfo) -> list[ImageSpecBody]:
-        limit = _limits(info).max_images
+        limit = fields.limits(info).max_images
         if len(images) > limit:
             raise ValueError(f"at most {limit} images per request; split the work")
         return list(images)
@@ -296,12 +245,12 @@ class RequestBody(MigrationRequest):
     @field_validator("storage_account_type")
     @classmethod
     def _storage(cls, value: str | None) -> str | None:
-        return _check(value, _storage_error)
+        return fields.check(value, fields.storage_error)
 
     @field_validator("security_type")
     @classmethod
     def _security(cls, value: str | None) -> str | None:
-        return _security_type(value)
+        return fields.security_type(value)
 
     @model_validator(mode="after")
     def _encryption(self) -> RequestBody:
@@ -346,7 +295,7 @@ class RequestBody(MigrationRequest):
         if value is None:
             return None
         value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-        if value <= _limits(info).now:
+        if value <= fields.limits(info).now:
             raise ValueError(f"The end-of-life date {value.isoformat()} must be in the future.")
         return value
 
@@ -359,7 +308,7 @@ class RequestBody(MigrationRequest):
             parsed = parse_duration(value)
         except DurationError as error:
             raise ValueError(str(error)) from None
-        limit = _limits(info).max_approval_timeout
+        limit = fields.limits(info).max_approval_timeout
         if parsed > limit:
             raise ValueError(f"at most {format_duration(limit)}")
         return format_duration(parsed)
@@ -377,9 +326,9 @@ def parse_request(body: bytes | str | dict[str, Any], limits: RequestLimits) -> 
     if not isinstance(body, dict):
         raise RequestInvalid([FieldError(field="", message="the body must be a JSON object")])
     found = repeats(body)
-    context = _Context(limits)
+    context = fields.Context(limits)
     if limits.regions is not None and (subscription := _gallery_subscription(body)):
-        context = _Context(limits, subscription, limits.regions(subscription))
+        context = fields.Context(limits, subscription, limits.regions(subscription))
     try:
         request = RequestBody.model_validate_json(json.dumps(body), strict=True, context=context)
     except ValidationError as error:
@@ -396,39 +345,3 @@ def _gallery_subscription(body: dict[str, Any]) -> str | None:
         return parse_gallery_id(gallery).subscription if isinstance(gallery, str) else None
     except ResourceIdError:
         return None
-
-
-def _check(value: str | None, rule: Any) -> str | None:
-    if value is not None and (error := rule(value)):
-        raise ValueError(error)
-    return value
-
-
-def _one_of(value: str, choices: tuple[str, ...]) -> str:
-    for choice in choices:
-        if choice.lower() == value.strip().lower():
-            return choice
-    raise ValueError(f"'{value}' is not one of {', '.join(choices)}")
-
-
-def _security_type(value: str | None) -> str | None:
-    _check(value, rules.security_type_error)
-    return None if value is None else rules.security_type(value)
-
-
-def _encryption_set(value: str) -> str:
-    try:
-        return parse_disk_encryption_set_id(value).id
-    except ResourceIdError as error:
-        raise ValueError(str(error)) from None
-
-
-def _storage_error(value: str) -> str | None:
-    if value in rules.STORAGE_ACCOUNT_TYPES:
-        return None
-    choices = ", ".join(rules.STORAGE_ACCOUNT_TYPES)
-    return f"'{value}' is not a storage account type; use one of {choices}"
-
-
-def _limits(info: ValidationInfo) -> RequestLimits:
-    return _context(info).limits

@@ -16,9 +16,10 @@ The protocol, end to end:
    held.
 2. **Hold**: the migration's input lists its claims (:func:`claim_id` of each source).
 3. **Release** (:func:`release`, the only release path: a refused starter, the migration's last
-   activity, a cancel): raise :data:`RELEASE_EVENT` carrying the holder's migration id. A claim
-   ends only for its own holder's release (a late release from an earlier holder must not free a
-   claim someone else holds now) or a forced one.
+   activity, a cancel, and a starter taking a stale claim): raise :data:`RELEASE_EVENT` carrying
+   the holder's migration id, or ``force`` for a stale claim. A claim ends only for its own
+   holder's release (a late release from an earlier holder must not free a claim someone else
+   holds now) or a forced one.
 
 On Azure Storage, starting an instance with a fixed id is not strictly atomic, so two starts in the
 same instant could both succeed; the delete step's own re-check is what keeps data safe then (see
@@ -126,20 +127,25 @@ async def release(
     claims: Iterable[str],
     *,
     wait: bool = True,
+    force: bool = False,
 ) -> int:
     """Give back ``claims`` held by ``migration_id``; return how many were told to end.
 
     With ``wait``, see them end before returning (a few seconds at most): a refused request must
     leave its other sources free for the next one. An activity does not wait: the host ends the
-    claims right after.
+    claims right after. With ``force``, end them whoever holds them: a starter taking a stale
+    claim (its holder has ended), where ``migration_id`` is the taker's and the event names no
+    holder.
     """
+    event: dict[str, object] = {"force": True} if force else {"migrationId": migration_id}
     told: list[str] = []
     for claim in claims:
         try:
-            await client.raise_event(claim, RELEASE_EVENT, {"migrationId": migration_id})
+            await client.raise_event(claim, RELEASE_EVENT, event)
             told.append(claim)
         except Exception as error:
-            # It has ended already (released by force, or terminated): nothing to give back.
+            # It has ended already (its holder's own release got there first, or it was released
+            # by force, or terminated): nothing to give back.
             log.info("claim %s not released: %s", claim, error)
     if wait:
         for claim in told:
@@ -175,7 +181,7 @@ async def _take(
         if active or (not migration and _young(found)):
             return Conflict(source, holder)
         log.warning("releasing stale claim %s of ended migration %s", claim, holder)
-        await _force_release(client, claim)
+        await release(client, migration_id, [claim], force=True)
     holding = {
         "migrationId": migration_id,
         "source": source,
@@ -211,16 +217,6 @@ def _holder(status: DurableOrchestrationStatus | None) -> str | None:
     if not isinstance(holder, dict):
         return "unknown"
     return str(holder.get("migrationId") or "unknown")
-
-
-async def _force_release(client: df.DurableOrchestrationClient, claim: str) -> None:
-    try:
-        await client.raise_event(claim, RELEASE_EVENT, {"force": True})
-    except Exception as error:
-        # Its holder's own release got there first: the claim has ended, which is all we need.
-        log.info("stale claim %s already ended: %s", claim, error)
-        return
-    await _until_ended(client, claim)
 
 
 async def _until_ended(client: df.DurableOrchestrationClient, claim: str) -> None:

@@ -178,10 +178,13 @@ class History:
         self._add(SUB_COMPLETED, TaskScheduledId=task_id, Result=json.dumps(result))
         return self
 
-    def timer_fired(self, task_id: int) -> History:
-        """The timer fires: a new episode starts at its time with the event."""
+    def timer_fired(self, task_id: int, *, new_episode: bool = True) -> History:
+        """The timer fires: a new episode starts at its time with the event (or, without
+        ``new_episode``, the event joins the episode under way, which has reached its time)."""
         fire_at = self.fire_at[task_id]
-        self.episode(max(timedelta(0), fire_at - self.now))
+        if new_episode:
+            self.episode(max(timedelta(0), fire_at - self.now))
+        assert self.now >= fire_at, "a timer fires only once its time has come"
         self._add(TIMER_FIRED, TimerId=task_id, FireAt=timestamp(fire_at))
         return self
 

@@ -1,11 +1,14 @@
 """The fleet's one approval, replayed by the SDK from built histories: decisions on named
-images and on the rest, the timeout, long waits as chains of six-day timers, and every wait
-racing a fresh timer (``orchestrators.timers.wait_any``)."""
+images and on the rest, the timeout, long waits as chains of six-day timers, every wait
+racing a fresh timer (``orchestrators.timers.wait_any``), and the races: two decisions in one
+episode, and a decision in the episode the deadline's timer fires in."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+import pytest
 
 from migration.domain.state import BatchReport
 from migration.durable.jobs import APPROVAL_EVENT, BATCH_REPORT_EVENT, MigrationInput, batch_id
@@ -169,3 +172,95 @@ def test_a_long_wait_is_a_chain_of_timers_of_at_most_six_days() -> None:
     assert second.fire_at == asked + timedelta(days=10)
     assert again.custom_status["phase"] == "awaitingApproval"
     assert_every_wait_races_a_timer(again)
+
+
+def approvals(reply: Reply) -> list[str]:
+    """Every source the reply hands a batch as approved (the only ones a batch deletes)."""
+    return [s for event in sent(reply) for s in event["payload"]["approved"]]
+
+
+def test_of_two_decisions_in_one_episode_the_first_decides_and_the_second_is_not_read() -> None:
+    history = History("migrate", job(), START, instance_id="mig-1")
+    waiting = until_approval(history)
+    step(history, waiting, timedelta(hours=1)).raised(
+        APPROVAL_EVENT, {"approved": True, "by": "ann", "reason": "checked"}
+    ).raised(APPROVAL_EVENT, {"approved": False, "by": "bob", "reason": "no"})
+    # Ann's decision leaves nothing undecided, so the wait ends and Bob's event finds no
+    # waiter: the SDK keeps it unread (and says so), and nothing reads it again.
+    with pytest.warns(UserWarning, match="duplicate Task completion for TaskId: Approval"):
+        both = history.replay(HANDLE)
+    (event,) = sent(both)
+    assert (event["name"], event["payload"]["by"]) == ("Decision-0", "ann")
+    assert (approvals(both), event["payload"]["rejected"]) == ([WEB, APP], [])
+    approval = both.custom_status["approval"]
+    assert (approval["approved"], approval["rejected"], approval["undecided"]) == (2, 0, 0)
+    assert both.custom_status["phase"] == "deleting"
+    with pytest.warns(UserWarning, match="TaskId: Approval"):  # each replay reads it again
+        done = finish(history, both, [only(both, CALL_ACTIVITY)])
+    assert done.done
+    decisions = done.output["approval"]["decisions"]
+    assert [(d["decision"], d["by"], d["images"]) for d in decisions] == [("approved", "ann", 2)]
+
+
+def test_of_two_decisions_on_one_image_in_one_episode_the_second_decides_nothing() -> None:
+    history = History("migrate", job(), START, instance_id="mig-1")
+    waiting = until_approval(history)
+    step(history, waiting, timedelta(hours=1)).raised(
+        APPROVAL_EVENT, {"approved": True, "by": "ann", "reason": "ok", "images": [WEB]}
+    ).raised(APPROVAL_EVENT, {"approved": False, "by": "bob", "reason": "no", "images": [WEB]})
+    both = history.replay(HANDLE)
+    # One hand-on (Ann's); Bob's is read in the same episode, decides nothing and is recorded,
+    # so that he is told.
+    (event,) = sent(both)
+    assert (event["payload"]["by"], approvals(both), event["payload"]["rejected"]) == (
+        "ann",
+        [WEB],
+        [],
+    )
+    approval = both.custom_status["approval"]
+    assert (approval["approved"], approval["rejected"], approval["undecided"]) == (1, 0, 1)
+    recorded = [(d["decision"], d["by"], d["images"]) for d in approval["decisions"]]
+    assert recorded == [("approved", "ann", 1), ("rejected", "bob", 0)]
+    assert both.custom_status["phase"] == "awaitingApproval"
+
+
+def test_a_decision_read_in_the_episode_of_the_deadline_decides_nothing() -> None:
+    history = History("migrate", job(), START, instance_id="mig-1")
+    waiting = until_approval(history)
+    deadline = only(waiting, CREATE_TIMER)
+    # Sent just before the deadline, the approval reaches the orchestration in the episode the
+    # deadline's timer fires in, ahead of the timer: the episode's time is the deadline's.
+    history.record(waiting).episode(deadline.fire_at - history.now).raised(
+        APPROVAL_EVENT, {"approved": True, "by": "ann", "reason": "late"}
+    ).timer_fired(deadline.task_id or 0, new_episode=False)
+    late = history.replay(HANDLE)
+    (event,) = sent(late)
+    assert (approvals(late), event["payload"]["timedOut"]) == ([], [WEB, APP])
+    approval = late.custom_status["approval"]
+    assert (approval["approved"], approval["timedOut"]) == (0, 2)
+    (recorded,) = approval["decisions"]
+    assert (recorded["by"], recorded["images"], recorded["at"]) == (
+        "ann",
+        0,
+        approval["deadline"],
+    )
+    assert late.custom_status["phase"] == "deleting"
+    done = finish(history, late, [only(late, CALL_ACTIVITY)])
+    assert done.done
+
+
+def test_a_decision_after_the_deadline_timer_in_its_episode_is_not_read() -> None:
+    history = History("migrate", job(), START, instance_id="mig-1")
+    waiting = until_approval(history)
+    deadline = only(waiting, CREATE_TIMER)
+    history.record(waiting).timer_fired(deadline.task_id or 0).raised(
+        APPROVAL_EVENT, {"approved": True, "by": "ann", "reason": "late"}
+    )
+    late = history.replay(HANDLE)
+    (event,) = sent(late)
+    assert (approvals(late), event["payload"]["timedOut"]) == ([], [WEB, APP])
+    approval = late.custom_status["approval"]
+    assert (approval["approved"], approval["timedOut"], approval["decisions"]) == (0, 2, [])
+    done = finish(history, late, [only(late, CALL_ACTIVITY)])
+    assert done.done
+    assert done.output["approval"]["decisions"] == []
