@@ -28,6 +28,9 @@ from gallery_migrate_cli.bodies import BodyError
 from gallery_migrate_cli.config import Target
 from gallery_migrate_cli.exits import Exit, ended, for_status
 
+# Words of a suggested command that a person fills in, shown as written (not shell-quoted).
+PLACEHOLDERS = frozenset({'"$USER"', '"why"'})
+
 # Seconds asked for -> seconds that passed (a virtual clock passes what its next timer says).
 Pause = Callable[[float], float]
 
@@ -88,14 +91,13 @@ class Session:
             words += ["--profile", self.target.profile]
         if self.target.endpoint_flag:
             words += ["--endpoint", self.target.endpoint_flag]
-        return " ".join(w if w.startswith('"$') else shlex.quote(w) for w in words)
+        return " ".join(w if w in PLACEHOLDERS else shlex.quote(w) for w in words)
 
     def decision_commands(self, migration_id: str) -> list[str]:
         return [
             "approve: " + self.command("approve", migration_id, "--by", '"$USER"'),
             "reject:  "
-            + self.command("reject", migration_id, "--by", '"$USER"', "--reason")
-            + ' "why"',
+            + self.command("reject", migration_id, "--by", '"$USER"', "--reason", '"why"'),
         ]
 
     # -- the verbs -------------------------------------------------------------------------------
