@@ -15,7 +15,7 @@ from gallery_migrate_cli import config
 from gallery_migrate_cli.api import ApiError
 from gallery_migrate_cli.bodies import BodyError, Flags
 from gallery_migrate_cli.exits import Exit
-from gallery_migrate_cli.session import Env, Session, report, since
+from gallery_migrate_cli.session import Env, Interrupted, Session, report, since
 
 F = TypeVar("F", bound=Callable[..., Any])
 PROG = "gallery-migrate"
@@ -97,7 +97,8 @@ def cli() -> None:
     Talks to a deployed app (--endpoint and --key, environment variables or a profile in
     ~/.config/gallery-migrate/config.toml) or to the local stack (`gallery-migrate local`).
     Exit codes: 0 done, 1 error, 2 usage, 3 partly migrated, 4 failed, 5 awaiting approval,
-    6 cancelled, 7 still running, 8 not found, 9 conflict, 10 unreachable, 11 key refused.
+    6 cancelled, 7 still running, 8 not found, 9 conflict, 10 unreachable, 11 key refused,
+    130 interrupted (Ctrl-C).
     """
 
 
@@ -292,19 +293,26 @@ def completion(shell: str) -> None:
 def main(argv: Sequence[str] | None = None, env: Env | None = None) -> int:
     """Run a command; its exit code (errors are one line on standard error, no traceback)."""
     env = env or Env(environ=os.environ, interactive=sys.stdin.isatty())
+    args = list(argv) if argv is not None else sys.argv[1:]
     try:
         code = cli.main(
-            args=list(argv) if argv is not None else None,
-            prog_name=PROG,
-            obj=env,
-            standalone_mode=False,
-            complete_var=COMPLETE_VAR,
+            args=args, prog_name=PROG, obj=env, standalone_mode=False, complete_var=COMPLETE_VAR
         )
-    except click.exceptions.Abort:
+    except click.exceptions.Abort as error:
+        # click turns Ctrl-C (KeyboardInterrupt) anywhere but in a watch into Abort, as it does
+        # a "no" at cancel's question.
+        if isinstance(error.__cause__ or error.__context__, KeyboardInterrupt):
+            report(env, Interrupted("interrupted"))
+            return int(Exit.INTERRUPTED)
         env.err.print("aborted", highlight=False)
         return int(Exit.USAGE)
+    except Interrupted as error:
+        report(env, error)
+        return int(Exit.INTERRUPTED)
     except click.ClickException as error:
-        env.err.print(f"error: {error.format_message()}", markup=False, highlight=False)
+        # Arguments click refused: no command ran to read --json, so it is looked for here.
+        env.as_json = env.as_json or "--json" in args
+        report(env, error)
         return int(Exit.USAGE)
     except ApiError as error:
         report(env, error)

@@ -19,6 +19,7 @@ class Exit(IntEnum):
     CONFLICT = 9  # the migration cannot do that now (409)
     UNREACHABLE = 10  # the endpoint did not answer
     UNAUTHORIZED = 11  # the endpoint refused the key (401, 403)
+    INTERRUPTED = 130  # Ctrl-C: 128 + SIGINT, as shells report a command SIGINT ended
 
 
 def for_outcome(outcome: Any) -> Exit:

@@ -28,6 +28,9 @@ from gallery_migrate_cli.bodies import BodyError
 from gallery_migrate_cli.config import Target
 from gallery_migrate_cli.exits import Exit, ended, for_status
 
+# Words of a suggested command that a person fills in, shown as written (not shell-quoted).
+PLACEHOLDERS = frozenset({'"$USER"', '"why"'})
+
 # Seconds asked for -> seconds that passed (a virtual clock passes what its next timer says).
 Pause = Callable[[float], float]
 
@@ -51,6 +54,10 @@ class Env:
     now: Callable[[], datetime] = lambda: datetime.now(UTC)
     session: requests.Session | None = None
     as_json: bool = False
+
+
+class Interrupted(Exception):
+    """Ctrl-C stopped the command (``str``: one line saying what goes on without it)."""
 
 
 @dataclass
@@ -84,14 +91,13 @@ class Session:
             words += ["--profile", self.target.profile]
         if self.target.endpoint_flag:
             words += ["--endpoint", self.target.endpoint_flag]
-        return " ".join(w if w.startswith('"$') else shlex.quote(w) for w in words)
+        return " ".join(w if w in PLACEHOLDERS else shlex.quote(w) for w in words)
 
     def decision_commands(self, migration_id: str) -> list[str]:
         return [
             "approve: " + self.command("approve", migration_id, "--by", '"$USER"'),
             "reject:  "
-            + self.command("reject", migration_id, "--by", '"$USER"', "--reason")
-            + ' "why"',
+            + self.command("reject", migration_id, "--by", '"$USER"', "--reason", '"why"'),
         ]
 
     # -- the verbs -------------------------------------------------------------------------------
@@ -146,34 +152,42 @@ class Session:
         last = ""
         commands = self.decision_commands(migration_id)
         display = Live(console=self.out, auto_refresh=False) if live else nullcontext()
-        with display as shown:
-            while True:
-                status = self.api.status(migration_id)
-                if isinstance(shown, Live):
-                    view = render.migration(status, images=images, commands=commands)
-                    shown.update(view, refresh=True)
-                elif not self.env.as_json and (line := render.progress_line(status)) != last:
-                    self.out.print(line, markup=False, highlight=False, soft_wrap=True)
-                    last = line
-                if ended(status):
-                    break
-                if status.get("awaitingApproval") and not approved and not until_done:
-                    if approve_as is None:
+        try:
+            with display as shown:
+                while True:
+                    status = self.api.status(migration_id)
+                    if isinstance(shown, Live):
+                        view = render.migration(status, images=images, commands=commands)
+                        shown.update(view, refresh=True)
+                    elif not self.env.as_json and (line := render.progress_line(status)) != last:
+                        self.out.print(line, markup=False, highlight=False, soft_wrap=True)
+                        last = line
+                    if ended(status):
                         break
-                    reason = "approved by gallery-migrate --approve-as"
-                    try:
-                        self.api.decide(
-                            migration_id, "approve", {"by": approve_as, "reason": reason}
-                        )
-                    except ApiError as error:
-                        # Someone else decided first: theirs stands, and the watch goes on.
-                        if error.code != Exit.CONFLICT:
-                            raise
-                    approved = True
-                    continue
-                if timeout is not None and waited >= timeout:
-                    break
-                waited += self.env.pause(interval)
+                    if status.get("awaitingApproval") and not approved and not until_done:
+                        if approve_as is None:
+                            break
+                        reason = "approved by gallery-migrate --approve-as"
+                        try:
+                            self.api.decide(
+                                migration_id, "approve", {"by": approve_as, "reason": reason}
+                            )
+                        except ApiError as error:
+                            # Someone else decided first: theirs stands, and the watch goes on.
+                            if error.code != Exit.CONFLICT:
+                                raise
+                        approved = True
+                        continue
+                    if timeout is not None and waited >= timeout:
+                        break
+                    waited += self.env.pause(interval)
+        except KeyboardInterrupt:
+            # Ctrl-C stops the watching, not the migration: say so, and how to go on.
+            again = self.command("watch", migration_id)
+            raise Interrupted(
+                f"interrupted: stopped watching {migration_id}, which goes on; watch it again: "
+                f"{again}"
+            ) from None
         self.last_status = status
         return self.finish(status, shown_live=live, commands=commands)
 
@@ -270,14 +284,21 @@ def since(value: str, now: datetime) -> str:
     return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).isoformat()
 
 
-def report(env: Env, error: ApiError | BodyError | ValueError) -> None:
-    """The one line (and, for an invalid request, one per field) that says what went wrong."""
-    env.err.print(f"error: {error}", markup=False, highlight=False, soft_wrap=True)
+def report(
+    env: Env, error: ApiError | BodyError | ValueError | click.ClickException | Interrupted
+) -> None:
+    """The one line (and, for an invalid request, one per field) that says what went wrong;
+    with ``--json``, also ``{"error": {"kind", "message", ...}}`` on standard output (kind
+    ``usage`` unless the API's answer or an interruption says otherwise)."""
+    message = error.format_message() if isinstance(error, click.ClickException) else str(error)
+    line = message if isinstance(error, Interrupted) else f"error: {message}"
+    env.err.print(line, markup=False, highlight=False, soft_wrap=True)
     fields = error.field_errors() if isinstance(error, ApiError) else []
-    for name, message in fields:
-        env.err.print(f"  {name}: {message}", markup=False, highlight=False, soft_wrap=True)
+    for name, text in fields:
+        env.err.print(f"  {name}: {text}", markup=False, highlight=False, soft_wrap=True)
     if env.as_json:
-        body: dict[str, Any] = {"error": {"kind": "usage", "message": str(error)}}
+        kind = "interrupted" if isinstance(error, Interrupted) else "usage"
+        body: dict[str, Any] = {"error": {"kind": kind, "message": message}}
         if isinstance(error, ApiError):
             body = error.to_json()
         if fields:

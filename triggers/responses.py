@@ -46,14 +46,15 @@ def problem_response(
 
 
 # The most field errors one answer lists; the rest are counted (a huge body must not get a
-# huger answer).
+# huger answer, whichever check refuses it).
 MAX_ERRORS = 100
 
 
-def bad_request(
-    errors: list[FieldError], title: str = "The request is not valid"
+def field_problem(
+    status: int, kind: str, title: str, errors: list[FieldError]
 ) -> func.HttpResponse:
-    """400 naming every bad field (the first :data:`MAX_ERRORS`, and how many more there are)."""
+    """A problem naming each bad field: the first :data:`MAX_ERRORS` in ``errors`` (and
+    ``errorsNotShown``: how many more there are), the first ten in ``detail``."""
     shown = errors[:MAX_ERRORS]
     detail = "; ".join(f"{e.field or '(body)'}: {e.message}" for e in shown[:10])
     if len(errors) > 10:
@@ -61,17 +62,21 @@ def bad_request(
     extensions: dict[str, Any] = {"errors": [e.model_dump() for e in shown]}
     if len(errors) > MAX_ERRORS:
         extensions["errorsNotShown"] = len(errors) - MAX_ERRORS
-    return problem_response(400, "invalid-request", title, detail, **extensions)
+    return problem_response(status, kind, title, detail, **extensions)
+
+
+def bad_request(
+    errors: list[FieldError], title: str = "The request is not valid"
+) -> func.HttpResponse:
+    """400 naming every bad field (capped as :func:`field_problem` caps)."""
+    return field_problem(400, "invalid-request", title, errors)
 
 
 def out_of_scope(errors: list[FieldError]) -> func.HttpResponse:
-    """403 naming every resource outside ``ALLOWED_SCOPES``."""
-    return problem_response(
-        403,
-        "out-of-scope",
-        "A resource is outside the scopes this app may touch",
-        "; ".join(f"{e.field}: {e.message}" for e in errors),
-        errors=[e.model_dump() for e in errors],
+    """403 naming every resource outside ``ALLOWED_SCOPES`` (capped as :func:`field_problem`
+    caps: a request of a thousand images elsewhere names a hundred)."""
+    return field_problem(
+        403, "out-of-scope", "A resource is outside the scopes this app may touch", errors
     )
 
 

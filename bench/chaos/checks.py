@@ -5,8 +5,8 @@
    said ``deleteInUseSources``.
 2. **One version per source per migration**, and every version was made by a migration that
    was started (its ``galleryMigrator.migrationId`` tag names one the round knows).
-3. **Nothing for refused requests**: a request answered 4xx left no definition of the name it
-   gave, no version from its image, and its image in place.
+3. **Nothing for invalid requests**: each is answered 400 or 403 (none accepted), and left no
+   definition of the name it gave, no version from its image, and its image in place.
 4. **Every migration ended before its deadline** (from its start, in simulated time: its
    replication timeout, its approval timeout, an hour of slack, and whatever time the host was
    down meanwhile), Completed, with an outcome, and every image in a final phase, read through
@@ -107,12 +107,18 @@ class Checker:
     # -- 3 ---------------------------------------------------------------------------------
 
     def refused(self, played: Played, events: list[StateEvent], bad: Any) -> None:
-        for refused in played.refused:
-            draw = refused.draw
-            if draw.invalid is None:
-                continue  # a valid request refused (409): its images are others' to migrate
-            if refused.status not in (400, 403):
-                bad("refused", draw.key, f"invalid ({draw.invalid}) but answered {refused.status}")
+        answered = {r.draw.key: r.status for r in played.refused}
+        accepted = {t.key for t in played.migrations.values() if t.key is not None}
+        invalid = {d.key: d for d in played.draw.requests if d.invalid is not None}
+        invalid.update({r.draw.key: r.draw for r in played.refused if r.draw.invalid is not None})
+        # A valid request refused (409) is not here: its images are others' to migrate.
+        for draw in invalid.values():
+            if draw.key in accepted:
+                bad("refused", draw.key, f"invalid ({draw.invalid}) but accepted")
+            elif answered.get(draw.key, 400) not in (400, 403):
+                status = answered[draw.key]
+                bad("refused", draw.key, f"invalid ({draw.invalid}) but answered {status}")
+            # Whatever it was answered (or if the answer was lost), nothing may come of it.
             definition = f"/images/refused-{draw.key}".lower()
             bystander = draw.body["images"][0]["source"].split("?")[0].lower()
             for event in events:

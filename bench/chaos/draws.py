@@ -49,8 +49,21 @@ DECISIONS = [
     ("split", 0.25),
     ("race", 0.2),
 ]
-# Invalid requests (each refused at the door whatever the state): the field that is wrong.
-INVALID = ["region", "version", "source", "endOfLife", "replicas", "approvalTimeout"]
+# Invalid requests (each refused at the door whatever the state): what is wrong. "region" is
+# a name that cannot be one; "unknownRegion" a well-formed name that ARM's locations list (and
+# so the emulator's, emulator/regions.py) does not have; "stringCount" a count sent as a string,
+# which strict typing refuses rather than reads as 2.
+INVALID = [
+    "region",
+    "unknownRegion",
+    "version",
+    "source",
+    "endOfLife",
+    "replicas",
+    "stringCount",
+    "approvalTimeout",
+]
+UNKNOWN_REGION = "westus9"
 
 
 def group(round_no: int) -> str:
@@ -243,12 +256,21 @@ def _request(
 
 
 def _invalid(rng: random.Random, number: int, key: str, bystander: ImageDraw) -> RequestDraw:
+    return invalid_request(rng, number, key, bystander, rng.choice(INVALID))
+
+
+def invalid_request(
+    rng: random.Random, number: int, key: str, bystander: ImageDraw, wrong: str
+) -> RequestDraw:
+    """A request for ``bystander`` alone, under a definition of its own, wrong as ``wrong``
+    (one of :data:`INVALID`) says."""
     body = _common(rng, number)
     spec: dict[str, Any] = {"source": bystander.id, "definition": {"name": f"refused-{key}"}}
     body["images"] = [spec]
-    wrong = rng.choice(INVALID)
     if wrong == "region":
         body["targetRegions"] = [{"name": "East US!"}]
+    elif wrong == "unknownRegion":
+        body["targetRegions"] = [{"name": "eastus"}, {"name": UNKNOWN_REGION}]
     elif wrong == "version":
         spec["version"] = "01.0.0"
     elif wrong == "source":
@@ -257,9 +279,13 @@ def _invalid(rng: random.Random, number: int, key: str, bystander: ImageDraw) ->
         body["endOfLifeDate"] = "2001-01-01"
     elif wrong == "replicas":
         body["targetRegions"] = [{"name": "eastus", "replicaCount": 0}]
-    else:
+    elif wrong == "stringCount":
+        body["targetRegions"] = [{"name": "eastus", "replicaCount": "2"}]
+    elif wrong == "approvalTimeout":
         body["deleteSource"] = "afterApproval"
         body["approvalTimeout"] = "P400D"
+    else:
+        raise ValueError(f"no such invalid request: {wrong}")
     return RequestDraw(key, body, invalid=wrong, at=rng.uniform(0, 300))
 
 

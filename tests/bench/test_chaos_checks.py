@@ -11,14 +11,24 @@ import pytest
 
 from activities import versions
 from bench.chaos.checks import Checker
-from bench.chaos.draws import RequestDraw, RoundDraw, draw_round
+from bench.chaos.draws import (
+    INVALID,
+    ImageDraw,
+    RequestDraw,
+    RoundDraw,
+    draw_round,
+    invalid_request,
+)
 from bench.chaos.rounds import Played, Refused, Sent, Tracked
+from emulator.regions import REGIONS
 from emulator.testing import RunningEmulator
 from migration.config.settings import Settings
+from migration.domain.body import RequestInvalid
 from migration.domain.validation import parse_request
 from migration.durable.jobs import MigrationInput, Options
 from tests.activities.arm_runs import user_function
 from tests.activities.estate import GALLERY, MIGRATION, WEB, planned_version, request_body
+from tests.migration.factories import limits
 
 START = user_function(versions.start_version)
 
@@ -190,3 +200,43 @@ def test_a_refused_request_that_left_something_behind(
     found = checks(arm_endpoint, played(draw, refused=[refused]))
     assert ("refused", "version") in found
     assert ("versions", "made") in found  # and by no migration the round started
+
+
+# The field each kind of invalid request gets wrong.
+WRONG_FIELD = {
+    "region": "targetRegions[0].name",
+    "unknownRegion": "targetRegions[1].name",
+    "version": "images[0].version",
+    "source": "images[0].source",
+    "endOfLife": "endOfLifeDate",
+    "replicas": "targetRegions[0].replicaCount",
+    "stringCount": "targetRegions[0].replicaCount",
+    "approvalTimeout": "approvalTimeout",
+}
+
+
+def test_every_kind_of_invalid_request_is_one_the_door_refuses() -> None:
+    assert set(WRONG_FIELD) == set(INVALID)
+    bystander = ImageDraw(WEB, "eastus", "Linux", "V2", 8, (), {}, bystander=True)
+    # The regions ARM lists for any subscription of the emulator.
+    known = limits(regions=lambda _: frozenset(REGIONS))
+    for kind in INVALID:
+        draw = invalid_request(random.Random(0), 0, "r0-q0", bystander, kind)
+        with pytest.raises(RequestInvalid) as caught:
+            parse_request(draw.body, known)
+        assert WRONG_FIELD[kind] in {e.field for e in caught.value.errors}, kind
+        assert draw.invalid == kind
+        assert draw.body["images"][0]["definition"] == {"name": "refused-r0-q0"}
+
+
+def test_an_invalid_request_that_was_accepted(arm_endpoint: RunningEmulator) -> None:
+    draw = draw_round(random.Random(1), 0, 1, kill_share=0.0, event_share=0.0)
+    bystander = ImageDraw(WEB, "eastus", "Linux", "V2", 8, (), {}, bystander=True)
+    wrong = invalid_request(random.Random(0), 0, "r0-q7", bystander, "unknownRegion")
+    draw.requests = [wrong]
+    started = tracked(arm_endpoint, phase="kept", policy="never")
+    assert checks(arm_endpoint, played(draw, started)) == set()  # started by another request
+    started.key = wrong.key
+    assert ("refused", "invalid") in checks(arm_endpoint, played(draw, started))
+    answered = played(draw, refused=[Refused(wrong, 502, {})])
+    assert ("refused", "invalid") in checks(arm_endpoint, answered)

@@ -1,5 +1,9 @@
 """The corpus of bad requests (tests/data/bad-requests.json), each sent through the HTTP API:
-a 4xx problem answer naming each bad field, bounded in size, and nothing started or created."""
+a 4xx problem answer naming each bad field, bounded in size, and nothing started or created.
+
+A case whose endpoint holds ``{id}`` (approve, reject, cancel) is sent to a migration that waits
+for its approval: refused, it must decide nothing, end nothing and write nothing.
+"""
 
 from __future__ import annotations
 
@@ -29,18 +33,48 @@ def raw_body(case: dict[str, Any]) -> bytes:
         return str(case["raw"]).encode()
     body = case["body"]
     if "bulkImages" in case:
-        body = {**body, "images": [{"source": f"bad-{n}"} for n in range(case["bulkImages"])]}
+        source = case.get("bulkSource", "bad-{n}")
+        images = [{"source": source.format(n=n)} for n in range(case["bulkImages"])]
+        body = {**body, "images": images}
     return json.dumps(body).encode()
 
 
-@pytest.mark.parametrize("case", CORPUS, ids=[c["name"] for c in CORPUS])
+def arm_writes(stack: Stack) -> list[str]:
+    return [
+        f"{r.method} {r.path}"
+        for r in stack.emulator.request_log
+        if r.method in {"PUT", "PATCH", "DELETE"}
+    ]
+
+
+def instances(stack: Stack) -> set[tuple[str, str, int]]:
+    """Every instance with its status and how much history it has: a decision or a cancel
+    taken would change one of them."""
+    return {(i.instance_id, str(i.status), i.history_length) for i in stack.host.engine.instances()}
+
+
+@pytest.mark.parametrize(
+    ("case", "app_settings"),
+    [(c, c.get("settings", {})) for c in CORPUS],
+    ids=[c["name"] for c in CORPUS],
+)
 async def test_a_bad_request_is_refused_before_anything_starts(
     stack: Stack, case: dict[str, Any]
 ) -> None:
+    endpoint = case["endpoint"]
+    if "{id}" in endpoint:
+        migration_id = await stack.start(request(WEB, deleteSource="afterApproval"))
+        waiting = await stack.awaiting_approval(migration_id)
+        assert waiting["awaitingApproval"], waiting
+        endpoint = endpoint.format(id=migration_id)
+    await stack.host.run_until_idle()
+    before, written = instances(stack), arm_writes(stack)
+    if "{id}" not in case["endpoint"]:
+        assert before == set()
     headers = {"Content-Type": case.get("contentType", "application/json")}
     if not headers["Content-Type"]:
         headers = {}
-    url = f"{stack.api}/{case['endpoint']}"
+    url = f"{stack.api}/{endpoint}"
     async with stack.http.post(url, data=raw_body(case), headers=headers) as response:
         text = await response.read()
         status, kind = response.status, response.content_type
@@ -48,12 +82,19 @@ async def test_a_bad_request_is_refused_before_anything_starts(
     assert kind == PROBLEM
     assert len(text) <= case.get("maxAnswerBytes", 16384)
     answer = json.loads(text)
-    fields = {e["field"] for e in answer.get("errors", [])}
-    assert set(case["fields"]) <= fields, answer
-    # Nothing started, nothing created: no instance at all, no ARM write.
-    assert stack.host.engine.instances() == []
-    writes = [r for r in stack.emulator.request_log if r.method in {"PUT", "PATCH", "DELETE"}]
-    assert writes == []
+    errors = answer.get("errors", [])
+    assert set(case["fields"]) <= {e["field"] for e in errors}, answer
+    if "errorsShown" in case:
+        assert len(errors) == case["errorsShown"]
+        assert answer["errorsNotShown"] == case["errorsNotShown"]
+    # Nothing started, decided or ended (whatever the host runs now), nothing written to ARM.
+    await stack.host.run_until_idle()
+    assert instances(stack) == before
+    assert arm_writes(stack) == written
+    if "{id}" in case["endpoint"]:
+        after = await stack.status(migration_id)
+        assert after["runtimeStatus"] == "Running"
+        assert after["approval"] == waiting["approval"]
 
 
 @pytest.mark.parametrize(

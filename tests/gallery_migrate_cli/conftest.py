@@ -21,7 +21,7 @@ from emulator import EmulatorConfig
 from gallery_migrate_cli.app import main
 from gallery_migrate_cli.config import CONFIG_VAR, ENDPOINT_VAR
 from gallery_migrate_cli.local import virtual_pause
-from gallery_migrate_cli.session import Env
+from gallery_migrate_cli.session import Env, Pause
 from tests.stack import Stack, open_stack
 
 
@@ -55,6 +55,7 @@ async def run_cli(
     terminal: bool = False,
     interactive: bool = False,
     answer: bool = False,
+    pause: Pause | None = None,
 ) -> Ran:
     out, err = consoles(terminal)
     env = Env(out=out, err=err, environ=dict(environ), interactive=interactive)
@@ -62,6 +63,8 @@ async def run_cli(
     if stack is not None:
         env.pause = virtual_pause(asyncio.get_running_loop(), stack.host)
         env.now = stack.clock.now
+    if pause is not None:
+        env.pause = pause
     code = await asyncio.to_thread(main, list(args), env)
     assert isinstance(out.file, io.StringIO)
     assert isinstance(err.file, io.StringIO)

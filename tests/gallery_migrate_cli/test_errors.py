@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import io
 import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+import requests
 
 from devhost.keys import HostKeys
 from emulator import EmulatorConfig
+from gallery_migrate_cli.app import main
 from gallery_migrate_cli.config import CONFIG_VAR, ENDPOINT_VAR, KEY_VAR
 from gallery_migrate_cli.exits import Exit
-from tests.gallery_migrate_cli.conftest import Run, run_cli
+from gallery_migrate_cli.session import Env
+from tests.gallery_migrate_cli.conftest import Run, consoles, run_cli
 from tests.stack import GALLERY, Stack, image_id, open_stack
 
 
@@ -130,3 +134,58 @@ async def test_usage_errors(cli: Run, tmp_path: Path) -> None:
     choice = await cli("list", "--status", "sleeping")
     assert choice.code == Exit.USAGE
     assert "'sleeping' is not one of" in one_line(choice.err)
+
+
+async def test_usage_errors_with_json_are_json(cli: Run) -> None:
+    missing = await cli("watch", "--json")
+    assert missing.code == Exit.USAGE
+    assert one_line(missing.err) == "error: Missing argument 'MIGRATION_ID'."
+    assert missing.json() == {
+        "error": {"kind": "usage", "message": "Missing argument 'MIGRATION_ID'."}
+    }
+    choice = await cli("list", "--json", "--status", "sleeping")
+    assert choice.code == Exit.USAGE
+    assert choice.json()["error"]["kind"] == "usage"
+    assert "'sleeping' is not one of" in choice.json()["error"]["message"]
+    unknown = await cli("status", "mig-1", "--json", "--colour")
+    assert unknown.json() == {"error": {"kind": "usage", "message": "No such option '--colour'."}}
+    # Without --json, standard output stays empty.
+    plain = await cli("watch")
+    assert (plain.code, plain.out) == (Exit.USAGE, "")
+
+
+def ctrl_c(seconds: float) -> float:
+    raise KeyboardInterrupt
+
+
+async def test_ctrl_c_during_watch_exits_130_and_the_migration_goes_on(
+    stack: Stack, environ: dict[str, str]
+) -> None:
+    flags = ("--gallery", GALLERY, "--image", image_id("web"), "--region", "eastus")
+    started = await run_cli(stack, ("start", *flags), environ=environ)
+    migration_id = started.out.split()[1]
+    for json_flag in ((), ("--json",)):
+        args = ("watch", migration_id, *json_flag)
+        ran = await run_cli(stack, args, environ=environ, pause=ctrl_c)
+        assert ran.code == Exit.INTERRUPTED
+        assert one_line(ran.err) == (
+            f"interrupted: stopped watching {migration_id}, which goes on; "
+            f"watch it again: gallery-migrate watch {migration_id} --endpoint {stack.base_url}"
+        )
+    assert ran.json()["error"]["kind"] == "interrupted"
+    assert (await stack.status(migration_id))["runtimeStatus"] == "Running"
+
+
+class CtrlCSession(requests.Session):
+    def request(self, *args: object, **kwargs: object) -> requests.Response:
+        raise KeyboardInterrupt
+
+
+def test_ctrl_c_in_any_other_command_exits_130(environ: dict[str, str]) -> None:
+    assert Exit.INTERRUPTED.value == 130  # the shells' 128 + SIGINT
+    out, err = consoles(terminal=False)
+    env = Env(out=out, err=err, environ=environ, session=CtrlCSession())
+    code = main(["list", "--endpoint", "http://127.0.0.1:9"], env)
+    assert code == Exit.INTERRUPTED
+    assert isinstance(err.file, io.StringIO)
+    assert one_line(err.file.getvalue()) == "interrupted"

@@ -42,6 +42,8 @@ async def test_watch_in_a_terminal_shows_live_bars_per_region_and_image(
     assert re.search(r"web\s+web/1\.0\.0\s+replicated\s+eastus\s+█{10} 100%", last), last
     assert "waiting for approval: 2 image(s) undecided" in last
     assert f'gallery-migrate approve {migration_id} --by "$USER"' in last
+    # The reason's placeholder comes with its flag, before the target's flags.
+    assert f'gallery-migrate reject {migration_id} --by "$USER" --reason "why" --endpoint' in last
 
 
 async def test_watch_into_a_log_prints_a_line_per_change_without_colour(
@@ -77,3 +79,30 @@ def test_a_regions_bar_counts_its_completed_images() -> None:
     assert render.region_done({"completed": 3, "replicating": 1, "progress": 40}) == 85
     assert render.region_done({"completed": 0, "replicating": 0, "progress": 100}) == 100
     assert render.region_done({"failed": 1, "completed": 1}) == 50
+
+
+async def test_watch_in_a_terminal_runs_to_the_end_and_shows_the_result(
+    cli: Run, stack: Stack
+) -> None:
+    migration_id = await started(cli)
+    ran = await cli("watch", migration_id, "--approve-as", "ops", terminal=True)
+    assert ran.code == Exit.OK, ran.err
+    assert ANSI.search(ran.out)
+    shown = ran.console.export_text()
+    frames = shown.split(f"migration {migration_id}  ")[1:]
+    assert len(frames) >= 5
+    # It asked, --approve-as approved, and the live view went on to the deletes.
+    asked = [f for f in frames if "waiting for approval: 2 image(s) undecided" in f]
+    assert asked
+    assert frames.index(asked[0]) < len(frames) - 1
+    last, result = frames[-1].split("\nresult")
+    assert last.startswith("Completed · done · every image migrated"), last
+    assert "images by phase: 2 deleted" in last
+    assert re.search(r"westus2\s+█{16}\s+100%\s+2\s+0\s+0", last), last
+    assert re.search(r"app\s+app/1\.0\.0\s+deleted\s+eastus\s+█{10} 100%", last), last
+    assert "approval: 2 approved" in last
+    # The result once, below the last frame: per image its version, time and source.
+    for name in ("web", "app"):
+        row = rf"│ {name}\s+│ {name}/1\.0\.0 │ \d+ h \d+ min\s+│ deleted │"
+        assert re.search(row, result), result
+    assert shown.count("replicated in") == 1

@@ -82,6 +82,12 @@ def parse_cards(cards: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
     return events
 
 
+def test_the_card_parser_package_names_the_test_that_uses_it() -> None:
+    package = json.loads((CARDS / "package.json").read_text())
+    named = package["description"].rsplit(" ", 1)[-1]
+    assert (CARDS.parent.parent / named).resolve() == Path(__file__).resolve()
+
+
 def test_every_card_passes_the_adaptive_cards_parser_without_warnings() -> None:
     rejected = image(
         2, ImagePhase.KEPT, kept_reason="rejected by [eve](https://evil.example): *no*"
