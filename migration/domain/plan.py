@@ -21,11 +21,12 @@ from migration.domain.facts import (
     ImageFacts,
     Inspection,
     RegionTarget,
+    VersionFacts,
 )
 from migration.domain.ids import parse_image_id
 from migration.domain.naming import definition_name_for
 from migration.domain.regions import target_regions
-from migration.domain.request import ImageSpec, MigrationRequest
+from migration.domain.request import DeleteSource, ImageSpec, MigrationRequest
 from migration.domain.versions import choose_version, made_from
 
 
@@ -67,6 +68,9 @@ class ImagePlan(Data):
     # The version's deletion block as created, and whether to block it once the source goes.
     block_deletion: bool = False
     block_before_source_delete: bool = False
+    # An adopted version with no end of life gets this one when its deletion is blocked (a
+    # re-PUT without one would get Azure's six months from its published date).
+    end_of_life_when_blocked: datetime | None = None
     # Scale sets that reference the image (they need it to scale out and reimage).
     scale_sets: list[str] = Field(default_factory=list)
     delete_in_use: bool = False
@@ -235,9 +239,8 @@ def build_plan(
         if (adopted := choice.adopted) is not None:
             image.adopt = True
             image.target_regions = adopted.target_regions or image.target_regions
-            image.end_of_life_date = adopted.end_of_life_date
-            image.block_deletion = adopted.block_deletion_before_end_of_life
             image.notes.append(f"version {adopted.name} already exists from this image; reusing it")
+            _adopted_life(image, adopted, request)
         definitions.remember(definition)
     return plan
 
@@ -250,6 +253,35 @@ def _life(image: ImagePlan, request: MigrationRequest, rules: PlanRules, now: da
     else:
         image.block_deletion = rules.deletion_block == DeletionBlock.ALWAYS
         image.block_before_source_delete = rules.deletion_block == DeletionBlock.ONCE_SOURCE_DELETED
+
+
+def _adopted_life(image: ImagePlan, adopted: VersionFacts, request: MigrationRequest) -> None:
+    """An adopted version keeps its own end of life and block. One without an end of life
+    (made at an older api-version) is given the planned one if this migration blocks it: the
+    block is a PUT, and a PUT at api-version 2026-03-03 that states none gets six months from
+    the version's published date, which may be past or near."""
+    planned = image.end_of_life_date
+    image.end_of_life_date = adopted.end_of_life_date
+    image.block_deletion = adopted.block_deletion_before_end_of_life
+    if adopted.end_of_life_date is not None or planned is None:
+        return
+    if (
+        image.block_before_source_delete
+        and not image.block_deletion
+        and request.delete_source != DeleteSource.NEVER
+    ):
+        image.end_of_life_when_blocked = planned
+        image.notes.append(
+            f"version {adopted.name} has no end of life: it is given {planned:%Y-%m-%d} when its "
+            "deletion is blocked, right before its source is deleted"
+        )
+    else:
+        blocked = (
+            "; its deletion stays blocked until the block is cleared"
+            if image.block_deletion
+            else ""
+        )
+        image.notes.append(f"version {adopted.name} has no end of life and keeps none{blocked}")
 
 
 def _source_problems(image: ImageFacts, max_data_disk_gb: int) -> list[str]:

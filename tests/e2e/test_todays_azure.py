@@ -3,8 +3,13 @@ api-version default, Trusted Launch where the image allows it, and scale sets ke
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
+from migration.arm import shapes
+from migration.arm.images import image_fingerprint
+from migration.domain.definitions import DefinitionPlan
+from migration.domain.facts import TAG_FINGERPRINT, TAG_MIGRATION, Identifier
 from tests.e2e.test_migration import APP, WEB, request
 from tests.stack import RG, Stack
 
@@ -85,3 +90,48 @@ async def test_a_source_a_scale_set_uses_is_kept_and_the_plan_says_so(stack: Sta
         await stack.start(request(APP, deleteSource="afterReplication", deleteInUseSources=True))
     )
     assert again["images"][0]["phase"] == "deleted"
+
+
+async def test_an_adopted_version_without_an_end_of_life_gets_the_planned_one_not_azures(
+    stack: Stack,
+) -> None:
+    """A version an older release made at api-version 2025-03-03 has no end of life. Blocking
+    it before its source goes is an update PUT, which at 2026-03-03 would get six months from
+    its published date: the app states the request's date instead, and says so up front."""
+    definition_id = f"{request()['gallery']}/images/web"
+    made = DefinitionPlan(
+        name="web",
+        create=True,
+        os_type="Linux",
+        hyper_v_generation="V2",
+        identifier=Identifier(publisher="images-rg", offer="web", sku="linux-v2"),
+    )
+    assert await stack.arm("PUT", definition_id, shapes.definition_body(made, "eastus")) == 201
+    source = stack.emulator.resource(WEB)
+    assert source is not None
+    old = {
+        "location": "eastus",
+        "tags": {TAG_FINGERPRINT: image_fingerprint(source), TAG_MIGRATION: "mig-old"},
+        "properties": {
+            "storageProfile": {"source": {"id": WEB}},
+            "publishingProfile": {"targetRegions": [{"name": "eastus"}, {"name": "westus2"}]},
+        },
+    }
+    version_id = f"{definition_id}/versions/1.0.0"
+    assert await stack.arm("PUT", version_id, old, api_version="2025-03-03") == 201
+    stack.clock.advance(timedelta(hours=6))
+
+    body = request(WEB, deleteSource="afterReplication", endOfLifeDate="2031-06-30")
+    (planned,) = (await stack.call("POST", "migrations/plan", body)).body["images"]
+    assert planned["adopt"]
+    assert planned["endOfLifeDate"] is None
+    assert planned["endOfLifeWhenBlocked"].startswith("2031-06-30")
+    final = await stack.finish(await stack.start(body))
+    (image,) = final["images"]
+    assert image["phase"] == "deleted"
+    assert image["deletionBlocked"] is True
+    assert image["endOfLifeDate"].startswith("2031-06-30")
+    version = stack.emulator.resource(version_id)
+    assert version is not None
+    assert version["properties"]["publishingProfile"]["endOfLifeDate"].startswith("2031-06-30")
+    assert version["properties"]["safetyProfile"]["blockDeletionBeforeEndOfLife"] is True
