@@ -71,8 +71,10 @@ class ImagePlan(Data):
     # An adopted version with no end of life gets this one when its deletion is blocked (a
     # re-PUT without one would get Azure's six months from its published date).
     end_of_life_when_blocked: datetime | None = None
-    # Scale sets that reference the image (they need it to scale out and reimage).
+    # Scale sets that reference the image (they need it to scale out and reimage), and whether
+    # they could not be listed (then ``scale_sets`` says nothing).
     scale_sets: list[str] = Field(default_factory=list)
+    scale_sets_unknown: bool = False
     delete_in_use: bool = False
     notes: list[str] = Field(default_factory=list)
     problems: list[str] = Field(default_factory=list)
@@ -150,8 +152,10 @@ def given_up(request: MigrationRequest, inspection: Inspection) -> Inspection:
             # Every image's regions use the request's sets.
             for spec in request.images:
                 settled.unreadable.setdefault(spec.source.lower(), reason)
-        # A scale-set listing that could not be read only leaves the plan without them: the
-        # delete step lists them again, and keeps the source if it cannot.
+        elif key.startswith("scaleSets:"):
+            # The plan says it cannot tell; the delete step lists them again, and keeps the
+            # source if it still cannot.
+            settled.scale_sets_unlisted[key.removeprefix("scaleSets:")] = reason
     if settled.gallery is None:
         settled.gallery = GalleryFacts(id=request.gallery, exists=False, error="never read")
     settled.waits = {}
@@ -197,6 +201,7 @@ def build_plan(
             delete_in_use=request.delete_in_use_sources,
         )
         plan.images.append(image)
+        _scale_sets_unknown(image, inspection)
         if (reason := inspection.unreadable.get(key)) is not None:
             image.problems.append(reason)
             continue
@@ -253,6 +258,20 @@ def _life(image: ImagePlan, request: MigrationRequest, rules: PlanRules, now: da
     else:
         image.block_deletion = rules.deletion_block == DeletionBlock.ALWAYS
         image.block_before_source_delete = rules.deletion_block == DeletionBlock.ONCE_SOURCE_DELETED
+
+
+def _scale_sets_unknown(image: ImagePlan, inspection: Inspection) -> None:
+    """Flag an image whose subscription's scale sets could not be listed: its empty
+    ``scale_sets`` means "unknown", not "none"."""
+    subscription = parse_image_id(image.source).subscription.lower()
+    if (reason := inspection.scale_sets_unlisted.get(subscription)) is None:
+        return
+    image.scale_sets_unknown = True
+    image.notes.append(
+        f"could not list the scale sets of subscription {subscription} ({reason}): whether one "
+        "uses this image is unknown; deleting the source lists them again and keeps it if that "
+        "fails too"
+    )
 
 
 def _adopted_life(image: ImagePlan, adopted: VersionFacts, request: MigrationRequest) -> None:
