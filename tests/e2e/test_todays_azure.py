@@ -3,10 +3,13 @@ api-version default, Trusted Launch where the image allows it, and scale sets ke
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from migration.arm import shapes
+import pytest
+
+from emulator import DeniedAction, EmulatorConfig, FaultConfig
+from migration.arm import retry, shapes
 from migration.arm.images import image_fingerprint
 from migration.domain.definitions import DefinitionPlan
 from migration.domain.facts import TAG_FINGERPRINT, TAG_MIGRATION, Identifier
@@ -135,3 +138,54 @@ async def test_an_adopted_version_without_an_end_of_life_gets_the_planned_one_no
     assert version is not None
     assert version["properties"]["publishingProfile"]["endOfLifeDate"].startswith("2031-06-30")
     assert version["properties"]["safetyProfile"]["blockDeletionBeforeEndOfLife"] is True
+
+
+NO_SCALE_SET_READ = EmulatorConfig(
+    faults=FaultConfig(
+        denied_actions=(DeniedAction(action="Microsoft.Compute/virtualMachineScaleSets/read"),)
+    )
+)
+
+
+@pytest.mark.parametrize("emulator_config", [NO_SCALE_SET_READ])
+async def test_a_source_whose_scale_sets_cannot_be_listed_is_kept_and_the_plan_says_so(
+    stack: Stack,
+) -> None:
+    body = request(WEB, deleteSource="afterReplication")
+    (planned,) = (await stack.call("POST", "migrations/plan", body)).body["images"]
+    assert (planned["scaleSets"], planned["scaleSetsUnknown"]) == ([], True)
+    assert any("could not list the scale sets" in note for note in planned["notes"])
+    final = await stack.finish(await stack.start(body))
+    (image,) = final["images"]
+    assert image["phase"] == "kept"
+    assert "could not tell whether a scale set uses it" in image["keptReason"]
+    assert stack.image_exists(WEB)
+
+
+@pytest.mark.parametrize(
+    "emulator_config", [EmulatorConfig(faults=FaultConfig(overloaded_sources=(WEB,)))]
+)
+async def test_an_overloaded_source_is_waited_out_like_throttling(stack: Stack) -> None:
+    """ "Too many requests on source" for longer than any other failure is retried (more
+    refusals than MAX_ATTEMPTS), then the overload passes and the image goes through."""
+    migration_id = await stack.start(request(WEB, deleteSource="afterReplication"))
+
+    def refused_at() -> list[datetime]:
+        log = stack.emulator.request_log
+        return sorted({r.time for r in log if r.fault == "source-throttled"})
+
+    def held(status: dict[str, Any]) -> bool:
+        assert status["images"][0]["phase"] not in ("failed", "kept"), status["images"][0]
+        return len(refused_at()) > retry.MAX_ATTEMPTS
+
+    await stack.until(held, migration_id)
+    times = refused_at()
+    assert times[-1] - times[0] >= timedelta(minutes=10), "waited on timers, not at once"
+    stack.emulator.configure_faults(FaultConfig())  # the source's load passes
+    final = await stack.finish(migration_id)
+    (image,) = final["images"]
+    assert image["phase"] == "deleted"
+    version = stack.emulator.resource(image["versionId"])
+    assert version is not None
+    assert version["properties"]["provisioningState"] == "Succeeded"
+    assert not stack.image_exists(WEB)
