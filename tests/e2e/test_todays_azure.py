@@ -189,3 +189,28 @@ async def test_an_overloaded_source_is_waited_out_like_throttling(stack: Stack) 
     assert version is not None
     assert version["properties"]["provisioningState"] == "Succeeded"
     assert not stack.image_exists(WEB)
+
+
+async def test_a_request_that_asks_no_deletion_block_gets_versions_without_one(
+    stack: Stack,
+) -> None:
+    """blockDeletionBeforeEndOfLife: false is stated on the version (the 2026-03-03 default
+    would be true) and kept when the source goes: the version stays deletable."""
+    body = request(WEB, deleteSource="afterReplication", blockDeletionBeforeEndOfLife=False)
+    (planned,) = (await stack.call("POST", "migrations/plan", body)).body["images"]
+    assert (planned["blockDeletion"], planned["blockBeforeSourceDelete"]) == (False, False)
+    final = await stack.finish(await stack.start(body))
+    (image,) = final["images"]
+    assert image["phase"] == "deleted"
+    assert image["deletionBlocked"] is False
+    version = stack.emulator.resource(image["versionId"])
+    assert version is not None
+    assert version["properties"]["safetyProfile"]["blockDeletionBeforeEndOfLife"] is False
+    writes = [
+        r
+        for r in stack.emulator.request_log
+        if r.method == "PUT" and r.path.lower().startswith(image["versionId"].lower())
+    ]
+    assert len(writes) == 1, "created unblocked, never re-written to block it"
+    # Deletable now, before its end of life.
+    assert await stack.arm("DELETE", image["versionId"]) == 202
