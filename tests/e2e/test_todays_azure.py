@@ -11,9 +11,9 @@ import pytest
 from emulator import DeniedAction, EmulatorConfig, FaultConfig
 from migration.arm import retry, shapes
 from migration.arm.images import image_fingerprint
-from migration.domain.definitions import DefinitionPlan
-from migration.domain.facts import TAG_FINGERPRINT, TAG_MIGRATION, Identifier
+from migration.domain.facts import TAG_FINGERPRINT, TAG_MIGRATION
 from tests.e2e.test_migration import APP, WEB, request
+from tests.migration.arm.test_gallery import definition as web_definition
 from tests.stack import RG, Stack
 
 SCALE_SET = f"{RG}/apps-rg/providers/Microsoft.Compute/virtualMachineScaleSets/app-vmss"
@@ -102,14 +102,8 @@ async def test_an_adopted_version_without_an_end_of_life_gets_the_planned_one_no
     it before its source goes is an update PUT, which at 2026-03-03 would get six months from
     its published date: the app states the request's date instead, and says so up front."""
     definition_id = f"{request()['gallery']}/images/web"
-    made = DefinitionPlan(
-        name="web",
-        create=True,
-        os_type="Linux",
-        hyper_v_generation="V2",
-        identifier=Identifier(publisher="images-rg", offer="web", sku="linux-v2"),
-    )
-    assert await stack.arm("PUT", definition_id, shapes.definition_body(made, "eastus")) == 201
+    made = shapes.definition_body(web_definition(), "eastus")
+    assert await stack.arm("PUT", definition_id, made) == 201
     source = stack.emulator.resource(WEB)
     assert source is not None
     old = {
