@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import azure.durable_functions as df
@@ -28,5 +29,10 @@ def delete_source(payload: dict[str, Any]) -> dict[str, Any]:
             payload["version"],
             delete_in_use=bool(payload.get("deleteInUse")),
             block_version=bool(payload.get("blockVersion")),
+            end_of_life=_when(payload.get("endOfLife")),
         )
     )
+
+
+def _when(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None

@@ -185,6 +185,16 @@ class FailingRegion(_Model):
     message: str = "An internal error occurred while replicating the image to this region."
 
 
+class DeniedAction(_Model):
+    """An RBAC action the caller's roles do not grant at a scope (ARM's own authorization check,
+    which the emulator otherwise does not model: every token may do everything)."""
+
+    #: A shell pattern over RBAC actions, e.g. ``Microsoft.Compute/virtualMachineScaleSets/read``.
+    action: str
+    #: The scope denied, with everything under it (compared case-insensitively); ``/``: all.
+    scope: str = "/"
+
+
 class FaultConfig(_Model):
     """Misbehaviour to inject. Every random choice comes from a generator seeded with ``seed``."""
 
@@ -211,6 +221,8 @@ class FaultConfig(_Model):
     overloaded_source_rate: float = Field(default=0.0, ge=0, le=1)
     #: The refusal's ``Retry-After``, in simulated seconds.
     overloaded_source_retry_after_seconds: float = Field(default=60.0, gt=0)
+    #: Requests needing one of these actions at a covered scope answer 403 ``AuthorizationFailed``.
+    denied_actions: tuple[DeniedAction, ...] = ()
 
     @classmethod
     def from_file(cls, path: str | Path) -> FaultConfig:

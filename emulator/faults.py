@@ -1,5 +1,5 @@
 """Injected misbehaviour: random server errors, cache lag after a PUT, failing regions, latency,
-overloaded sources.
+overloaded sources, actions the caller is not granted.
 
 All randomness comes from one generator seeded by :attr:`FaultConfig.seed`, so the same sequence
 of requests meets the same faults. Replacing the configuration re-seeds it.
@@ -17,6 +17,9 @@ from datetime import datetime
 from emulator.config import FailingRegion, FaultConfig
 from emulator.errors import ArmErrorResponse
 from emulator.regions import region_key
+
+#: The object id a denied request names as the caller.
+CLIENT_OBJECT_ID = "00000000-0000-0000-0000-000000000002"
 
 
 @dataclass
@@ -101,6 +104,24 @@ class FaultInjector:
             return False
         with self._lock:
             return self._rng.random() < config.overloaded_source_rate
+
+    def denied(self, action: str, scope: str) -> ArmErrorResponse | None:
+        """ARM's 403 for a request needing ``action`` at ``scope``, when a denial covers it."""
+        for denial in self._config.denied_actions:
+            covered, asked = denial.scope.rstrip("/").lower(), scope.lower()
+            within = not covered or asked == covered or asked.startswith(covered + "/")
+            if within and fnmatch.fnmatchcase(action.lower(), denial.action.lower()):
+                # Azure's text (e.g. Azure/azure-cli#29802); the object id is the emulator's.
+                return ArmErrorResponse(
+                    403,
+                    "AuthorizationFailed",
+                    f"The client '{CLIENT_OBJECT_ID}' with object id '{CLIENT_OBJECT_ID}' does "
+                    f"not have authorization to perform action '{action}' over scope '{scope}' "
+                    "or the scope is invalid. If access was recently granted, please refresh "
+                    "your credentials.",
+                    fault="denied",
+                )
+        return None
 
     def failing_region(self, region_name: str) -> FailingRegion | None:
         return self._failing.get(region_key(region_name))

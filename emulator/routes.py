@@ -152,6 +152,9 @@ async def _arm(request: web.Request) -> web.StreamResponse:
         match = routing.match(request.method, path, emulator.service.routes)
         operation, template = match.operation, match.route.template
         action, scope = match.action, match.scope
+        # ARM authorizes a request before its provider (or its throttling) sees it.
+        if (denial := emulator.faults.denied(action, scope)) is not None:
+            raise denial
         raw = await request.read() if request.method in ("PUT", "PATCH") else b""
         query = {key.lower(): value for key, value in request.query.items()}
         api_version = _api_version(query, match.route, _location_hint(emulator, raw, match, path))

@@ -148,6 +148,8 @@ class Deletion:
                         "version": state.version,
                         "deleteInUse": plan.delete_in_use,
                         "blockVersion": plan.block_before_source_delete,
+                        # Stated if the version has none (else Azure gives it six months).
+                        "endOfLife": _iso(plan.end_of_life_when_blocked or plan.end_of_life_date),
                         "migrationId": self.job.migration_id,
                     },
                 )
@@ -162,6 +164,7 @@ class Deletion:
                 continue
             if plan.block_before_source_delete:
                 state.deletion_blocked = True  # blocked before the delete was sent
+                state.end_of_life_date = state.end_of_life_date or plan.end_of_life_when_blocked
             if outcome.value == "gone":
                 state.mark_deleted(self.now)
             else:
@@ -187,3 +190,7 @@ class Deletion:
             deleting = still
         for state in deleting:
             state.keep("the delete was accepted but the image still exists", self.now)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None

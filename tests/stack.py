@@ -103,10 +103,14 @@ class Stack:
             lambda s: s["awaitingApproval"] or s["runtimeStatus"] in TERMINAL, migration_id
         )
 
-    async def arm(self, method: str, resource: str, body: Any = None) -> int:
-        """A raw ARM call to the emulator, as another tool (or a person) would make it."""
-        # The api-versions azure-mgmt-compute 39 sends: images are on the compute API's.
-        version = "2026-04-01" if "/Microsoft.Compute/images/" in resource else "2026-03-03"
+    async def arm(
+        self, method: str, resource: str, body: Any = None, api_version: str | None = None
+    ) -> int:
+        """A raw ARM call to the emulator, as another tool (or a person) would make it; by
+        default at the api-versions azure-mgmt-compute 39 sends (images on the compute API's)."""
+        version = api_version or (
+            "2026-04-01" if "/Microsoft.Compute/images/" in resource else "2026-03-03"
+        )
         url = f"{self.settings['ARM_ENDPOINT']}{resource}?api-version={version}"
         headers = {"Authorization": "Bearer someone-else"}
         async with self.http.request(method, url, json=body, headers=headers) as response:

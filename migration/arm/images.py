@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import datetime
 from typing import Any
 
 from azure.core.exceptions import ResourceNotFoundError
@@ -90,6 +91,7 @@ def delete_source(
     *,
     delete_in_use: bool = False,
     block_version: bool = False,
+    end_of_life: datetime | None = None,
 ) -> str:
     """Delete the managed image if, right now, a version made from it is Completed everywhere
     and no scale set references it (unless ``delete_in_use``).
@@ -100,7 +102,8 @@ def delete_source(
     again right before the delete is sent, so that one re-captured while the scale sets were
     listed is kept too. A scale-set listing that fails keeps the image. With
     ``block_version``, the version's deletion is blocked before its end of life just before
-    the source goes, as it becomes the only copy.
+    the source goes, as it becomes the only copy (a version with no end of life is given
+    ``end_of_life`` then).
 
     Returns ``"deleting"`` (the delete was accepted), ``"gone"`` (the image no longer exists) or
     raises :class:`ArmError` with the reason it was kept.
@@ -110,7 +113,8 @@ def delete_source(
         raise ArmError(f"kept {source_id}: {reason}", code="NotSafeToDelete")
     if not _copied_by(facts, source_id, version):
         if block_version:
-            block_deletion(gallery_id, definition, version)  # it is the only copy now
+            # It is the only copy now.
+            block_deletion(gallery_id, definition, version, end_of_life)
         return "gone"
     source = parse_image_id(source_id)
     if not delete_in_use:
@@ -122,7 +126,7 @@ def delete_source(
                 code="SourceInUse",
             )
     if block_version:
-        block_deletion(gallery_id, definition, version)
+        block_deletion(gallery_id, definition, version, end_of_life)
     # Read again right before the delete: an image re-captured under this id while the checks
     # above ran (listing scale sets takes a while) is another image, that no version holds.
     if not _copied_by(facts, source_id, version):

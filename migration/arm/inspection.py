@@ -60,6 +60,7 @@ def inspect(request: MigrationRequest, known: Inspection | None = None) -> Inspe
         subscriptions = sorted(
             {parse_image_id(s.source).subscription.lower() for s in request.images}
             - set(found.scale_sets_listed)
+            - set(found.scale_sets_unlisted)
         )
         users = {sub: pool.submit(images.scale_sets_by_image, sub) for sub in subscriptions}
         for key, read in reads.items():
@@ -90,7 +91,10 @@ def inspect(request: MigrationRequest, known: Inspection | None = None) -> Inspe
                 found.scale_sets_listed.append(sub)
             elif passing(error):
                 found.waits[f"scaleSets:{sub}"] = _wait(error)
-            # Not allowed to list them: the plan cannot say; the delete step keeps the source.
+            else:
+                # Not allowed to list them, say: the plan says it cannot tell, and the delete
+                # step, which lists them again, keeps the source if it still cannot.
+                found.scale_sets_unlisted[sub] = error.message
         if found.gallery is None:
             return found
         listings = {

@@ -170,7 +170,7 @@ def version_body(image: ImagePlan, migration_id: str) -> dict[str, Any]:
     }
     # Always stated: since api-version 2026-03-03 a version without one gets six months.
     if image.end_of_life_date is not None:
-        publishing["endOfLifeDate"] = _timestamp(image.end_of_life_date)
+        publishing["endOfLifeDate"] = timestamp(image.end_of_life_date)
     return {
         # The version lives in the source's region: Azure refuses any other.
         "location": normalize_region(image.location),
@@ -201,7 +201,7 @@ def _target_region(target: RegionTarget) -> dict[str, Any]:
     return region
 
 
-def _timestamp(value: datetime) -> str:
+def timestamp(value: datetime) -> str:
     return value.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 

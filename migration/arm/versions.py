@@ -5,6 +5,7 @@ Each function is safe to run more than once (activities are at-least-once).
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from azure.core.exceptions import ResourceNotFoundError
@@ -124,22 +125,38 @@ def get_version(gallery_id: str, definition: str, version: str) -> VersionFacts:
     return shapes.version_facts(definition, found.as_dict())
 
 
-def block_deletion(gallery_id: str, definition: str, version: str) -> None:
+def block_deletion(
+    gallery_id: str, definition: str, version: str, end_of_life: datetime | None = None
+) -> None:
     """Block the version's deletion before its end of life (its source is about to go).
 
-    A re-PUT of the version as it is, with only ``safetyProfile.blockDeletionBeforeEndOfLife``
-    changed; a version already blocked is left alone.
+    A re-PUT of the version as it is, with ``safetyProfile.blockDeletionBeforeEndOfLife``
+    changed; a version already blocked is left alone. A version with no end of life (one made
+    at an older api-version, adopted) is given ``end_of_life``: since api-version 2026-03-03 an
+    update that states none gets six months from the version's published date, and with none
+    to give it is refused rather than left to that default.
     """
     gallery = parse_gallery_id(gallery_id)
     client = compute_client(gallery.subscription)
-    with arm_errors(f"blocking the deletion of version {definition}/{version}"):
+    action = f"blocking the deletion of version {definition}/{version}"
+    with arm_errors(action):
         found = client.gallery_image_versions.get(
             gallery.resource_group, gallery.name, definition, version
         )
         body = found.as_dict()
-        safety = body.setdefault("properties", {}).setdefault("safetyProfile", {})
+        properties = body.setdefault("properties", {})
+        safety = properties.setdefault("safetyProfile", {})
         if safety.get("blockDeletionBeforeEndOfLife"):
             return
+        publishing = properties.setdefault("publishingProfile", {})
+        if not publishing.get("endOfLifeDate"):
+            if end_of_life is None:
+                raise ArmError(
+                    f"{action}: it has no end of life and none was planned for it (Azure would "
+                    "give it six months from its published date)",
+                    code="EndOfLifeMissing",
+                )
+            publishing["endOfLifeDate"] = shapes.timestamp(end_of_life)
         safety.update(shapes.safety_profile(block_deletion=True))
         client.gallery_image_versions.begin_create_or_update(
             gallery.resource_group,

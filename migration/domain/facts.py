@@ -172,6 +172,8 @@ class Inspection(Data):
     encryption_sets: dict[str, EncryptionSetFacts] = Field(default_factory=dict)
     scale_sets: dict[str, list[str]] = Field(default_factory=dict)
     scale_sets_listed: list[str] = Field(default_factory=list)
+    # The subscriptions (lower case) whose scale sets could not be listed, and why.
+    scale_sets_unlisted: dict[str, str] = Field(default_factory=dict)
     unreadable: dict[str, str] = Field(default_factory=dict)
     waits: dict[str, Wait] = Field(default_factory=dict)
 

@@ -21,11 +21,12 @@ from migration.domain.facts import (
     ImageFacts,
     Inspection,
     RegionTarget,
+    VersionFacts,
 )
 from migration.domain.ids import parse_image_id
 from migration.domain.naming import definition_name_for
 from migration.domain.regions import target_regions
-from migration.domain.request import ImageSpec, MigrationRequest
+from migration.domain.request import DeleteSource, ImageSpec, MigrationRequest
 from migration.domain.versions import choose_version, made_from
 
 
@@ -67,8 +68,13 @@ class ImagePlan(Data):
     # The version's deletion block as created, and whether to block it once the source goes.
     block_deletion: bool = False
     block_before_source_delete: bool = False
-    # Scale sets that reference the image (they need it to scale out and reimage).
+    # An adopted version with no end of life gets this one when its deletion is blocked (a
+    # re-PUT without one would get Azure's six months from its published date).
+    end_of_life_when_blocked: datetime | None = None
+    # Scale sets that reference the image (they need it to scale out and reimage), and whether
+    # they could not be listed (then ``scale_sets`` says nothing).
     scale_sets: list[str] = Field(default_factory=list)
+    scale_sets_unknown: bool = False
     delete_in_use: bool = False
     notes: list[str] = Field(default_factory=list)
     problems: list[str] = Field(default_factory=list)
@@ -146,8 +152,10 @@ def given_up(request: MigrationRequest, inspection: Inspection) -> Inspection:
             # Every image's regions use the request's sets.
             for spec in request.images:
                 settled.unreadable.setdefault(spec.source.lower(), reason)
-        # A scale-set listing that could not be read only leaves the plan without them: the
-        # delete step lists them again, and keeps the source if it cannot.
+        elif key.startswith("scaleSets:"):
+            # The plan says it cannot tell; the delete step lists them again, and keeps the
+            # source if it still cannot.
+            settled.scale_sets_unlisted[key.removeprefix("scaleSets:")] = reason
     if settled.gallery is None:
         settled.gallery = GalleryFacts(id=request.gallery, exists=False, error="never read")
     settled.waits = {}
@@ -193,6 +201,7 @@ def build_plan(
             delete_in_use=request.delete_in_use_sources,
         )
         plan.images.append(image)
+        _scale_sets_unknown(image, inspection)
         if (reason := inspection.unreadable.get(key)) is not None:
             image.problems.append(reason)
             continue
@@ -235,9 +244,8 @@ def build_plan(
         if (adopted := choice.adopted) is not None:
             image.adopt = True
             image.target_regions = adopted.target_regions or image.target_regions
-            image.end_of_life_date = adopted.end_of_life_date
-            image.block_deletion = adopted.block_deletion_before_end_of_life
             image.notes.append(f"version {adopted.name} already exists from this image; reusing it")
+            _adopted_life(image, adopted, request)
         definitions.remember(definition)
     return plan
 
@@ -250,6 +258,49 @@ def _life(image: ImagePlan, request: MigrationRequest, rules: PlanRules, now: da
     else:
         image.block_deletion = rules.deletion_block == DeletionBlock.ALWAYS
         image.block_before_source_delete = rules.deletion_block == DeletionBlock.ONCE_SOURCE_DELETED
+
+
+def _scale_sets_unknown(image: ImagePlan, inspection: Inspection) -> None:
+    """Flag an image whose subscription's scale sets could not be listed: its empty
+    ``scale_sets`` means "unknown", not "none"."""
+    subscription = parse_image_id(image.source).subscription.lower()
+    if (reason := inspection.scale_sets_unlisted.get(subscription)) is None:
+        return
+    image.scale_sets_unknown = True
+    image.notes.append(
+        f"could not list the scale sets of subscription {subscription} ({reason}): whether one "
+        "uses this image is unknown; deleting the source lists them again and keeps it if that "
+        "fails too"
+    )
+
+
+def _adopted_life(image: ImagePlan, adopted: VersionFacts, request: MigrationRequest) -> None:
+    """An adopted version keeps its own end of life and block. One without an end of life
+    (made at an older api-version) is given the planned one if this migration blocks it: the
+    block is a PUT, and a PUT at api-version 2026-03-03 that states none gets six months from
+    the version's published date, which may be past or near."""
+    planned = image.end_of_life_date
+    image.end_of_life_date = adopted.end_of_life_date
+    image.block_deletion = adopted.block_deletion_before_end_of_life
+    if adopted.end_of_life_date is not None or planned is None:
+        return
+    if (
+        image.block_before_source_delete
+        and not image.block_deletion
+        and request.delete_source != DeleteSource.NEVER
+    ):
+        image.end_of_life_when_blocked = planned
+        image.notes.append(
+            f"version {adopted.name} has no end of life: it is given {planned:%Y-%m-%d} when its "
+            "deletion is blocked, right before its source is deleted"
+        )
+    else:
+        blocked = (
+            "; its deletion stays blocked until the block is cleared"
+            if image.block_deletion
+            else ""
+        )
+        image.notes.append(f"version {adopted.name} has no end of life and keeps none{blocked}")
 
 
 def _source_problems(image: ImageFacts, max_data_disk_gb: int) -> list[str]:

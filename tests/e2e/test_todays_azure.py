@@ -3,9 +3,17 @@ api-version default, Trusted Launch where the image allows it, and scale sets ke
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
+import pytest
+
+from emulator import DeniedAction, EmulatorConfig, FaultConfig
+from migration.arm import retry, shapes
+from migration.arm.images import image_fingerprint
+from migration.domain.facts import TAG_FINGERPRINT, TAG_MIGRATION
 from tests.e2e.test_migration import APP, WEB, request
+from tests.migration.arm.test_gallery import definition as web_definition
 from tests.stack import RG, Stack
 
 SCALE_SET = f"{RG}/apps-rg/providers/Microsoft.Compute/virtualMachineScaleSets/app-vmss"
@@ -85,3 +93,118 @@ async def test_a_source_a_scale_set_uses_is_kept_and_the_plan_says_so(stack: Sta
         await stack.start(request(APP, deleteSource="afterReplication", deleteInUseSources=True))
     )
     assert again["images"][0]["phase"] == "deleted"
+
+
+async def test_an_adopted_version_without_an_end_of_life_gets_the_planned_one_not_azures(
+    stack: Stack,
+) -> None:
+    """A version an older release made at api-version 2025-03-03 has no end of life. Blocking
+    it before its source goes is an update PUT, which at 2026-03-03 would get six months from
+    its published date: the app states the request's date instead, and says so up front."""
+    definition_id = f"{request()['gallery']}/images/web"
+    made = shapes.definition_body(web_definition(), "eastus")
+    assert await stack.arm("PUT", definition_id, made) == 201
+    source = stack.emulator.resource(WEB)
+    assert source is not None
+    old = {
+        "location": "eastus",
+        "tags": {TAG_FINGERPRINT: image_fingerprint(source), TAG_MIGRATION: "mig-old"},
+        "properties": {
+            "storageProfile": {"source": {"id": WEB}},
+            "publishingProfile": {"targetRegions": [{"name": "eastus"}, {"name": "westus2"}]},
+        },
+    }
+    version_id = f"{definition_id}/versions/1.0.0"
+    assert await stack.arm("PUT", version_id, old, api_version="2025-03-03") == 201
+    stack.clock.advance(timedelta(hours=6))
+
+    body = request(WEB, deleteSource="afterReplication", endOfLifeDate="2031-06-30")
+    (planned,) = (await stack.call("POST", "migrations/plan", body)).body["images"]
+    assert planned["adopt"]
+    assert planned["endOfLifeDate"] is None
+    assert planned["endOfLifeWhenBlocked"].startswith("2031-06-30")
+    final = await stack.finish(await stack.start(body))
+    (image,) = final["images"]
+    assert image["phase"] == "deleted"
+    assert image["deletionBlocked"] is True
+    assert image["endOfLifeDate"].startswith("2031-06-30")
+    version = stack.emulator.resource(version_id)
+    assert version is not None
+    assert version["properties"]["publishingProfile"]["endOfLifeDate"].startswith("2031-06-30")
+    assert version["properties"]["safetyProfile"]["blockDeletionBeforeEndOfLife"] is True
+
+
+NO_SCALE_SET_READ = EmulatorConfig(
+    faults=FaultConfig(
+        denied_actions=(DeniedAction(action="Microsoft.Compute/virtualMachineScaleSets/read"),)
+    )
+)
+
+
+@pytest.mark.parametrize("emulator_config", [NO_SCALE_SET_READ])
+async def test_a_source_whose_scale_sets_cannot_be_listed_is_kept_and_the_plan_says_so(
+    stack: Stack,
+) -> None:
+    body = request(WEB, deleteSource="afterReplication")
+    (planned,) = (await stack.call("POST", "migrations/plan", body)).body["images"]
+    assert (planned["scaleSets"], planned["scaleSetsUnknown"]) == ([], True)
+    assert any("could not list the scale sets" in note for note in planned["notes"])
+    final = await stack.finish(await stack.start(body))
+    (image,) = final["images"]
+    assert image["phase"] == "kept"
+    assert "could not tell whether a scale set uses it" in image["keptReason"]
+    assert stack.image_exists(WEB)
+
+
+@pytest.mark.parametrize(
+    "emulator_config", [EmulatorConfig(faults=FaultConfig(overloaded_sources=(WEB,)))]
+)
+async def test_an_overloaded_source_is_waited_out_like_throttling(stack: Stack) -> None:
+    """ "Too many requests on source" for longer than any other failure is retried (more
+    refusals than MAX_ATTEMPTS), then the overload passes and the image goes through."""
+    migration_id = await stack.start(request(WEB, deleteSource="afterReplication"))
+
+    def refused_at() -> list[datetime]:
+        log = stack.emulator.request_log
+        return sorted({r.time for r in log if r.fault == "source-throttled"})
+
+    def held(status: dict[str, Any]) -> bool:
+        assert status["images"][0]["phase"] not in ("failed", "kept"), status["images"][0]
+        return len(refused_at()) > retry.MAX_ATTEMPTS
+
+    await stack.until(held, migration_id)
+    times = refused_at()
+    assert times[-1] - times[0] >= timedelta(minutes=10), "waited on timers, not at once"
+    stack.emulator.configure_faults(FaultConfig())  # the source's load passes
+    final = await stack.finish(migration_id)
+    (image,) = final["images"]
+    assert image["phase"] == "deleted"
+    version = stack.emulator.resource(image["versionId"])
+    assert version is not None
+    assert version["properties"]["provisioningState"] == "Succeeded"
+    assert not stack.image_exists(WEB)
+
+
+async def test_a_request_that_asks_no_deletion_block_gets_versions_without_one(
+    stack: Stack,
+) -> None:
+    """blockDeletionBeforeEndOfLife: false is stated on the version (the 2026-03-03 default
+    would be true) and kept when the source goes: the version stays deletable."""
+    body = request(WEB, deleteSource="afterReplication", blockDeletionBeforeEndOfLife=False)
+    (planned,) = (await stack.call("POST", "migrations/plan", body)).body["images"]
+    assert (planned["blockDeletion"], planned["blockBeforeSourceDelete"]) == (False, False)
+    final = await stack.finish(await stack.start(body))
+    (image,) = final["images"]
+    assert image["phase"] == "deleted"
+    assert image["deletionBlocked"] is False
+    version = stack.emulator.resource(image["versionId"])
+    assert version is not None
+    assert version["properties"]["safetyProfile"]["blockDeletionBeforeEndOfLife"] is False
+    writes = [
+        r
+        for r in stack.emulator.request_log
+        if r.method == "PUT" and r.path.lower().startswith(image["versionId"].lower())
+    ]
+    assert len(writes) == 1, "created unblocked, never re-written to block it"
+    # Deletable now, before its end of life.
+    assert await stack.arm("DELETE", image["versionId"]) == 202

@@ -266,3 +266,23 @@ def test_an_identical_re_put_without_end_of_life_changes_nothing(
     emulator.advance(24 * 3600)
     start_version(arm_world)
     assert not [e for e in emulator.emulator.events if e.kind == "updated"]
+
+
+def test_updating_a_version_made_without_an_end_of_life_applies_todays_defaults(
+    emulator: RunningEmulator, arm_world: ComputeManagementClient
+) -> None:
+    """azure-cli registers the 2026-03-03 notice for ``sig image-version update`` as well as
+    ``create``: an update PUT that states no end of life gets six months from the version's
+    published date, and one that states no block is blocked. So a version made at an older
+    api-version (no end of life) and re-PUT today only to change its block is dated by Azure."""
+    create_definition(arm_world)
+    made = emulator.request("PUT", f"{VERSION_PATH}?api-version=2025-03-03", version().as_dict())
+    assert made.status == 201
+    emulator.advance(30 * 24 * 3600)
+    # What a re-PUT of the version as read sends: no endOfLifeDate, the block changed only.
+    start_version(arm_world, body=version(block_deletion=True))
+    emulator.advance(60)
+    found = get_version(arm_world)
+    assert found.publishing_profile.published_date == START
+    assert found.publishing_profile.end_of_life_date == START.replace(month=7)
+    assert found.safety_profile.block_deletion_before_end_of_life is True

@@ -1,4 +1,5 @@
-"""Injected faults: random server errors, cache lag, failing regions, latency; all seeded."""
+"""Injected faults: random server errors, cache lag, failing regions, latency, overloaded sources,
+actions not granted; all seeded."""
 
 from __future__ import annotations
 
@@ -8,14 +9,15 @@ import pytest
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 from azure.mgmt.compute import ComputeManagementClient
 
-from emulator import EmulatorConfig, FailingRegion, FaultConfig
-from emulator.testing import RunningEmulator, running_emulator
+from emulator import DeniedAction, EmulatorConfig, FailingRegion, FaultConfig
+from emulator.testing import SUBSCRIPTION, RunningEmulator, running_emulator
 from simclock import ScaledClock, VirtualClock
 from tests.emulator.helpers import (
     DEFINITION,
     GALLERY,
     GALLERY_ID,
     IMAGE_ID,
+    PREFIX,
     RG,
     create_definition,
     definition,
@@ -342,3 +344,48 @@ def test_retrying_failed_regions_reads_the_source_and_meets_its_overload(
     start_version(arm, body=version(regions=[("eastus", 1)]))
     emulator.advance(24 * 3600)
     assert get_version(arm).provisioning_state == "Succeeded"
+
+
+# Actions not granted ----------------------------------------------------------------------------
+
+SCALE_SET_READ = "Microsoft.Compute/virtualMachineScaleSets/read"
+
+
+def test_a_denied_action_answers_azures_403_and_other_actions_pass(
+    emulator: RunningEmulator, arm: ComputeManagementClient
+) -> None:
+    seed_world(emulator.emulator)
+    emulator.emulator.seed_scale_set(f"{PREFIX}/virtualMachineScaleSets/web", image_id=IMAGE_ID)
+    denied = DeniedAction(action="microsoft.compute/virtualMachineScaleSets/*", scope="/")
+    emulator.emulator.configure_faults(FaultConfig(denied_actions=(denied,)))
+    with pytest.raises(HttpResponseError) as caught:
+        list(arm.virtual_machine_scale_sets.list_all())
+    assert caught.value.status_code == 403
+    assert error_code(caught.value) == "AuthorizationFailed"
+    assert (
+        f"does not have authorization to perform action '{SCALE_SET_READ}' over scope "
+        f"'/subscriptions/{SUBSCRIPTION}' or the scope is invalid" in str(caught.value)
+    )
+    record = emulator.emulator.request_log[-1]
+    assert (record.status, record.fault, record.action) == (403, "denied", SCALE_SET_READ)
+    # Other actions are granted.
+    assert arm.galleries.get(RG, GALLERY).name == GALLERY
+
+
+def test_a_denial_covers_its_scope_and_what_is_under_it(
+    emulator: RunningEmulator, arm: ComputeManagementClient
+) -> None:
+    seed_world(emulator.emulator)
+    emulator.emulator.seed_scale_set(f"{PREFIX}/virtualMachineScaleSets/web", image_id=IMAGE_ID)
+    # Denied in the resource group: its own scale sets, not the subscription's listing.
+    group = f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{RG.upper()}"
+    denied = DeniedAction(action=SCALE_SET_READ, scope=group)
+    emulator.emulator.configure_faults(FaultConfig(denied_actions=(denied,)))
+    with pytest.raises(HttpResponseError) as caught:
+        arm.virtual_machine_scale_sets.get(RG, "web")
+    assert caught.value.status_code == 403
+    with pytest.raises(HttpResponseError):
+        list(arm.virtual_machine_scale_sets.list(RG))
+    assert [s.name for s in arm.virtual_machine_scale_sets.list_all()] == ["web"]
+    emulator.emulator.configure_faults(FaultConfig())
+    assert arm.virtual_machine_scale_sets.get(RG, "web").name == "web"

@@ -7,7 +7,7 @@ import pytest
 from emulator import EmulatorConfig, FaultConfig
 from emulator.audit import unsafe_deletions
 from emulator.testing import SUBSCRIPTION, RunningEmulator
-from migration.arm import galleries, images, retry, versions
+from migration.arm import galleries, images, retry, shapes, versions
 from migration.arm.errors import ArmError, Throttled
 from migration.arm.inspection import inspect_and_plan
 from migration.config.settings import Settings
@@ -172,6 +172,46 @@ def test_delete_refuses_until_replication_completes(arm_endpoint: RunningEmulato
     assert images.delete_source(WEB, GALLERY, "web", "1.0.0") == "gone"
     kinds = [e.kind for e in arm_endpoint.emulator.events if e.resource_id.lower() == WEB.lower()]
     assert "source_deleted_while_replicating" not in kinds
+
+
+def made_without_an_end_of_life(arm_endpoint: RunningEmulator) -> None:
+    """Version web/1.0.0 as an older release of the app made it, at api-version 2025-03-03
+    (no end of life, not blocked), replicated."""
+    seed(arm_endpoint)
+    galleries.ensure_definition(GALLERY, definition(), "eastus")
+    body = shapes.version_body(image_plan(), "mig-old")
+    assert "endOfLifeDate" not in body["properties"]["publishingProfile"]
+    path = f"{GALLERY}/images/web/versions/1.0.0?api-version=2025-03-03"
+    assert arm_endpoint.request("PUT", path, body).status == 201
+    arm_endpoint.advance(6 * 3600)
+
+
+def test_blocking_a_version_without_an_end_of_life_states_the_planned_one(
+    arm_endpoint: RunningEmulator,
+) -> None:
+    """The block is an update PUT at 2026-03-03: without an end of life in it, Azure would end
+    the version's life six months after it was published (and so would the emulator)."""
+    made_without_an_end_of_life(arm_endpoint)
+    planned = NOW.replace(year=2030, microsecond=0)
+    assert (
+        images.delete_source(WEB, GALLERY, "web", "1.0.0", block_version=True, end_of_life=planned)
+        == "deleting"
+    )
+    found = versions.get_version(GALLERY, "web", "1.0.0")
+    assert found.block_deletion_before_end_of_life
+    assert found.end_of_life_date == planned
+
+
+def test_a_version_without_an_end_of_life_is_not_blocked_with_none_to_give(
+    arm_endpoint: RunningEmulator,
+) -> None:
+    made_without_an_end_of_life(arm_endpoint)
+    with pytest.raises(ArmError, match="no end of life") as caught:
+        images.delete_source(WEB, GALLERY, "web", "1.0.0", block_version=True)
+    assert caught.value.code == "EndOfLifeMissing"
+    found = versions.get_version(GALLERY, "web", "1.0.0")
+    assert (found.end_of_life_date, found.block_deletion_before_end_of_life) == (None, False)
+    assert images.get_image(WEB).exists, "kept: its only copy could not be protected"
 
 
 def test_delete_refuses_a_version_of_another_image(arm_endpoint: RunningEmulator) -> None:

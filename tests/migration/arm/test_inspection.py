@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from emulator import FaultConfig
-from emulator.testing import RunningEmulator
+from emulator import DeniedAction, FaultConfig
+from emulator.testing import SUBSCRIPTION, RunningEmulator
 from migration.arm import galleries, retry
 from migration.arm.errors import Throttled
-from migration.arm.inspection import complete, inspect
-from migration.domain.facts import GALLERY_READ
+from migration.arm.inspection import complete, inspect, inspect_and_plan
+from migration.config.settings import Settings
+from migration.domain.facts import GALLERY_READ, Inspection, Wait
 from migration.domain.plan import given_up
 from tests.migration.arm.test_gallery import GALLERY, OTHER, WEB, definition, seed
-from tests.migration.factories import parse
+from tests.migration.factories import NOW, parse
 
 
 def starve_reads(arm_endpoint: RunningEmulator, capacity: int) -> None:
@@ -80,3 +81,48 @@ def test_giving_up_blocks_only_what_could_not_be_read(arm_endpoint: RunningEmula
     if GALLERY_READ in partial.waits:
         assert settled.gallery is not None
         assert not settled.gallery.exists
+
+
+SCALE_SET_READ = DeniedAction(action="Microsoft.Compute/virtualMachineScaleSets/read")
+
+
+def test_a_refused_scale_set_listing_is_not_taken_for_none(arm_endpoint: RunningEmulator) -> None:
+    """An empty ``scaleSets`` must not say "no scale set uses it" when the listing was refused
+    (403: the role lacks virtualMachineScaleSets/read at the subscription)."""
+    seed(arm_endpoint)
+    arm_endpoint.emulator.configure_faults(FaultConfig(denied_actions=(SCALE_SET_READ,)))
+    request = parse({"gallery": GALLERY, "images": [{"source": WEB}]})
+    inspection, plan = inspect_and_plan(request, Settings().plan_rules(), NOW)
+    (reason,) = inspection.scale_sets_unlisted.values()
+    assert "AuthorizationFailed" in reason
+    (image,) = plan.images
+    assert image.ready, "the migration goes on: only the delete step needs to know"
+    assert (image.scale_sets, image.scale_sets_unknown) == ([], True)
+    assert any(
+        note.startswith(f"could not list the scale sets of subscription {SUBSCRIPTION}")
+        for note in image.notes
+    )
+    # Known for good: a later round of the same inspection does not list them again.
+    listings = len(arm_endpoint.emulator.request_log)
+    again = inspect(request, inspection)
+    assert again.scale_sets_unlisted == inspection.scale_sets_unlisted
+    assert not [
+        r
+        for r in arm_endpoint.emulator.request_log[listings:]
+        if r.operation == "virtual_machine_scale_sets.list_all"
+    ]
+
+
+def test_a_listing_that_waits_too_long_is_unknown_too() -> None:
+    request = parse({"gallery": GALLERY, "images": [{"source": WEB}]})
+    waited = Inspection(waits={f"scaleSets:{SUBSCRIPTION}": Wait(seconds=60, message="busy")})
+    settled = given_up(request, waited)
+    assert settled.scale_sets_unlisted == {SUBSCRIPTION: "could not be read in time: busy"}
+
+
+def test_a_listed_subscription_is_not_unknown(arm_endpoint: RunningEmulator) -> None:
+    seed(arm_endpoint)
+    request = parse({"gallery": GALLERY, "images": [{"source": WEB}]})
+    inspection, plan = inspect_and_plan(request, Settings().plan_rules(), NOW)
+    assert inspection.scale_sets_unlisted == {}
+    assert not plan.images[0].scale_sets_unknown

@@ -329,6 +329,40 @@ def test_an_adopted_version_shows_its_own_end_of_life_and_block() -> None:
     assert (image.end_of_life_date, image.block_deletion) == (f.NOW, True)
 
 
+def adopted_without_end_of_life(body: dict[str, Any], *, blocked: bool = False) -> Any:
+    made = f.version("web", "1.0.0", f.image_id("web"), fingerprint="fp-web")
+    made = made.model_copy(update={"block_deletion_before_end_of_life": blocked})
+    gallery = f.gallery(f.definition("web"))
+    (image,) = plan_for(body, f.image("web"), gallery=gallery, versions={"web": [made]}).images
+    assert image.adopt
+    return image
+
+
+def test_an_adopted_version_without_an_end_of_life_is_given_one_when_it_is_blocked() -> None:
+    """Blocking it is a PUT, and a PUT at api-version 2026-03-03 without an end of life gets
+    six months from the version's published date: the plan states one, and shows it."""
+    image = adopted_without_end_of_life(f.request_body())
+    planned = f.NOW + Settings().default_end_of_life
+    assert (image.end_of_life_date, image.end_of_life_when_blocked) == (None, planned)
+    assert image.block_before_source_delete
+    assert f"version 1.0.0 has no end of life: it is given {planned:%Y-%m-%d}" in image.notes[-1]
+    # The request's end of life is the one given.
+    image = adopted_without_end_of_life(f.request_body(endOfLifeDate="2031-01-31"))
+    assert image.end_of_life_when_blocked is not None
+    assert image.end_of_life_when_blocked.date().isoformat() == "2031-01-31"
+
+
+def test_an_adopted_version_without_an_end_of_life_that_nothing_re_writes_keeps_none() -> None:
+    for image in (
+        adopted_without_end_of_life(f.request_body(deleteSource="never")),
+        adopted_without_end_of_life(f.request_body(blockDeletionBeforeEndOfLife=False)),
+        adopted_without_end_of_life(f.request_body(), blocked=True),
+    ):
+        assert (image.end_of_life_date, image.end_of_life_when_blocked) == (None, None)
+        assert "version 1.0.0 has no end of life and keeps none" in image.notes[-1]
+    assert "stays blocked until the block is cleared" in image.notes[-1]
+
+
 # Encryption ------------------------------------------------------------------------------------
 
 DES = f"/subscriptions/{f.SUB}/resourceGroups/keys/providers/Microsoft.Compute/diskEncryptionSets"
