@@ -72,7 +72,8 @@ class WatchInput(Data):
     poll_max_seconds: float
     # The images entity (its key: the batch's instance id) that hears each image's regions.
     store: str | None = None
-    # ARM's buckets (the migration's Options.buckets): every round's reads are paced in them.
+    # ARM's buckets: when given, every round's reads are paced in them. Batches do not give
+    # them yet: booking each round grows the watcher's history past its bound (README, Limits).
     budget: dict[str, Any] | None = None
     results: dict[str, WatchResult] = Field(default_factory=dict)
     last_regions: dict[str, list[RegionStatus]] = Field(default_factory=dict)
