@@ -309,6 +309,7 @@ class BatchRun:
             deadline=self.now + timedelta(seconds=options.replication_timeout_seconds),
             poll_min_seconds=options.poll_min_seconds,
             poll_max_seconds=options.poll_max_seconds,
+            budget=options.budget,
         )
         results = yield self.context.call_sub_orchestrator(
             REPLICATION_WATCHER, watch.to_json(), watcher_id(self.context.instance_id)

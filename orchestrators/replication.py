@@ -41,8 +41,10 @@ from orchestrators.hints import HintState
 
 bp = df.Blueprint()
 
-# Polls per execution before continuing as new, which bounds the history a replay reads.
-ROUNDS_PER_EXECUTION = 20
+# Polls per execution before continuing as new, which bounds the history a replay reads: a round
+# is about 8 events (its reads' reservation in the budget, the read, a timer, a signal), so an
+# execution stays under 130.
+ROUNDS_PER_EXECUTION = 15
 # A version may be read this much early to share a round (seconds): little enough not to change
 # what its next read learns.
 ROUND_SLACK = 5.0
@@ -72,8 +74,7 @@ class WatchInput(Data):
     poll_max_seconds: float
     # The images entity (its key: the batch's instance id) that hears each image's regions.
     store: str | None = None
-    # ARM's buckets: when given, every round's reads are paced in them. Batches do not give
-    # them yet: booking each round grows the watcher's history past its bound (README, Limits).
+    # ARM's buckets (the migration's budget): every round's reads are reserved in them first.
     budget: dict[str, Any] | None = None
     results: dict[str, WatchResult] = Field(default_factory=dict)
     last_regions: dict[str, list[RegionStatus]] = Field(default_factory=dict)

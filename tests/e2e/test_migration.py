@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -16,6 +17,8 @@ from emulator import (
     ReplicationModel,
     ThrottleConfig,
 )
+from migration.durable.jobs import batch_id, watcher_id
+from orchestrators.replication import WatchInput
 from tests.stack import GALLERY, Stack, image_id, open_stack
 
 WEB = image_id("web")
@@ -292,6 +295,12 @@ async def test_throttling_is_waited_out_on_durable_timers(stack: Stack) -> None:
     assert [i["phase"] for i in final["images"]] == ["deleted", "deleted"]
     throttled = [r for r in stack.emulator.request_log if r.status == 429]
     assert throttled, "the test's limits must actually throttle"
+    # The replication reads too are paced in the migration's budget: its watcher was given it.
+    watcher = stack.host.get_status(watcher_id(batch_id(migration_id, 0)))
+    assert watcher is not None
+    given = watcher["input"]
+    watch = WatchInput.from_json(json.loads(given) if isinstance(given, str) else given)
+    assert set(watch.budget or {}) >= {"reads"}
 
 
 async def test_a_budget_that_knows_the_buckets_paces_the_calls_within_them() -> None:

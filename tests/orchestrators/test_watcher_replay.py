@@ -273,3 +273,11 @@ def test_a_failed_region_ends_the_watch_for_that_version() -> None:
     assert done.done
     assert done.output["0"]["state"] == "failed"
     assert json.dumps(done.output)
+
+
+def test_with_the_migrations_budget_each_rounds_reads_are_reserved_first() -> None:
+    budget = {"reads": {"capacity": 250, "refillPerSecond": 25}}
+    history = History("watch_replication", watch(budget=budget), START, instance_id="watch-b")
+    first = history.replay(HANDLE)
+    asks = [(a.kind, operation(a), entity(a)) for a in first.new if a.kind != SIGNAL_ENTITY]
+    assert asks == [(CALL_ENTITY, "reserve", f"@arm_budget@{f.SUB}|app|reads")]
