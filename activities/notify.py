@@ -1,9 +1,12 @@
 """Telling people: read what a notice is about, lay it out for each destination, post it.
 
 One call tries each destination it is given once and says how each went; the ``notify``
-orchestration calls it again, after a durable timer, for those worth another try. Webhook URLs
-and the link key are read from the settings here and never leave this activity (no history,
-input or status holds them).
+orchestration calls it again, after a durable timer, for those worth another try. Given
+``retryAs`` (the migration's outcome, which waits for no retry), it starts that ``notify``
+instance itself for those, once: a second run of this activity finds it started. Every post of
+one notice carries its ``noticeId`` (body and ``X-Gallery-Migrator-Notice``), so a receiver
+drops what it got already. Webhook URLs and the link key are read from the settings here and
+never leave this activity (no history, input or status holds them).
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from migration.notify import tokens
 from migration.notify.destinations import Destination
 from migration.notify.notice import Links, Notice, NoticeRequest, compose, wanted
 from migration.notify.payloads import payload_for
-from migration.notify.schedule import NoticeKind
+from migration.notify.schedule import NOTIFY_ORCHESTRATOR, NoticeKind
 from migration.notify.sending import (
     SEND_TIMEOUT_SECONDS,
     Deliveries,
@@ -60,7 +63,34 @@ async def send_notification(work: dict[str, Any], client: df.DurableOrchestratio
     for result in results:
         if not result.ok:
             log.warning("notice %s to %s: %s", request.kind.value, result.label, result.error)
+    again = [r.key for r in results if not r.ok and r.retry]
+    if again and (retry_as := work.get("retryAs")):
+        await _retry_later(client, str(retry_as), work["notice"], again)
     return Deliveries(results=results).to_json()
+
+
+async def _retry_later(
+    client: df.DurableOrchestrationClient,
+    instance: str,
+    notice: dict[str, Any],
+    destinations: list[str],
+) -> None:
+    """Hand the further tries of ``destinations`` to the notify instance ``instance``, unless
+    another run of this activity did (before, or at the same moment: the host refuses a second
+    start of a live instance)."""
+    if await _exists(client, instance):
+        return
+    work = {"notice": notice, "destinations": destinations, "tried": 1}
+    try:
+        await client.start_new(NOTIFY_ORCHESTRATOR, instance, work)
+    except Exception:
+        if not await _exists(client, instance):
+            raise
+
+
+async def _exists(client: df.DurableOrchestrationClient, instance: str) -> bool:
+    found = await client.get_status(instance)
+    return bool(found) and found.runtime_status is not None
 
 
 async def _images(
@@ -121,6 +151,7 @@ async def _post(http: aiohttp.ClientSession, destination: Destination, notice: N
         "Content-Type": "application/json",
         "User-Agent": "gallery-migrator",
         "X-Gallery-Migrator-Event": notice.event.value,
+        "X-Gallery-Migrator-Notice": notice.notice_id,
     }
     try:
         async with http.post(destination.url, data=body, headers=headers) as answer:

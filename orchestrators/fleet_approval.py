@@ -110,13 +110,15 @@ class FleetApprovalRun:
         self.publish(Phase.DELETING)
         if self.sending:
             yield self.context.task_all(self.sending)
-        yield from self.notifier.finish()
+        # Notices still being retried ask for a decision no longer wanted: stopped, not awaited.
+        yield from self.notifier.stop()
 
     def take(self, decision: ApprovalDecision, undecided: dict[str, tuple[int, str]]) -> None:
         """Decide each named (or every) undecided image once, and hand the decision on."""
         verdict = Decision.APPROVED if decision.approved else Decision.REJECTED
         approval = self.state.approval
-        if self._refused(decision):
+        refused = self._refused(decision)
+        if refused is not None:
             wanted: list[str] = []
         else:
             keys = [s.lower() for s in decision.images] if decision.images is not None else None
@@ -140,17 +142,20 @@ class FleetApprovalRun:
                 principal=decision.principal,
                 at=self.now,
                 images=len(chosen),
+                refused=refused,
             )
         )
         if chosen:
             self.hand_on(verdict, chosen, decision)
 
-    def _refused(self, decision: ApprovalDecision) -> bool:
-        """A decision that comes too late, or through a link that is spent, decides nothing."""
+    def _refused(self, decision: ApprovalDecision) -> str | None:
+        """Why a decision decides nothing: it came too late, or through a link that is spent."""
         approval = self.state.approval
         if approval.deadline is not None and self.now >= approval.deadline:
-            return True
-        return decision.link is not None and decision.link <= approval.links_spent
+            return "late"
+        if decision.link is not None and decision.link <= approval.links_spent:
+            return "linkSpent"
+        return None
 
     def hand_on(
         self,

@@ -1,11 +1,22 @@
-"""Notifications from orchestrations: the ``notify`` sub-orchestration, which delivers one
-notice to every destination with retries and backoff, and :class:`Notifier`, which starts them
-without waiting and reads how they went.
+"""Notifications from orchestrations: the ``notify`` orchestration, which delivers one notice
+to every destination with retries and backoff, and :class:`Notifier`, which sends a migration's
+notices without ever waiting for a destination that does not answer.
 
-A notice never blocks or fails a migration: the approval's wait takes decisions while its
-notices are out (each notify instance is one more task of its ``wait_any``), a destination that
-fails is tried again on durable timers (``migration.notify.sending.RETRY_DELAYS_SECONDS``) and,
-once it has failed every try, is named in the migration's problems.
+A notice never blocks or fails a migration:
+
+- An approval's notices are ``notify`` sub-orchestrations started without waiting: the
+  approval's wait takes decisions while they are out (each is one more task of its
+  ``wait_any``). A destination that failed every try is named in the problems. When the approval
+  ends, the notices still being retried are stopped (``STOP_EVENT``), not waited for: a reminder
+  delivered after the decision would only mislead.
+- The outcome is tried once, in an activity (each destination at most ``SEND_TIMEOUT_SECONDS``),
+  and the migration ends; a destination that failed is named in the problems, and the activity
+  hands its further tries to a ``notify`` instance of its own (``notify-<id>-outcome``) that
+  outlives the migration.
+
+Retries wait on durable timers (``migration.notify.sending.RETRY_DELAYS_SECONDS``). Every try
+of one notice carries the same ``noticeId`` (the notify instance's id), so a receiver can drop a
+copy (an activity may run twice).
 """
 
 from __future__ import annotations
@@ -20,8 +31,9 @@ from activities import names
 from migration.domain.state import MigrationState
 from migration.durable.jobs import MigrationInput
 from migration.notify.notice import ApprovalCounts, NoticeRequest
-from migration.notify.schedule import NOTIFY_ORCHESTRATOR, NoticeKind, notify_id
+from migration.notify.schedule import NOTIFY_ORCHESTRATOR, STOP_EVENT, NoticeKind, notify_id
 from migration.notify.sending import RETRY_DELAYS_SECONDS, Deliveries, Delivery
+from orchestrators.timers import wait_any
 
 bp = df.Blueprint()
 
@@ -32,24 +44,21 @@ PROBLEM_PREFIX = "notifications to "
 
 @bp.orchestration_trigger(context_name="context", orchestration=NOTIFY_ORCHESTRATOR)
 def notify(context: df.DurableOrchestrationContext) -> Steps:
+    """Try each destination until it takes the notice, a try refuses it for good, the tries
+    run out, or ``STOP_EVENT`` says the news is stale. ``tried``: tries made before this
+    instance started (the outcome's first, made by the migration)."""
     work = context.get_input()
     pending: list[str] = list(work["destinations"])
     last: dict[str, Delivery] = {}
-    for attempt in range(len(RETRY_DELAYS_SECONDS) + 1):
+    stop: Any = None
+    for attempt in range(int(work.get("tried", 0)), len(RETRY_DELAYS_SECONDS) + 1):
         if attempt:
-            wait = timedelta(seconds=RETRY_DELAYS_SECONDS[attempt - 1])
+            stop = stop or context.wait_for_external_event(STOP_EVENT)
             now: datetime = context.current_utc_datetime
-            yield context.create_timer(now + wait)
-        try:
-            raw = yield context.call_activity(
-                names.SEND_NOTIFICATION, {"notice": work["notice"], "destinations": pending}
-            )
-            results = Deliveries.from_json(raw).results
-        except Exception as error:  # the activity itself failed: every destination again
-            reason = (str(error).strip().splitlines() or ["failed"])[0][:200]
-            results = [
-                Delivery(key=k, label=k, ok=False, retry=True, error=reason) for k in pending
-            ]
+            wake_at = now + timedelta(seconds=RETRY_DELAYS_SECONDS[attempt - 1])
+            if (yield from wait_any(context, [stop], wake_at)) is stop:
+                break
+        results = yield from _try(context, work["notice"], pending)
         for result in results:
             last[result.key] = result
         pending = [r.key for r in results if not r.ok and r.retry]
@@ -58,8 +67,29 @@ def notify(context: df.DurableOrchestrationContext) -> Steps:
     return Deliveries(results=list(last.values())).to_json()
 
 
+def _try(
+    context: df.DurableOrchestrationContext,
+    notice: dict[str, Any],
+    destinations: list[str],
+    retry_as: str | None = None,
+) -> Generator[Any, Any, list[Delivery]]:
+    """One try of every destination (``retry_as``: the notify instance the activity starts for
+    those worth another)."""
+    work: dict[str, Any] = {"notice": notice, "destinations": destinations}
+    if retry_as is not None:
+        work["retryAs"] = retry_as
+    try:
+        raw = yield context.call_activity(names.SEND_NOTIFICATION, work)
+        return Deliveries.from_json(raw).results
+    except Exception as error:  # the activity itself failed
+        reason = (str(error).strip().splitlines() or ["failed"])[0][:200]
+        retry = retry_as is None  # a notify instance tries again; the outcome's first try not
+        return [Delivery(key=k, label=k, ok=False, retry=retry, error=reason) for k in destinations]
+
+
 class Notifier:
-    """Notices of one migration: started as sub-orchestrations, settled when they end."""
+    """Notices of one migration: approval notices started as sub-orchestrations and settled
+    when they end; the outcome tried once (see the module's docstring)."""
 
     def __init__(
         self, context: df.DurableOrchestrationContext, job: MigrationInput, state: MigrationState
@@ -67,19 +97,22 @@ class Notifier:
         self.context = context
         self.job = job
         self.state = state
-        self.pending: list[Any] = []
+        # Each notice still out: its task, and its notify instance.
+        self.out: list[tuple[Any, str]] = []
 
     @property
     def enabled(self) -> bool:
         return self.job.options.notify.enabled
 
-    def send(self, kind: NoticeKind, round_: int | None = None) -> None:
-        """Start telling every destination about the migration now (nothing waits for it)."""
-        if not self.enabled:
-            return
+    @property
+    def pending(self) -> list[Any]:
+        return [task for task, _ in self.out]
+
+    def request(self, kind: NoticeKind, round_: int | None = None) -> NoticeRequest:
         approval = self.state.approval
-        request = NoticeRequest(
+        return NoticeRequest(
             kind=kind,
+            notice_id=notify_id(self.job.migration_id, kind, round_),
             migration_id=self.job.migration_id,
             gallery=self.state.gallery,
             trigger=self.state.trigger,
@@ -100,44 +133,54 @@ class Notifier:
             round=round_,
             problems=[p for p in self.state.problems if not p.startswith(PROBLEM_PREFIX)],
         )
+
+    def send(self, kind: NoticeKind, round_: int | None = None) -> None:
+        """Start telling every destination about the approval now (nothing waits for it)."""
+        if not self.enabled:
+            return
+        request = self.request(kind, round_)
         work = {"notice": request.to_json(), "destinations": self.job.options.notify.destinations}
-        self.pending.append(
-            self.context.call_sub_orchestrator(
-                NOTIFY_ORCHESTRATOR, work, notify_id(self.job.migration_id, kind, round_)
-            )
-        )
+        task = self.context.call_sub_orchestrator(NOTIFY_ORCHESTRATOR, work, request.notice_id)
+        self.out.append((task, request.notice_id))
 
     def owns(self, task: Any) -> bool:
-        return any(task is t for t in self.pending)
+        return any(task is t for t, _ in self.out)
 
     def settle(self, task: Any) -> None:
         """A notice ended: name each destination that failed it in the problems, and clear
         those that got it."""
-        self.pending = [t for t in self.pending if t is not task]
+        self.out = [(t, i) for t, i in self.out if t is not task]
         result = task.result
-        if not isinstance(result, dict):  # a failed sub-orchestration: nothing to say per place
-            return
-        for delivery in Deliveries.from_json(result).results:
+        if isinstance(result, dict):  # a failed sub-orchestration: nothing to say per place
+            self.report(Deliveries.from_json(result).results)
+
+    def report(self, results: list[Delivery], retried_later: bool = False) -> None:
+        for delivery in results:
             line = f"{PROBLEM_PREFIX}{delivery.label} "
             problems = [p for p in self.state.problems if not p.startswith(line)]
-            if not delivery.ok:
+            if not delivery.ok and retried_later and delivery.retry:
+                minutes = round(sum(RETRY_DELAYS_SECONDS) / 60)
+                problems.append(
+                    f"{line}failed: {delivery.error} (tried again for up to {minutes} minutes)"
+                )
+            elif not delivery.ok:
                 problems.append(f"{line}keep failing: {delivery.error}")
             self.state.problems = problems
 
-    def finish(self) -> Steps:
-        """Wait for every notice still out, and settle each."""
-        while self.pending:
-            task = self.pending[0]
-            try:
-                yield task
-            except Exception:  # a notify instance that failed must not fail the migration
-                self.pending = self.pending[1:]
-                continue
-            self.settle(task)
+    def stop(self) -> Steps:
+        """The approval ended: stop every notice still being retried, without waiting."""
+        if not self.out:
+            return
+        events = [{"instance": i, "name": STOP_EVENT, "payload": None} for _, i in self.out]
+        self.out = []
+        yield self.context.call_activity(names.SEND_EVENTS, events)
 
     def outcome(self) -> Steps:
-        """Tell everyone how the migration ended, and wait until they were told (or not)."""
+        """Tell everyone how the migration ended: one try, then the migration may end (further
+        tries are the activity's ``notify-<id>-outcome`` instance's)."""
         if not self.enabled:
             return
-        self.send(NoticeKind.OUTCOME)
-        yield from self.finish()
+        request = self.request(NoticeKind.OUTCOME)
+        destinations = self.job.options.notify.destinations
+        results = yield from _try(self.context, request.to_json(), destinations, request.notice_id)
+        self.report(results, retried_later=True)

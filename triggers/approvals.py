@@ -124,6 +124,8 @@ async def decide(
         return responses.conflict(
             f"Migration {migration_id} needs no approval: deleteSource is {policy.value}."
         )
+    if state.approval.timed_out:
+        return _expired(migration_id)
     if state.phase != Phase.AWAITING_APPROVAL:
         # A decision is taken on what replication achieved; before that there is nothing to see.
         return responses.conflict(
@@ -146,11 +148,31 @@ async def decide(
             "The decision was sent but not seen recorded yet",
             f"Read migration {migration_id} to see whether it was taken.",
         )
+    if recorded.refused == "late":
+        return _expired(migration_id)
+    if recorded.refused == "linkSpent":
+        return responses.problem_response(
+            410,
+            "link-used",
+            "This link was used",
+            "A decision was recorded with this link (or a newer one): it decides nothing more.",
+        )
     if recorded.images == 0:
         return responses.conflict(
             f"Every image this decision names in migration {migration_id} was decided already."
         )
     return recorded
+
+
+def _expired(migration_id: str) -> func.HttpResponse:
+    """410: the decision came at or after the approval's deadline."""
+    return responses.problem_response(
+        410,
+        "expired",
+        "The approval's deadline passed",
+        f"This decision reached migration {migration_id} at or after its approval deadline: it "
+        "decided nothing, and the images nobody decided on are kept.",
+    )
 
 
 async def _check_images(
@@ -195,12 +217,14 @@ async def _recorded(
                 if record.request_id == request_id:
                     return record
             if not state.approval.awaiting:
-                # Others decided every image first: this decision found nothing left.
+                # Others decided every image first, or the deadline came (and the approval
+                # ended before it read this decision): it found nothing left.
                 return DecisionRecord(
                     decision=Decision.APPROVED if approved else Decision.REJECTED,
                     request_id=request_id,
                     at=state.finished_at or datetime.now(UTC),
                     images=0,
+                    refused="late" if state.approval.timed_out else None,
                 )
         if not status or status.runtime_status not in ACTIVE or loop.time() >= deadline:
             return None

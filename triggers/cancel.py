@@ -1,10 +1,11 @@
 """Cancelling a migration: end it and everything it started, and give its sources back.
 
 A migration is several instances (``migration.durable.status``): itself, its batches
-(``batch-<id>-<k>``) and each batch's replication watcher (``watch-batch-...``). Durable's
-terminate ends one instance and none of its sub-orchestrations, so each is ended here, through
-the app's own Durable client (no system key leaves the app), parents first so that none starts
-another child meanwhile. Then what they held is given back: the subscription's version slots
+(``batch-<id>-<k>``), each batch's replication watcher (``watch-batch-...``) and its notices
+still being delivered (``notify-<id>-...``: a cancelled approval's reminder would mislead).
+Durable's terminate ends one instance and none of its sub-orchestrations, so each is ended here,
+through the app's own Durable client (no system key leaves the app), parents first so that none
+starts another child meanwhile. Then what they held is given back: the subscription's version slots
 each batch took or waited for (``entities.budget``), and every claim on a source
 (``migration.durable.claims``' one release path), so that a new migration of the same images
 can start at once.
@@ -36,6 +37,7 @@ from migration.durable.jobs import (
     watcher_id,
 )
 from migration.durable.status import read_job, read_state
+from migration.notify.schedule import NOTIFY_PREFIX, is_notify_of
 from triggers import door, responses, schemas
 from triggers.links import migration_links
 from triggers.status import find_migration
@@ -121,6 +123,14 @@ async def cancel(
         async for s in query.every(client, prefix=watcher_id(prefix), runtime_status=list(ACTIVE))
     ]
     lingering += await _end(client, watchers, reason)
+    notices = [
+        str(s.instance_id)
+        async for s in query.every(
+            client, prefix=f"{NOTIFY_PREFIX}{migration_id}-", runtime_status=list(ACTIVE)
+        )
+        if is_notify_of(migration_id, str(s.instance_id))
+    ]
+    lingering += await _end(client, notices, reason)
     # A batch that waited for slots is in the entity's queue, ahead of other migrations' batches.
     owners = {batch_id(migration_id, k) for k in range(batches)}
     owners.update(str(s.instance_id) for s in listed)
@@ -132,6 +142,7 @@ async def cancel(
     return {
         "batchesEnded": len(live),
         "watchersEnded": len(watchers),
+        "noticesEnded": len(notices),
         "claimsReleased": released,
         "notYetEnded": lingering,
     }

@@ -213,6 +213,7 @@ class CancelAnswer(_Answer):
     reason: str
     batches_ended: int
     watchers_ended: int
+    notices_ended: int = Field(description="Notifications still being delivered, stopped.")
     claims_released: int
     not_yet_ended: list[str] = Field(description="Instances the host had not ended yet.")
     status_uri: str

@@ -225,6 +225,9 @@ class DecisionRecord(Data):
     principal: str | None = None
     at: datetime
     images: int  # how many images it decided
+    # Why it decided nothing although images were undecided: "late" (it reached the migration
+    # at or after the deadline) or "linkSpent" (its link's round was used already).
+    refused: str | None = None
 
 
 class FleetApproval(Data):

@@ -91,6 +91,9 @@ class Notice(Data):
     schema_url: str = Field(default=SCHEMA, alias="schema")
     version: int = SCHEMA_VERSION
     event: NoticeKind
+    # The same on every try and re-send of this notice (and new for the next one): a receiver
+    # that sees it twice has been told twice the same thing, and may drop the copy.
+    notice_id: str = ""
     title: str
     migration_id: str
     gallery: str
@@ -144,6 +147,7 @@ class NoticeRequest(Data):
     (the activity reads the images themselves, which no orchestration holds)."""
 
     kind: NoticeKind
+    notice_id: str = ""
     migration_id: str
     gallery: str
     trigger: str
@@ -172,6 +176,7 @@ def compose(
     listed = [ImageLine.of(i) for i in about[:max_images]]
     return Notice(
         event=request.kind,
+        notice_id=request.notice_id,
         title=TITLES[request.kind],
         migration_id=request.migration_id,
         gallery=request.gallery,

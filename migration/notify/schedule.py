@@ -89,8 +89,21 @@ class NoticeClock:
 # batches by prefix never spends a page on them.
 NOTIFY_PREFIX = "notify-"
 NOTIFY_ORCHESTRATOR = "notify"
+# Raised to a notify instance whose news is stale (the approval it asks for has ended): it
+# tries no more.
+STOP_EVENT = "NoticeStop"
 
 
 def notify_id(migration_id: str, kind: NoticeKind, round_: int | None) -> str:
+    """The notify instance of one notice, also the notice's id (``noticeId``)."""
     which = "outcome" if kind == NoticeKind.OUTCOME else f"r{round_ or 0:04d}"
     return f"{NOTIFY_PREFIX}{migration_id}-{which}"
+
+
+def is_notify_of(migration_id: str, instance_id: str) -> bool:
+    """Whether ``instance_id`` is one of ``migration_id``'s notify instances (not another
+    migration's whose id merely starts the same)."""
+    rest = instance_id.removeprefix(f"{NOTIFY_PREFIX}{migration_id}-")
+    return rest != instance_id and (
+        rest == "outcome" or (len(rest) == 5 and rest[0] == "r" and rest[1:].isdigit())
+    )

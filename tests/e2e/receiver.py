@@ -26,6 +26,8 @@ class Message:
 class Receiver:
     base_url: str
     messages: list[Message] = field(default_factory=list)
+    # Every post, taken or not: its path, the status it was answered, the notice's id.
+    tries: list[tuple[str, int, str]] = field(default_factory=list)
     # Answers to give per path, in turn (then 202, as Workflows answers).
     answers: dict[str, list[int]] = field(default_factory=dict)
 
@@ -34,6 +36,9 @@ class Receiver:
 
     def to(self, path: str, event: str | None = None) -> list[Message]:
         return [m for m in self.messages if m.path == path and (event is None or m.event == event)]
+
+    def tried(self, path: str, notice: str | None = None) -> int:
+        return sum(1 for p, _, n in self.tries if p == path and notice in (None, n))
 
     def fail(self, path: str, *statuses: int) -> None:
         self.answers.setdefault(path, []).extend(statuses)
@@ -47,6 +52,8 @@ async def receiver() -> AsyncIterator[Receiver]:
     async def receive(request: web.Request) -> web.Response:
         answers = found.answers.get(request.path) or []
         status = answers.pop(0) if answers else 202
+        notice = request.headers.get("X-Gallery-Migrator-Notice", "")
+        found.tries.append((request.path, status, notice))
         if status < 300:
             found.messages.append(
                 Message(request.path, dict(request.headers), await request.json())

@@ -1,5 +1,5 @@
-"""Cancelling a migration: it, its batches and their watchers end, its slots and claims are
-given back, and no source is ever deleted by it."""
+"""Cancelling a migration: it, its batches, their watchers and its notices end, its slots and
+claims are given back, and no source is ever deleted by it."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ import pytest
 
 from migration.durable.claims import claim_id
 from migration.durable.jobs import batch_id, watcher_id
+from migration.notify.schedule import NoticeKind, notify_id
+from tests.e2e.notifying import SLACK, notifying_stack
 from tests.e2e.test_migration import APP, WEB, request
 from tests.stack import TERMINAL, Stack
 
@@ -111,3 +113,22 @@ async def test_cancel_answers_as_the_rest_of_the_api(stack: Stack) -> None:
     ended = await stack.call("POST", f"migrations/{migration_id}/cancel")
     assert (ended.status, ended.content_type) == (409, PROBLEM)
     assert "has ended (Completed)" in ended.body["detail"]
+
+
+async def test_cancel_stops_the_notices_still_being_delivered() -> None:
+    async with notifying_stack() as told:
+        stack, inbox = told.stack, told.inbox
+        inbox.fail(SLACK, *[500] * 50)
+        migration_id = await stack.start(request(WEB))
+        await stack.awaiting_approval(migration_id)
+        await stack.host.run_until_idle()
+        asked = notify_id(migration_id, NoticeKind.AWAITING, 0)
+        assert runtime(stack, asked) == "Running"  # Slack's retry waits on a timer
+        answer = await stack.call("POST", f"migrations/{migration_id}/cancel")
+        assert answer.status == 202, answer.body
+        assert answer.body["noticesEnded"] == 1
+        assert runtime(stack, asked) == "Terminated"
+        await run_out(stack)
+        # Nobody is asked again to decide on a cancelled migration.
+        assert inbox.tried(SLACK, asked) == 1
+        assert stack.image_exists(WEB)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -186,6 +186,28 @@ async def test_an_expired_link_decides_nothing(browser: Browser) -> None:
         assert "expired" in page
         posted = await browser.post(approve, [("by", "ana"), ("csrf", form.group(1))])
         assert posted[0] == 410
+        assert told.stack.image_exists(WEB)
+
+
+async def test_a_decision_sent_as_the_deadline_comes_is_refused_as_expired(
+    browser: Browser,
+) -> None:
+    """The page was opened in time; the form is sent once the deadline has come, before the
+    migration has woken to it: the migration refuses it, and the page says it expired."""
+    async with notifying_stack(APPROVAL_REMINDER_INTERVAL="none") as told:
+        migration_id = await waiting(told, WEB, approvalTimeout="PT2H")
+        approve = told.link("Approve…")
+        _, page = await browser.get(approve)
+        form = CSRF.search(page)
+        assert form
+        status = await told.stack.status(migration_id)
+        told.stack.clock.advance_to(datetime.fromisoformat(status["approval"]["deadline"]))
+        code, page = await browser.post(approve, [("by", "ana"), ("csrf", form.group(1))])
+        assert code == 410, page
+        assert "expired" in page or "deadline passed" in page
+        final = await told.stack.finish(migration_id)
+        assert final["approval"]["approved"] == 0
+        assert final["images"][0]["phase"] == "kept"
         assert told.stack.image_exists(WEB)
 
 

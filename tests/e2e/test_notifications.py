@@ -8,7 +8,9 @@ from datetime import timedelta
 
 import pytest
 
+from migration.notify.schedule import NoticeKind, notify_id
 from tests.e2e.notifying import JSON, SLACK, TEAMS, Told, notifying_stack
+from tests.e2e.test_cancel import runtime
 from tests.e2e.test_migration import APP, WEB, request
 
 
@@ -66,17 +68,66 @@ async def test_awaited_reminders_escalation_and_outcome(told: Told) -> None:
     assert all("approval timeout" in (r or "") for r in reasons), reasons
 
 
-async def test_a_failing_destination_is_retried_then_reported(told: Told) -> None:
+async def test_a_failing_destination_never_holds_the_migration(told: Told) -> None:
     stack, inbox = told.stack, told.inbox
-    inbox.fail(SLACK, *[500] * 5)  # every try of the first notice
+    inbox.fail(SLACK, 500, 503)  # the outcome's first try, and its first retry
+    migration_id = await stack.start(request(WEB, deleteSource="afterReplication"))
+    final = await stack.finish(migration_id)
+    # The migration ended after one try of each destination; Slack is named, tried again later.
+    assert final["runtimeStatus"] == "Completed"
+    assert final["images"][0]["sourceDeleted"] is True
+    assert len(inbox.to(TEAMS, "migrationFinished")) == 1
+    assert inbox.to(SLACK) == []
+    assert final["problems"] == [
+        "notifications to slack #1 (127.0.0.1) failed: HTTP 500: try later "
+        "(tried again for up to 85 minutes)"
+    ]
+    retries = notify_id(migration_id, NoticeKind.OUTCOME, None)
+    assert runtime(stack, retries) == "Running"
+    ended_at = stack.clock.now()
+    await stack.host.run_until(lambda: runtime(stack, retries) == "Completed", max_timers=10)
+    # Retried after 1 minute (503), then 4 minutes on: taken.
+    assert stack.clock.now() - ended_at >= timedelta(minutes=5)
+    (slack,) = inbox.to(SLACK, "migrationFinished")
+    assert inbox.tried(SLACK) == 3
+    teams = inbox.to(TEAMS, "migrationFinished")[0]
+    # Every copy of one notice carries its id, so that receivers can drop a second one.
+    assert slack.headers["X-Gallery-Migrator-Notice"] == retries
+    assert teams.headers["X-Gallery-Migrator-Notice"] == retries
+    assert inbox.to(JSON, "migrationFinished")[0].body["noticeId"] == retries
+
+
+async def test_a_dead_webhook_is_tried_on_after_the_migration_ended(told: Told) -> None:
+    stack, inbox = told.stack, told.inbox
+    inbox.fail(SLACK, *[500] * 50)
     migration_id = await stack.start(request(WEB, deleteSource="afterReplication"))
     final = await stack.finish(migration_id)
     assert final["runtimeStatus"] == "Completed"
-    assert final["images"][0]["sourceDeleted"] is True
-    # The outcome notice: Teams and the webhook at once, Slack after four retries failed.
-    assert len(inbox.to(TEAMS, "migrationFinished")) == 1
-    assert inbox.to(SLACK) == []
-    assert any(
-        p.startswith("notifications to slack #1 (127.0.0.1) keep failing: HTTP 500")
-        for p in final["problems"]
-    ), final["problems"]
+    assert any(p.startswith("notifications to slack #1") for p in final["problems"])
+    ended_at = stack.clock.now()
+    retries = notify_id(migration_id, NoticeKind.OUTCOME, None)
+    await stack.host.run_until(lambda: runtime(stack, retries) == "Completed", max_timers=10)
+    # Five tries in all (one by the migration, four on timers), 85 minutes after its end.
+    assert inbox.tried(SLACK) == 5
+    assert stack.clock.now() - ended_at >= timedelta(minutes=85)
+    output = stack.host.get_status(retries)
+    assert output is not None
+    (slack,) = output["output"]["results"]
+    assert (slack["ok"], slack["error"]) == (False, "HTTP 500: try later")
+
+
+async def test_notices_still_retried_when_the_approval_ends_are_stopped(told: Told) -> None:
+    stack, inbox = told.stack, told.inbox
+    inbox.fail(SLACK, *[500] * 50)
+    migration_id = await stack.start(request(WEB, APP, approvalTimeout="P2D"))
+    await stack.awaiting_approval(migration_id)
+    await stack.host.run_until_idle()
+    asked = notify_id(migration_id, NoticeKind.AWAITING, 0)
+    assert runtime(stack, asked) == "Running"  # Slack's retry waits on a timer
+    approved = await stack.call("POST", f"migrations/{migration_id}/approve", {"by": "ops"})
+    assert approved.status == 202, approved.body
+    final = await stack.finish(migration_id)
+    assert [i["phase"] for i in final["images"]] == ["deleted", "deleted"]
+    await stack.host.run_until(lambda: runtime(stack, asked) == "Completed", max_timers=10)
+    # Stopped: no reminder of a decided approval reaches Slack an hour later.
+    assert inbox.tried(SLACK, asked) == 1

@@ -55,6 +55,11 @@ def test_a_link_spends_its_round_and_every_earlier_one() -> None:
     approval.take(decision(0, APP), undecided)  # round 0's approve link
     assert set(undecided) == {APP.lower(), DATA.lower()}
     assert [r.images for r in approval.state.approval.decisions] == [1, 0, 0]
+    assert [r.refused for r in approval.state.approval.decisions] == [
+        None,
+        "linkSpent",
+        "linkSpent",
+    ]
     approval.take(decision(2, APP), undecided)  # a newer message's link
     approval.take(decision(None, DATA, approved=False), undecided)  # the API has no round
     assert undecided == {}
@@ -68,4 +73,5 @@ def test_nothing_decides_at_or_after_the_deadline() -> None:
     approval.take(decision(None), undecided)
     assert len(undecided) == 3
     assert approval.state.approval.decisions[-1].images == 0
+    assert approval.state.approval.decisions[-1].refused == "late"
     assert context.calls == []  # nothing handed to a batch
