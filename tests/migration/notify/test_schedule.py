@@ -9,6 +9,7 @@ from migration.notify.schedule import (
     NoticeKind,
     NotifyPlan,
     approval_notices,
+    is_notify_of,
     notify_id,
 )
 
@@ -67,3 +68,12 @@ def test_each_notice_has_its_own_instance() -> None:
         notify_id("mig-1", NoticeKind.OUTCOME, None),
     }
     assert ids == {"notify-mig-1-r0000", "notify-mig-1-r0001", "notify-mig-1-outcome"}
+
+
+def test_a_migrations_notify_instances_are_told_from_anothers() -> None:
+    assert is_notify_of("mig-1", notify_id("mig-1", NoticeKind.OUTCOME, None))
+    assert is_notify_of("mig-1", notify_id("mig-1", NoticeKind.REMINDER, 12))
+    # "mig-1-2" starts as "mig-1" does: its notices are not mig-1's.
+    assert not is_notify_of("mig-1", notify_id("mig-1-2", NoticeKind.OUTCOME, None))
+    assert not is_notify_of("mig-1", notify_id("mig-1-2", NoticeKind.AWAITING, 0))
+    assert not is_notify_of("mig-1", "batch-mig-1-0")
