@@ -176,3 +176,45 @@ async def test_a_dry_run_plans_a_scope_page_by_page(stack: Stack) -> None:
     assert bad.status == 400
     assert {e["field"] for e in bad.body["errors"]} == {"continuationToken", "top"}
     assert (await stack.call("GET", "migrations")).body["count"] == 1, "a plan starts nothing"
+
+
+@pytest.mark.timeout(600)
+async def test_a_definition_of_45_images_is_made_once_and_one_approval_spans_its_batches(
+    stack: Stack,
+) -> None:
+    sources = seed_fleet(stack, 12)[:45]
+    body = {
+        "gallery": GALLERY,
+        "images": [{"source": s, "definition": {"name": "fleet"}} for s in sources],
+        "targetRegions": [{"name": "eastus"}, {"name": "westus2"}],
+        "approvalTimeout": "P1D",
+    }
+    migration_id = await stack.start(body)
+    waiting = await stack.awaiting_approval(migration_id)
+    # 45 images of one definition: three batches, each after the one before.
+    assert waiting["batches"] == 3
+    assert waiting["approval"]["undecided"] == 45
+    # Decisions on named images of the first and the last batch, then on the rest.
+    named = [sources[0], sources[1], sources[44]]
+    approve = f"migrations/{migration_id}/approve"
+    answer = await stack.call("POST", approve, {"by": "ann", "reason": "checked", "images": named})
+    assert (answer.status, answer.body["images"]) == (202, 3)
+    answer = await stack.call("POST", f"migrations/{migration_id}/reject", {"by": "bob"})
+    assert (answer.status, answer.body["images"]) == (202, 42)
+    final = await stack.finish(migration_id)
+    assert final["summary"] == {"deleted": 3, "kept": 42}
+    images = await every_image(stack, migration_id, "top=100")
+    fate = {i["source"]: (i["phase"], i["decision"]["by"]) for i in images}
+    assert {s for s, (phase, _) in fate.items() if phase == "deleted"} == set(named)
+    assert all(by == ("ann" if s in named else "bob") for s, (_, by) in fate.items())
+    # One definition, created once, with a version of each source, none colliding.
+    made = [
+        r
+        for r in stack.emulator.request_log
+        if r.method == "PUT" and r.operation.startswith("gallery_images.") and r.status < 300
+    ]
+    assert [r.path.rsplit("/", 1)[-1] for r in made] == ["fleet"]
+    assert len({(i["definition"], i["version"]) for i in images}) == 45
+    assert {i["definition"] for i in images} == {"fleet"}
+    for source in sources:
+        assert stack.image_exists(source) == (source not in named)
