@@ -32,14 +32,18 @@ from migration.domain.state import MigrationState
 from migration.durable.jobs import MigrationInput
 from migration.notify.notice import ApprovalCounts, NoticeRequest
 from migration.notify.schedule import NOTIFY_ORCHESTRATOR, STOP_EVENT, NoticeKind, notify_id
-from migration.notify.sending import RETRY_DELAYS_SECONDS, Deliveries, Delivery
+from migration.notify.sending import (
+    PROBLEM_PREFIX,
+    RETRY_DELAYS_SECONDS,
+    Deliveries,
+    Delivery,
+    with_deliveries,
+)
 from orchestrators.timers import wait_any
 
 bp = df.Blueprint()
 
 Steps = Generator[Any, Any, Any]
-# How a problem about a destination starts (one line per destination, replaced as it changes).
-PROBLEM_PREFIX = "notifications to "
 
 
 @bp.orchestration_trigger(context_name="context", orchestration=NOTIFY_ORCHESTRATOR)
@@ -155,17 +159,7 @@ class Notifier:
             self.report(Deliveries.from_json(result).results)
 
     def report(self, results: list[Delivery], retried_later: bool = False) -> None:
-        for delivery in results:
-            line = f"{PROBLEM_PREFIX}{delivery.label} "
-            problems = [p for p in self.state.problems if not p.startswith(line)]
-            if not delivery.ok and retried_later and delivery.retry:
-                minutes = round(sum(RETRY_DELAYS_SECONDS) / 60)
-                problems.append(
-                    f"{line}failed: {delivery.error} (tried again for up to {minutes} minutes)"
-                )
-            elif not delivery.ok:
-                problems.append(f"{line}keep failing: {delivery.error}")
-            self.state.problems = problems
+        self.state.problems = with_deliveries(self.state.problems, results, retried_later)
 
     def stop(self) -> Steps:
         """The approval ended: stop every notice still being retried, without waiting."""

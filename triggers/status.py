@@ -23,6 +23,8 @@ from migration.durable.jobs import (
 )
 from migration.durable.status import read_batch, read_job, read_progress, read_state
 from migration.durable.status import read_images as read_images_state
+from migration.notify.schedule import NoticeKind, notify_id
+from migration.notify.sending import Deliveries, being_retried, with_deliveries
 from triggers import door, listing, responses, schemas
 from triggers.links import migration_links
 from triggers.views import FIRST_PAGE, Fleet, image_json, migration_view, summary_view
@@ -51,7 +53,24 @@ async def find_state(
     """The migration's Durable status and its own state, or ``None`` for any other id."""
     status = await find_migration(client, migration_id)
     state = read_state(status) if status else None
-    return (status, state) if status is not None and state is not None else None
+    if status is None or state is None:
+        return None
+    if being_retried(state.problems):
+        await _settle_outcome_notice(client, state)
+    return status, state
+
+
+async def _settle_outcome_notice(
+    client: df.DurableOrchestrationClient, state: MigrationState
+) -> None:
+    """The migration ended while its outcome notice was still being retried: once those retries
+    have ended (``notify-<id>-outcome``), its problems say how they went."""
+    retries = await client.get_status(notify_id(state.migration_id, NoticeKind.OUTCOME, None))
+    if not retries or retries.runtime_status != df.OrchestrationRuntimeStatus.Completed:
+        return
+    if isinstance(retries.output, dict):
+        results = Deliveries.from_json(retries.output).results
+        state.problems = with_deliveries(state.problems, results)
 
 
 async def read_fleet(client: df.DurableOrchestrationClient, migration_id: str) -> Fleet:

@@ -95,6 +95,8 @@ async def test_a_failing_destination_never_holds_the_migration(told: Told) -> No
     assert slack.headers["X-Gallery-Migrator-Notice"] == retries
     assert teams.headers["X-Gallery-Migrator-Notice"] == retries
     assert inbox.to(JSON, "migrationFinished")[0].body["noticeId"] == retries
+    # Delivered in the end: the status no longer names Slack.
+    assert (await stack.status(migration_id))["problems"] == []
 
 
 async def test_a_dead_webhook_is_tried_on_after_the_migration_ended(told: Told) -> None:
@@ -114,6 +116,10 @@ async def test_a_dead_webhook_is_tried_on_after_the_migration_ended(told: Told) 
     assert output is not None
     (slack,) = output["output"]["results"]
     assert (slack["ok"], slack["error"]) == (False, "HTTP 500: try later")
+    # Once the retries have ended, the status says so.
+    assert (await stack.status(migration_id))["problems"] == [
+        "notifications to slack #1 (127.0.0.1) keep failing: HTTP 500: try later"
+    ]
 
 
 async def test_notices_still_retried_when_the_approval_ends_are_stopped(told: Told) -> None:
