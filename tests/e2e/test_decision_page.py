@@ -192,8 +192,8 @@ async def test_an_expired_link_decides_nothing(browser: Browser) -> None:
 async def test_a_decision_sent_as_the_deadline_comes_is_refused_as_expired(
     browser: Browser,
 ) -> None:
-    """The page was opened in time; the form is sent once the deadline has come, before the
-    migration has woken to it: the migration refuses it, and the page says it expired."""
+    """The page was opened in time; the form is sent once the deadline has come (whether or not
+    the migration has woken to it yet): nothing is decided, and the page says it expired."""
     async with notifying_stack(APPROVAL_REMINDER_INTERVAL="none") as told:
         migration_id = await waiting(told, WEB, approvalTimeout="PT2H")
         approve = told.link("Approve…")
