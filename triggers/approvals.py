@@ -170,8 +170,8 @@ def _expired(migration_id: str) -> func.HttpResponse:
         410,
         "expired",
         "The approval's deadline passed",
-        f"This decision reached migration {migration_id} at or after its approval deadline: it "
-        "decided nothing, and the images nobody decided on are kept.",
+        f"This decision reached migration {migration_id} once its approval had expired (at its "
+        "deadline): it decided nothing, and the images nobody decided on are kept.",
     )
 
 
