@@ -35,6 +35,7 @@ from migration.domain.state import (
     FleetApproval,
     MigrationState,
     Phase,
+    Refusal,
 )
 from migration.durable.jobs import (
     APPROVAL_EVENT,
@@ -148,13 +149,13 @@ class FleetApprovalRun:
         if chosen:
             self.hand_on(verdict, chosen, decision)
 
-    def _refused(self, decision: ApprovalDecision) -> str | None:
+    def _refused(self, decision: ApprovalDecision) -> Refusal | None:
         """Why a decision decides nothing: it came too late, or through a link that is spent."""
         approval = self.state.approval
         if approval.deadline is not None and self.now >= approval.deadline:
-            return "late"
+            return Refusal.LATE
         if decision.link is not None and decision.link <= approval.links_spent:
-            return "linkSpent"
+            return Refusal.LINK_SPENT
         return None
 
     def hand_on(

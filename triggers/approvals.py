@@ -20,7 +20,14 @@ from pydantic import (
 from migration.domain.body import FieldError, field_errors
 from migration.domain.ids import ResourceIdError, parse_image_id
 from migration.domain.request import DeleteSource
-from migration.domain.state import ApprovalDecision, Decision, DecisionRecord, ImagePhase, Phase
+from migration.domain.state import (
+    ApprovalDecision,
+    Decision,
+    DecisionRecord,
+    ImagePhase,
+    Phase,
+    Refusal,
+)
 from migration.durable.jobs import ACTIVE, APPROVAL_EVENT
 from migration.durable.status import read_job, read_state
 from triggers import door, responses, schemas
@@ -148,9 +155,9 @@ async def decide(
             "The decision was sent but not seen recorded yet",
             f"Read migration {migration_id} to see whether it was taken.",
         )
-    if recorded.refused == "late":
+    if recorded.refused == Refusal.LATE:
         return _expired(migration_id)
-    if recorded.refused == "linkSpent":
+    if recorded.refused == Refusal.LINK_SPENT:
         return responses.problem_response(
             410,
             "link-used",
@@ -224,7 +231,7 @@ async def _recorded(
                     request_id=request_id,
                     at=state.finished_at or datetime.now(UTC),
                     images=0,
-                    refused="late" if state.approval.timed_out else None,
+                    refused=Refusal.LATE if state.approval.timed_out else None,
                 )
         if not status or status.runtime_status not in ACTIVE or loop.time() >= deadline:
             return None

@@ -216,6 +216,13 @@ def outcome(summary: dict[str, int]) -> MigrationOutcome:
     return MigrationOutcome.PARTLY_MIGRATED if migrated else MigrationOutcome.NONE_MIGRATED
 
 
+class Refusal(StrEnum):
+    """Why a decision decided nothing although images were undecided."""
+
+    LATE = "late"  # it reached the migration at or after the approval's deadline
+    LINK_SPENT = "linkSpent"  # its link's round (or a later one) was used already
+
+
 class DecisionRecord(Data):
     decision: Decision
     # The request that made it (the endpoint waits to see its own decision recorded).
@@ -225,9 +232,7 @@ class DecisionRecord(Data):
     principal: str | None = None
     at: datetime
     images: int  # how many images it decided
-    # Why it decided nothing although images were undecided: "late" (it reached the migration
-    # at or after the deadline) or "linkSpent" (its link's round was used already).
-    refused: str | None = None
+    refused: Refusal | None = None
 
 
 class FleetApproval(Data):
