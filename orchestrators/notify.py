@@ -155,7 +155,7 @@ class Notifier:
         those that got it."""
         self.out = [(t, i) for t, i in self.out if t is not task]
         result = task.result
-        if isinstance(result, dict):  # a failed sub-orchestration: nothing to say per place
+        if isinstance(result, dict):  # else it failed: nothing to say per destination
             self.report(Deliveries.from_json(result).results)
 
     def report(self, results: list[Delivery], retried_later: bool = False) -> None:

@@ -172,19 +172,26 @@ async def test_per_image_decisions_spend_their_round(told: Told, browser: Browse
     assert final["images"][1]["keptReason"] == "rejected by bo: not yet"
 
 
+async def opened_in_time(told: Told, browser: Browser) -> tuple[str, str, str]:
+    """A migration of WEB awaiting approval (two hours), its approve link opened in time: the
+    migration, the link and the form's anti-forgery value."""
+    migration_id = await waiting(told, WEB, approvalTimeout="PT2H")
+    approve = told.link("Approve…")
+    _, page = await browser.get(approve)
+    form = CSRF.search(page)
+    assert form
+    return migration_id, approve, form.group(1)
+
+
 async def test_an_expired_link_decides_nothing(browser: Browser) -> None:
     async with notifying_stack(APPROVAL_REMINDER_INTERVAL="none") as told:
-        migration_id = await waiting(told, WEB, approvalTimeout="PT2H")
-        approve = told.link("Approve…")
-        _, page = await browser.get(approve)
-        form = CSRF.search(page)
-        assert form
+        migration_id, approve, csrf = await opened_in_time(told, browser)
         final = await told.stack.finish(migration_id)  # the deadline passes
         assert final["approval"]["timedOut"] == 1
         code, page = await browser.get(approve)
         assert code == 410
         assert "expired" in page
-        posted = await browser.post(approve, [("by", "ana"), ("csrf", form.group(1))])
+        posted = await browser.post(approve, [("by", "ana"), ("csrf", csrf)])
         assert posted[0] == 410
         assert told.stack.image_exists(WEB)
 
@@ -195,14 +202,10 @@ async def test_a_decision_sent_as_the_deadline_comes_is_refused_as_expired(
     """The page was opened in time; the form is sent once the deadline has come (whether or not
     the migration has woken to it yet): nothing is decided, and the page says it expired."""
     async with notifying_stack(APPROVAL_REMINDER_INTERVAL="none") as told:
-        migration_id = await waiting(told, WEB, approvalTimeout="PT2H")
-        approve = told.link("Approve…")
-        _, page = await browser.get(approve)
-        form = CSRF.search(page)
-        assert form
+        migration_id, approve, csrf = await opened_in_time(told, browser)
         status = await told.stack.status(migration_id)
         told.stack.clock.advance_to(datetime.fromisoformat(status["approval"]["deadline"]))
-        code, page = await browser.post(approve, [("by", "ana"), ("csrf", form.group(1))])
+        code, page = await browser.post(approve, [("by", "ana"), ("csrf", csrf)])
         assert code == 410, page
         # Refused by the page (it saw the approval time out) or by the migration (it read the
         # decision first, at its deadline): both say the link expired.
